@@ -1,0 +1,26 @@
+/** One CLI subcommand. `run` returns the process exit code; it throws {@link UsageError} for bad arguments. */
+export interface CliCommand {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Full help text, shown by `volt-webhooks <name> --help`. */
+  readonly help: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** Where a command writes; tests pass their own. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Wrong or missing arguments: printed with the command's help, exit code 2. */
+export class UsageError extends Error {}
+
+/** A failure the user can act on (unknown id, no credentials...): printed without a stack, exit code 1. */
+export class CliError extends Error {}
+
+export const processIo: CliIo = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+};

@@ -1,0 +1,59 @@
+import { ConfigurationError } from '../shared/errors';
+import { optionalEnv, requireJsonEnv } from '../shared/env';
+import { KeyRing } from '../shared/key-ring';
+import { parsePublicKeyList } from '../shared/keys';
+import { DEFAULT_SCHEME, parseScheme, type SignatureScheme } from '../shared/signature';
+import { DEFAULT_MAX_BODY_BYTES, type TargetQueue } from './ingest';
+
+/** Environment variable names, shared with the construct that sets them. */
+export const INGEST_ENV = {
+  targetQueues: 'TARGET_QUEUES',
+  signatureScheme: 'SIGNATURE_SCHEME',
+  publicKeys: 'VOLT_PUBLIC_KEYS',
+  publicKeyUrl: 'VOLT_PUBLIC_KEY_URL',
+  maxBodyBytes: 'MAX_BODY_BYTES',
+} as const;
+
+export interface IngestConfig {
+  readonly targets: readonly TargetQueue[];
+  readonly scheme: SignatureScheme;
+  readonly keyRing: KeyRing;
+  readonly maxBodyBytes: number;
+}
+
+function parseTargets(value: unknown): TargetQueue[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new ConfigurationError(`${INGEST_ENV.targetQueues} must be a non-empty JSON array`);
+  }
+  return value.map((entry: unknown, i) => {
+    const t = entry as Partial<TargetQueue> | null;
+    if (!t || typeof t.name !== 'string' || typeof t.queueUrl !== 'string' || t.queueUrl === '') {
+      throw new ConfigurationError(`${INGEST_ENV.targetQueues}[${i}] needs a string "name" and "queueUrl"`);
+    }
+    if (t.eventTypes !== undefined && (!Array.isArray(t.eventTypes) || !t.eventTypes.every((e) => typeof e === 'string'))) {
+      throw new ConfigurationError(`${INGEST_ENV.targetQueues}[${i}].eventTypes must be an array of strings`);
+    }
+    return { name: t.name, queueUrl: t.queueUrl, ...(t.eventTypes ? { eventTypes: t.eventTypes } : {}) };
+  });
+}
+
+/** Reads and validates the ingest function's configuration; called once, at cold start. */
+export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const schemeName = optionalEnv(INGEST_ENV.signatureScheme, env);
+  const pinnedText = optionalEnv(INGEST_ENV.publicKeys, env);
+  const url = optionalEnv(INGEST_ENV.publicKeyUrl, env);
+  const maxText = optionalEnv(INGEST_ENV.maxBodyBytes, env);
+  const maxBodyBytes = maxText === undefined ? DEFAULT_MAX_BODY_BYTES : Number(maxText);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new ConfigurationError(`${INGEST_ENV.maxBodyBytes} must be a positive integer, got "${maxText}"`);
+  }
+  return {
+    targets: parseTargets(requireJsonEnv<unknown>(INGEST_ENV.targetQueues, env)),
+    scheme: schemeName ? parseScheme(schemeName) : DEFAULT_SCHEME,
+    keyRing: new KeyRing({
+      ...(pinnedText ? { pinned: parsePublicKeyList(pinnedText, INGEST_ENV.publicKeys) } : {}),
+      ...(url ? { url } : {}),
+    }),
+    maxBodyBytes,
+  };
+}

@@ -1,0 +1,183 @@
+import type { KeyObject } from 'node:crypto';
+import { eventTypeOf, messageIdOf, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
+import { InvalidEventError, KeysUnavailableError, PayloadTooLargeError, SignatureRejectedError } from '../shared/errors';
+import type { KeyRing } from '../shared/key-ring';
+import { SIGNATURE_HEADER, verifySignature, type SignatureScheme } from '../shared/signature';
+
+/** Default body limit: generous for SMS/MMS events (a few KiB), far under SQS's message size limit. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+/** Seconds Volt is asked to wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** A queue the ingest function sends verified events to. */
+export interface TargetQueue {
+  /** `state` for the state queue, else the subscriber's name. */
+  readonly name: string;
+  readonly queueUrl: string;
+  /** Only these `event_type`s are sent; all when absent. */
+  readonly eventTypes?: readonly string[];
+}
+
+/** The message attributes every target queue receives (the queue-message contract). */
+export interface QueueMessageAttributes {
+  readonly webhookId: string;
+  readonly eventType: string;
+  readonly messageId: string;
+  readonly receivedAt: string;
+  readonly signature: string;
+}
+
+/** Sends one message to one queue; rejects when the queue did not accept it. */
+export type SendToQueue = (queueUrl: string, body: string, attributes: QueueMessageAttributes) => Promise<void>;
+
+/** The parts of an API Gateway HTTP API (payload v2) request the ingest path reads. */
+export interface IngestRequest {
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+}
+
+export interface IngestResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** What happened to one request, for logs and metrics. */
+export type IngestOutcome =
+  | { readonly kind: 'enqueued'; readonly webhookId: string; readonly messageId: string; readonly eventType: string; readonly queues: readonly string[] }
+  | { readonly kind: 'rejected'; readonly reason: string; readonly statusCode: number; readonly detail: string; readonly webhookId?: string }
+  | { readonly kind: 'failed'; readonly reason: string; readonly detail: string; readonly webhookId?: string; readonly failedQueues?: readonly string[] };
+
+export interface IngestorOptions {
+  readonly keyRing: KeyRing;
+  readonly scheme: SignatureScheme;
+  readonly targets: readonly TargetQueue[];
+  readonly send: SendToQueue;
+  /** @default DEFAULT_MAX_BODY_BYTES */
+  readonly maxBodyBytes?: number;
+  readonly now?: () => Date;
+}
+
+function respond(statusCode: number, body: Record<string, unknown>, extraHeaders: Record<string, string> = {}): IngestResponse {
+  return { statusCode, headers: { 'content-type': 'application/json', ...extraHeaders }, body: JSON.stringify(body) };
+}
+
+function headerValue(headers: IngestRequest['headers'], name: string): string | undefined {
+  if (!headers) return undefined;
+  const direct = headers[name];
+  if (direct !== undefined) return direct;
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+/**
+ * The ingest path with no AWS client inside: size limit, signature over the raw bytes,
+ * envelope check, then one SendMessage per matching target queue. It answers 2xx only after
+ * every target accepted the event, so Volt retries anything that was not durably queued.
+ */
+export class WebhookIngestor {
+  private readonly maxBodyBytes: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: IngestorOptions) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async handle(request: IngestRequest): Promise<{ response: IngestResponse; outcome: IngestOutcome }> {
+    const rejected = (statusCode: number, reason: string, detail: string, webhookId?: string) => ({
+      response: respond(statusCode, { error: detail }),
+      outcome: { kind: 'rejected' as const, reason, statusCode, detail, ...(webhookId ? { webhookId } : {}) },
+    });
+
+    let body: Buffer;
+    try {
+      body = this.readBody(request);
+    } catch (err: unknown) {
+      if (err instanceof PayloadTooLargeError) return rejected(413, 'too_large', err.message);
+      throw err;
+    }
+
+    const signature = headerValue(request.headers, SIGNATURE_HEADER);
+    try {
+      await this.verify(body, signature);
+    } catch (err: unknown) {
+      if (err instanceof SignatureRejectedError) return rejected(401, `signature_${err.reason}`, err.message);
+      if (err instanceof KeysUnavailableError) {
+        return {
+          response: respond(503, { error: 'signature keys unavailable, retry later' }, { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+          outcome: { kind: 'failed', reason: 'keys_unavailable', detail: err.message },
+        };
+      }
+      throw err;
+    }
+
+    // Only a verified body is parsed.
+    const raw = body.toString('utf8');
+    let envelope: WebhookEnvelope;
+    try {
+      envelope = parseEnvelope(raw);
+    } catch (err: unknown) {
+      if (err instanceof InvalidEventError) return rejected(400, 'invalid_event', err.message);
+      throw err;
+    }
+
+    const eventType = eventTypeOf(envelope);
+    const attributes: QueueMessageAttributes = {
+      webhookId: envelope.id,
+      eventType,
+      messageId: messageIdOf(envelope),
+      receivedAt: this.now().toISOString(),
+      signature: (signature ?? '').trim(),
+    };
+    const targets = this.options.targets.filter((t) => !t.eventTypes || t.eventTypes.includes(eventType));
+    const results = await Promise.allSettled(targets.map((t) => this.options.send(t.queueUrl, raw, attributes)));
+    const failedQueues = targets.filter((_, i) => results[i]?.status === 'rejected').map((t) => t.name);
+    if (failedQueues.length > 0) {
+      const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+      return {
+        response: respond(503, { error: 'could not enqueue the event, retry later' }, { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+        outcome: {
+          kind: 'failed',
+          reason: 'enqueue_failed',
+          detail: firstError instanceof Error ? `${firstError.name}: ${firstError.message}` : String(firstError),
+          webhookId: envelope.id,
+          failedQueues,
+        },
+      };
+    }
+    const queues = targets.map((t) => t.name);
+    return {
+      response: respond(200, { accepted: true, webhookId: envelope.id, queues }),
+      outcome: { kind: 'enqueued', webhookId: envelope.id, messageId: attributes.messageId, eventType, queues },
+    };
+  }
+
+  private readBody(request: IngestRequest): Buffer {
+    const text = request.body ?? '';
+    // Cheap bound before decoding anything: base64 carries 3 bytes per 4 characters, UTF-8 at least 1 per character.
+    const lowerBound = request.isBase64Encoded ? Math.floor((text.length * 3) / 4) - 2 : text.length;
+    const declared = Number(headerValue(request.headers, 'content-length'));
+    if (lowerBound > this.maxBodyBytes || (Number.isFinite(declared) && declared > this.maxBodyBytes)) {
+      throw new PayloadTooLargeError(`body exceeds the ${this.maxBodyBytes}-byte limit`);
+    }
+    const body = request.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
+    if (body.length > this.maxBodyBytes) throw new PayloadTooLargeError(`body exceeds the ${this.maxBodyBytes}-byte limit`);
+    return body;
+  }
+
+  private async verify(body: Buffer, signature: string | undefined): Promise<void> {
+    const keys: readonly KeyObject[] = await this.options.keyRing.current();
+    try {
+      verifySignature(body, signature, keys, this.options.scheme);
+    } catch (err: unknown) {
+      // A mismatch may mean Volt rotated its key: refetch (rate-limited) and try once more.
+      if (!(err instanceof SignatureRejectedError) || err.reason !== 'mismatch') throw err;
+      const refreshed = await this.options.keyRing.refreshAfterFailure();
+      if (!refreshed) throw err;
+      verifySignature(body, signature, refreshed, this.options.scheme);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface DurableQueueProps {
+  /** How long a received message stays invisible. At least 6x the timeout of a function that consumes it. @default Duration.seconds(30) */
+  readonly visibilityTimeout?: Duration;
+  /** Receives before a message moves to the DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** How long an unconsumed message is kept. @default Duration.days(4) */
+  readonly retentionPeriod?: Duration;
+}
+
+/**
+ * A standard SQS queue with its dead-letter queue, secure by default: SSE-SQS encryption,
+ * a policy that denies any request not made over TLS, and a DLQ that keeps messages for the
+ * 14-day maximum so nothing is lost while an operator looks at it.
+ */
+export class DurableQueue extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly maxReceiveCount: number;
+
+  constructor(scope: Construct, id: string, props: DurableQueueProps = {}) {
+    super(scope, id);
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      throw new Error(`DurableQueue ${id}: maxReceiveCount must be an integer from 1 to 1000, got ${maxReceiveCount}`);
+    }
+    this.maxReceiveCount = maxReceiveCount;
+    this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(30),
+      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+}

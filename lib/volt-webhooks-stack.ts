@@ -1,0 +1,41 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { DurableQueue } from './constructs/durable-queue';
+import { VoltWebhookPipeline, type VoltWebhookPipelineProps } from './constructs/volt-webhook-pipeline';
+
+export interface VoltWebhooksStackProps extends StackProps {
+  /** The pipeline's configuration. */
+  readonly pipeline: VoltWebhookPipelineProps;
+}
+
+/** PascalCase of a subscriber name, for output ids (`crm-sync` -> `CrmSync`). */
+export function outputIdFor(name: string): string {
+  return name
+    .split(/[-_]/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** The deployable stack: the pipeline plus the outputs that users and the CLI read. */
+export class VoltWebhooksStack extends Stack {
+  public readonly pipeline: VoltWebhookPipeline;
+
+  constructor(scope: Construct, id: string, props: VoltWebhooksStackProps) {
+    super(scope, id, props);
+    this.pipeline = new VoltWebhookPipeline(this, 'Pipeline', props.pipeline);
+
+    new CfnOutput(this, 'WebhookUrl', { value: this.pipeline.ingest.webhookUrl, description: 'Register this URL with Volt' });
+    this.queueOutputs('State', this.pipeline.stateQueue, 'state queue (consumed by the stack itself)');
+    for (const [name, queue] of this.pipeline.subscriberQueues) {
+      this.queueOutputs(`Subscriber${outputIdFor(name)}`, queue, `subscriber "${name}"`);
+    }
+  }
+
+  private queueOutputs(prefix: string, queue: DurableQueue, what: string): void {
+    new CfnOutput(this, `${prefix}QueueUrl`, { value: queue.queue.queueUrl, description: `URL of the ${what}` });
+    new CfnOutput(this, `${prefix}QueueArn`, { value: queue.queue.queueArn, description: `ARN of the ${what}` });
+    new CfnOutput(this, `${prefix}DlqUrl`, { value: queue.deadLetterQueue.queueUrl, description: `URL of the dead-letter queue of the ${what}` });
+    new CfnOutput(this, `${prefix}DlqArn`, { value: queue.deadLetterQueue.queueArn, description: `ARN of the dead-letter queue of the ${what}` });
+  }
+}
