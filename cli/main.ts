@@ -13,6 +13,11 @@ function overview(): string {
   ].join('\n');
 }
 
+/** node:util parseArgs errors, recognised by code (they may come from another realm than this TypeError). */
+function isParseArgsError(err: unknown): err is Error {
+  return typeof err === 'object' && err !== null && String((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS');
+}
+
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -32,7 +37,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   try {
     return await command.run(rest, io);
   } catch (err: unknown) {
-    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || isParseArgsError(err)) {
       io.err(`${err.message}\n\n${command.help}`);
       return 2;
     }
