@@ -1,0 +1,202 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CliError } from './command';
+
+/**
+ * Finds the deployed (or local) stack a CLI command works on: its outputs, region and, for
+ * the local stack, the stand-in endpoints. Shared by every command that talks to the stack
+ * (`status`, `history`, `messages`, `failed`, and `send`, `redrive`, `doctor`).
+ */
+
+/** The stack name `cdk deploy` uses unless `-c stackName=...` says otherwise. */
+export const DEFAULT_STACK_NAME = 'VoltSmsWebhooks';
+
+/** Where the local stack (`npm start`) describes itself, relative to the working directory. */
+export const LOCAL_STACK_FILE = path.join('.local', 'stack.json');
+
+/** The parseArgs options every stack-aware command accepts; spread into the command's own. */
+export const STACK_OPTIONS = {
+  local: { type: 'boolean', default: false },
+  'local-file': { type: 'string' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+} as const;
+
+/** Help text for {@link STACK_OPTIONS}, to append to a command's help. */
+export const STACK_OPTIONS_HELP = `Finding the stack:
+  --local                use the local stack (npm start), described by ${LOCAL_STACK_FILE}
+  --local-file <file>    use the local stack described by this file instead
+  --stack <name>         the deployed CloudFormation stack (default ${DEFAULT_STACK_NAME})
+  --region <region>      its region (default: from AWS_REGION or your AWS profile)
+  With a deployed stack the usual AWS credentials are used (environment, profile, SSO, role).`;
+
+/** What `.local/stack.json` holds (written by the local stack runner). */
+export interface LocalStackFile {
+  readonly webhookUrl?: string;
+  readonly region?: string;
+  readonly sqsEndpoint?: string;
+  readonly dynamodbEndpoint?: string;
+  readonly tableName?: string;
+  readonly queueUrls?: Readonly<Record<string, string>>;
+  readonly voltApiUrl?: string;
+  readonly signingKeyFile?: string;
+}
+
+/** AWS SDK client settings for the stack's services. */
+export interface ClientSettings {
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export interface StackContext {
+  readonly kind: 'local' | 'deployed';
+  /** The stack name, or the local stack file's path. */
+  readonly source: string;
+  /** `undefined` when the SDK is left to resolve it from the environment or profile. */
+  readonly region?: string;
+  /** CloudFormation outputs by key; for the local stack, the same keys derived from its file. */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** The local stack's file as read; absent for a deployed stack. */
+  readonly local?: LocalStackFile;
+  /** Client settings for DynamoDB. */
+  readonly dynamodb: ClientSettings;
+  /** Client settings for SQS. */
+  readonly sqs: ClientSettings;
+}
+
+export interface StackOptions {
+  readonly local?: boolean;
+  readonly stack?: string;
+  readonly region?: string;
+  /** Directory holding `.local/`. @default process.cwd() */
+  readonly cwd?: string;
+  /** The local stack's file; implies `local`. @default `<cwd>/.local/stack.json` */
+  readonly localFile?: string;
+  /** Reads the deployed stack's outputs; tests replace it. @default CloudFormation DescribeStacks */
+  readonly describeStack?: (stackName: string, region: string | undefined) => Promise<Record<string, string>>;
+}
+
+/** The stand-ins accept any credentials; fixed ones keep the SDK from searching for real ones. A new object each time: the SDK annotates the one it is given. */
+const localCredentials = () => ({ accessKeyId: 'local', secretAccessKey: 'local' });
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : '';
+}
+
+/** True for the SDK's "no credentials could be found" family of errors. */
+export function isMissingCredentials(err: unknown): boolean {
+  const name = errorName(err);
+  return name === 'CredentialsProviderError' || name === 'TokenProviderError' || (err instanceof Error && /could not load credentials/i.test(err.message));
+}
+
+/** True for the SDK's "region is missing" error. */
+export function isMissingRegion(err: unknown): boolean {
+  return err instanceof Error && /region is missing/i.test(err.message);
+}
+
+/**
+ * Turns the SDK errors a user can act on into {@link CliError}s with what to do; anything else
+ * is returned unchanged. Use it around every call a stack-aware command makes.
+ */
+export function explainAwsError(err: unknown, ctx?: Pick<StackContext, 'kind' | 'source'>): unknown {
+  if (isMissingCredentials(err)) {
+    return new CliError('no AWS credentials found: set AWS_PROFILE (or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use --local for the local stack');
+  }
+  if (isMissingRegion(err)) return new CliError('no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile');
+  const name = errorName(err);
+  if (name === 'ExpiredTokenException' || name === 'ExpiredToken') return new CliError('your AWS credentials have expired: refresh them (e.g. `aws sso login`) and retry');
+  if (name === 'UnrecognizedClientException' || name === 'InvalidClientTokenId' || name === 'InvalidSignatureException') {
+    return new CliError(`AWS rejected the credentials (${name}): check AWS_PROFILE or your access keys`);
+  }
+  if (name === 'AccessDeniedException' || name === 'AccessDenied') return new CliError(`access denied: ${(err as Error).message}`);
+  if (ctx?.kind === 'local' && (name === 'TimeoutError' || /ECONNREFUSED|connect/i.test(err instanceof Error ? err.message : ''))) {
+    return new CliError(`the local stack does not answer (${(err as Error).message}): is \`npm start\` running? (described by ${ctx.source})`);
+  }
+  return err;
+}
+
+async function describeWithCloudFormation(stackName: string, region: string | undefined): Promise<Record<string, string>> {
+  const client = new CloudFormationClient(region ? { region } : {});
+  try {
+    const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs: Record<string, string> = {};
+    for (const o of Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
+    return outputs;
+  } catch (err: unknown) {
+    if (errorName(err) === 'ValidationError' && /does not exist/i.test((err as Error).message)) {
+      throw new CliError(`stack "${stackName}" not found${region ? ` in ${region}` : ''}: check --stack and --region, or deploy it with \`npx cdk deploy\``);
+    }
+    throw explainAwsError(err);
+  } finally {
+    client.destroy();
+  }
+}
+
+function readLocalFile(file: string): LocalStackFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err: unknown) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(`${file} not found: start the local stack with \`npm start\` (in this directory) first`);
+    throw new CliError(`cannot read ${file}: ${code ?? String(err)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CliError(`${file} is not valid JSON: restart the local stack to rewrite it`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${file} does not hold a JSON object`);
+  return parsed as LocalStackFile;
+}
+
+/** The output keys a deployed stack has, derived from the local stack's file so commands read one shape. */
+function outputsOfLocal(local: LocalStackFile): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  if (typeof local.webhookUrl === 'string') outputs.WebhookUrl = local.webhookUrl;
+  if (typeof local.tableName === 'string') outputs.TableName = local.tableName;
+  const queues = local.queueUrls ?? {};
+  if (typeof queues.state === 'string') outputs.StateQueueUrl = queues.state;
+  if (typeof queues.stateDlq === 'string') outputs.StateDlqUrl = queues.stateDlq;
+  return outputs;
+}
+
+/** Resolves the stack a command works on, from `--local` or `--stack`/`--region`. */
+export async function resolveStackContext(options: StackOptions): Promise<StackContext> {
+  if (options.local || options.localFile !== undefined) {
+    if (options.stack !== undefined) throw new CliError('--local and --stack exclude each other');
+    const file = path.resolve(options.cwd ?? process.cwd(), options.localFile ?? LOCAL_STACK_FILE);
+    const local = readLocalFile(file);
+    const region = options.region ?? local.region ?? 'us-east-1';
+    const settings = (endpoint: string | undefined): ClientSettings => ({ region, credentials: localCredentials(), ...(endpoint ? { endpoint } : {}) });
+    return { kind: 'local', source: file, region, outputs: outputsOfLocal(local), local, dynamodb: settings(local.dynamodbEndpoint), sqs: settings(local.sqsEndpoint) };
+  }
+  const stackName = options.stack ?? DEFAULT_STACK_NAME;
+  const describe = options.describeStack ?? describeWithCloudFormation;
+  const outputs = await describe(stackName, options.region);
+  const settings: ClientSettings = options.region ? { region: options.region } : {};
+  return { kind: 'deployed', source: stackName, ...(options.region ? { region: options.region } : {}), outputs, dynamodb: settings, sqs: settings };
+}
+
+/** {@link StackOptions} from the values parseArgs returned for {@link STACK_OPTIONS}. */
+export function stackOptionsFrom(values: { local?: boolean; 'local-file'?: string; stack?: string; region?: string }): StackOptions {
+  return {
+    ...(values.local ? { local: true } : {}),
+    ...(values['local-file'] !== undefined ? { localFile: values['local-file'] } : {}),
+    ...(values.stack !== undefined ? { stack: values.stack } : {}),
+    ...(values.region !== undefined ? { region: values.region } : {}),
+  };
+}
+
+/** An output the command needs; a clear error when the stack (an older version, say) lacks it. */
+export function requireOutput(ctx: StackContext, key: string): string {
+  const value = ctx.outputs[key];
+  if (value === undefined || value === '') {
+    const where = ctx.kind === 'local' ? `the local stack file ${ctx.source}` : `stack "${ctx.source}"`;
+    throw new CliError(`${where} has no ${key} output: redeploy (or restart the local stack) with this version`);
+  }
+  return value;
+}

@@ -1,0 +1,256 @@
+import { EXPIRES_AT_ATTRIBUTE, failedShardOf, MESSAGE_ID_ATTRIBUTE } from '../shared/message-table';
+import { contactNumberOf, FAILURE_FIELDS, type MessageEvent } from './event';
+
+/**
+ * The state rules of DESIGN.md as DynamoDB UpdateItem parameters. Nothing here talks to AWS:
+ * the rules are a total order on events, and each write carries a condition that makes
+ * DynamoDB itself apply that order atomically, so no write ever depends on a prior read.
+ */
+
+/** A DynamoDB attribute value, as far as this module writes them (structurally the SDK's type). */
+export type AttributeValue =
+  | { readonly S: string }
+  | { readonly N: string }
+  | { readonly SS: string[] }
+  | { readonly L: AttributeValue[] }
+  | { readonly M: Record<string, AttributeValue> };
+
+/** The UpdateItem input fields this module builds; pass it to `UpdateItemCommand` as is. */
+export interface UpdateItemParams {
+  readonly TableName: string;
+  readonly Key: Record<string, AttributeValue>;
+  readonly UpdateExpression: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, AttributeValue>;
+}
+
+/**
+ * Rank of each known event type. `message.finalized` outranks `message.sent`; an inbound
+ * message only ever has `message.received`, so its rank only matters against itself.
+ * Event types not listed are unknown: kept in history, never state-defining.
+ */
+export const EVENT_TYPE_RANK: Readonly<Record<string, number>> = {
+  'message.received': 1,
+  'message.sent': 2,
+  'message.finalized': 3,
+};
+
+/**
+ * Rank implied by a status (Volt's, and the Telnyx ones Volt may pass through). A final status
+ * ranks as final whatever event carries it, so that e.g. a `sending_failed` can never be
+ * overwritten by a later `queued` or `sent`. Unlisted statuses imply nothing (rank 0).
+ */
+export const STATUS_RANK: Readonly<Record<string, number>> = {
+  queued: 1,
+  sending: 1,
+  webhook_delivered: 1,
+  sent: 2,
+  delivered: 3,
+  failed: 3,
+  delivery_failed: 3,
+  sending_failed: 3,
+  expired: 3,
+  delivery_unconfirmed: 3,
+};
+
+/** Statuses that put a message in the failed index. `delivery_unconfirmed` is unknown, not failed. */
+export const FAILURE_STATUSES: ReadonlySet<string> = new Set(['failed', 'delivery_failed', 'sending_failed', 'expired']);
+
+/**
+ * Distinct events kept in `history` for stale and unknown events. Volt sends one event per
+ * inbound message and two or three per outbound one; 50 is more than ten times that.
+ */
+export const HISTORY_LIMIT = 50;
+
+/**
+ * State-defining (newer) events are still applied, and recorded, up to this many entries, so that
+ * a message flooded with stale events still reaches its final status. Beyond it the item is frozen.
+ */
+export const STATE_HISTORY_LIMIT = 2 * HISTORY_LIMIT;
+
+/** The event's rank, or `undefined` for an unknown event type (history only). */
+export function rankOf(event: Pick<MessageEvent, 'eventType' | 'status'>): number | undefined {
+  const typeRank = EVENT_TYPE_RANK[event.eventType];
+  if (typeRank === undefined) return undefined;
+  return Math.max(typeRank, (event.status !== undefined ? STATUS_RANK[event.status] : undefined) ?? 0);
+}
+
+/**
+ * The total order of state-defining events as one string that DynamoDB compares byte-wise:
+ * rank (one digit), then `occurredAt` (fixed-width ISO, empty when unknown so it sorts first:
+ * `#` is below every digit), then the webhook id as a tiebreaker so that two events of equal
+ * rank and time resolve the same way whatever order they arrive in.
+ */
+export function stateKeyOf(event: Pick<MessageEvent, 'eventType' | 'status' | 'occurredAt' | 'webhookId'>): string | undefined {
+  const rank = rankOf(event);
+  return rank === undefined ? undefined : `${rank}#${event.occurredAt ?? ''}#${event.webhookId}`;
+}
+
+/** Collects expression parts with placeholders, so each write carries only the names and values it uses. */
+class ExpressionBuilder {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+  readonly sets: string[] = [];
+  readonly removes: string[] = [];
+  readonly adds: string[] = [];
+
+  name(attribute: string): string {
+    const placeholder = `#${attribute}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  value(label: string, value: AttributeValue): string {
+    const placeholder = `:${label}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  set(attribute: string, value: AttributeValue): void {
+    this.sets.push(`${this.name(attribute)} = ${this.value(attribute, value)}`);
+  }
+
+  /** SET when the value is present, else REMOVE: for attributes that belong to the current state. */
+  setOrRemove(attribute: string, value: AttributeValue | undefined): void {
+    if (value === undefined) this.removes.push(this.name(attribute));
+    else this.set(attribute, value);
+  }
+
+  updateExpression(): string {
+    return [
+      this.sets.length ? `SET ${this.sets.join(', ')}` : '',
+      this.removes.length ? `REMOVE ${this.removes.join(', ')}` : '',
+      this.adds.length ? `ADD ${this.adds.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+  }
+}
+
+const str = (s: string | undefined): AttributeValue | undefined => (s === undefined ? undefined : { S: s });
+const num = (n: number | undefined): AttributeValue | undefined => (n === undefined ? undefined : { N: String(n) });
+
+/** The history entry of an event: what DESIGN.md lists, absent fields left out. */
+export function historyEntryOf(event: MessageEvent): AttributeValue {
+  const entry: Record<string, AttributeValue> = { webhookId: { S: event.webhookId }, eventType: { S: event.eventType } };
+  if (event.status !== undefined) entry.status = { S: event.status };
+  if (event.occurredAt !== undefined) entry.occurredAt = { S: event.occurredAt };
+  return { M: entry };
+}
+
+function mediaValue(event: MessageEvent): AttributeValue | undefined {
+  if (event.media === undefined) return undefined;
+  return {
+    L: event.media.map((m) => {
+      const item: Record<string, AttributeValue> = {};
+      if (m.url !== undefined) item.url = { S: m.url };
+      if (m.contentType !== undefined) item.contentType = { S: m.contentType };
+      if (m.size !== undefined) item.size = { N: String(m.size) };
+      if (m.sha256 !== undefined) item.sha256 = { S: m.sha256 };
+      return { M: item };
+    }),
+  };
+}
+
+export interface PlanOptions {
+  readonly tableName: string;
+  /** The time of the write, for `updatedAt` and `expiresAt`. */
+  readonly now: Date;
+  /** When set, every write sets `expiresAt` this many days after `now`. */
+  readonly retentionDays?: number;
+}
+
+/** What a write plan does when its first write is refused. */
+export interface WritePlan {
+  /** `state`: the event may define the state; `history`: an unknown event type, history only. */
+  readonly kind: 'state' | 'history';
+  /** One write that applies the event entirely when it is new (and, for `state`, newer). */
+  readonly first: UpdateItemParams;
+  /** Sent only when `first` fails its condition: records a stale event in history. */
+  readonly fallback?: UpdateItemParams;
+}
+
+/** Adds what every write of an event does: record it in history and in the applied set, touch `updatedAt`, `expiresAt`. */
+function recordEvent(b: ExpressionBuilder, event: MessageEvent, options: PlanOptions): void {
+  const history = b.name('history');
+  b.sets.push(`${history} = list_append(if_not_exists(${history}, ${b.value('emptyList', { L: [] })}), ${b.value('historyEntry', { L: [historyEntryOf(event)] })})`);
+  b.adds.push(`${b.name('appliedIds')} ${b.value('webhookIdSet', { SS: [event.webhookId] })}`);
+  b.set('updatedAt', { S: options.now.toISOString() });
+  if (options.retentionDays !== undefined) {
+    b.set(EXPIRES_AT_ATTRIBUTE, { N: String(Math.floor(options.now.getTime() / 1000) + options.retentionDays * 86_400) });
+  }
+}
+
+/** `webhook id not yet applied AND history below the limit`: the part of the condition every write shares. */
+function notAppliedCondition(b: ExpressionBuilder, event: MessageEvent, limitLabel: string, limit: number): string {
+  const history = b.name('history');
+  return (
+    `NOT contains(${b.name('appliedIds')}, ${b.value('webhookId', { S: event.webhookId })})` +
+    ` AND (attribute_not_exists(${history}) OR size(${history}) < ${b.value(limitLabel, { N: String(limit) })})`
+  );
+}
+
+function params(b: ExpressionBuilder, tableName: string, messageId: string, condition: string): UpdateItemParams {
+  return {
+    TableName: tableName,
+    Key: { [MESSAGE_ID_ATTRIBUTE]: { S: messageId } },
+    UpdateExpression: b.updateExpression(),
+    ConditionExpression: condition,
+    ExpressionAttributeNames: b.names,
+    ExpressionAttributeValues: b.values,
+  };
+}
+
+/** The write that records an event in history only: a stale event, or one of unknown type. */
+function historyWrite(event: MessageEvent, options: PlanOptions): UpdateItemParams {
+  const b = new ExpressionBuilder();
+  recordEvent(b, event, options);
+  return params(b, options.tableName, event.messageId, notAppliedCondition(b, event, 'historyLimit', HISTORY_LIMIT));
+}
+
+/** The write that makes an event the message's current state, if it is newer than the current one. */
+function stateWrite(event: MessageEvent, stateKey: string, options: PlanOptions): UpdateItemParams {
+  const b = new ExpressionBuilder();
+  recordEvent(b, event, options);
+  // The current state: taken whole from the winning event, so fields it lacks are removed.
+  b.set('stateKey', { S: stateKey });
+  b.set('eventType', { S: event.eventType });
+  b.set('webhookId', { S: event.webhookId });
+  b.setOrRemove('status', str(event.status));
+  b.setOrRemove('occurredAt', str(event.occurredAt));
+  for (const field of FAILURE_FIELDS) b.setOrRemove(field, str(event.failure[field]));
+  const failed = event.status !== undefined && FAILURE_STATUSES.has(event.status);
+  b.setOrRemove('failedShard', failed && event.occurredAt !== undefined ? { S: failedShardOf(event.messageId) } : undefined);
+  // Facts about the message itself, the same on every event of it: set when present, never removed.
+  const facts: [string, AttributeValue | undefined][] = [
+    ['direction', str(event.direction)],
+    ['fromNumber', str(event.fromNumber)],
+    ['toNumber', str(event.toNumber)],
+    ['contactNumber', str(contactNumberOf(event))],
+    ['messageAppId', str(event.messageAppId)],
+    ['messageType', str(event.messageType)],
+    ['text', str(event.text)],
+    ['parts', num(event.parts)],
+    ['encoding', str(event.encoding)],
+    ['media', mediaValue(event)],
+  ];
+  for (const [attribute, value] of facts) if (value !== undefined) b.set(attribute, value);
+
+  const current = b.name('stateKey');
+  const condition =
+    `${notAppliedCondition(b, event, 'stateHistoryLimit', STATE_HISTORY_LIMIT)}` +
+    ` AND (attribute_not_exists(${current}) OR ${current} < ${b.value('stateKey', { S: stateKey })})`;
+  return params(b, options.tableName, event.messageId, condition);
+}
+
+/**
+ * The writes for one event. A new, newer event costs one write (`first`). When `first` fails
+ * its condition the event is a duplicate or stale: `fallback` (if any) records a stale event in
+ * history, and fails harmlessly for a duplicate. So no event ever costs more than two writes.
+ */
+export function planWrites(event: MessageEvent, options: PlanOptions): WritePlan {
+  const stateKey = stateKeyOf(event);
+  if (stateKey === undefined) return { kind: 'history', first: historyWrite(event, options) };
+  return { kind: 'state', first: stateWrite(event, stateKey, options), fallback: historyWrite(event, options) };
+}

@@ -1,0 +1,85 @@
+import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput, type GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MessageStore } from '../../lib/constructs/message-store';
+
+/** dynalite ships no types; this is the part of it the tests use. */
+type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite is CommonJS without type declarations
+const dynalite = require('dynalite') as DynaliteFactory;
+
+export interface DynamoStandIn {
+  readonly endpoint: string;
+  readonly client: DynamoDBClient;
+  /** A new client on the stand-in: a second consumer, with its own connections. */
+  newClient(): DynamoDBClient;
+  /** Requests the stand-in has received, by operation (`UpdateItem`, `GetItem`...). */
+  requests(operation: string): number;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite (in memory) in this process on a free port. */
+export async function startDynalite(): Promise<DynamoStandIn> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const counts = new Map<string, number>();
+  // Counted at the server, so SDK retries count too: this is what DynamoDB would bill.
+  server.prependListener('request', (req) => {
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clients: DynamoDBClient[] = [];
+  const newClient = () => {
+    const c = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    clients.push(c);
+    return c;
+  };
+  const client = newClient();
+  return {
+    endpoint,
+    client,
+    newClient,
+    requests: (operation) => counts.get(operation) ?? 0,
+    close: async () => {
+      for (const c of clients) c.destroy();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+let definition: Omit<CreateTableCommandInput, 'TableName'> | undefined;
+
+/**
+ * The messages table as the MessageStore construct synthesizes it (keys, attribute types,
+ * indexes, projections), as a CreateTable input: the tests run against the deployed shape.
+ */
+export function messageTableDefinition(): Omit<CreateTableCommandInput, 'TableName'> {
+  if (definition) return definition;
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'TableShape');
+  new MessageStore(stack, 'Store', { stateQueue: new sqs.Queue(stack, 'Queue', { visibilityTimeout: Duration.seconds(180) }) });
+  const tables = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table')) as { Properties: Record<string, unknown> }[];
+  const props = tables[0]!.Properties as Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'> & {
+    GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
+  };
+  definition = {
+    AttributeDefinitions: props.AttributeDefinitions,
+    KeySchema: props.KeySchema,
+    BillingMode: props.BillingMode,
+    GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })),
+  };
+  return definition;
+}
+
+let tableCounter = 0;
+
+/** Creates a fresh messages table on the stand-in and returns its name. */
+export async function createMessageTable(client: DynamoDBClient, prefix = 'messages'): Promise<string> {
+  const tableName = `${prefix}-${process.pid}-${++tableCounter}`;
+  await client.send(new CreateTableCommand({ TableName: tableName, ...messageTableDefinition() }));
+  return tableName;
+}

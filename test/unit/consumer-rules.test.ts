@@ -1,0 +1,198 @@
+import { contactNumberOf, parseMessageEvent, type MessageEvent } from '../../lambda/consumer/event';
+import { HISTORY_LIMIT, planWrites, rankOf, stateKeyOf, STATE_HISTORY_LIMIT, type UpdateItemParams } from '../../lambda/consumer/state-rules';
+import { InvalidEventError } from '../../lambda/shared/errors';
+import { allFailedShards, failedShardOf, FAILED_SHARD_COUNT } from '../../lambda/shared/message-table';
+import { vendorEvent } from '../helpers/fixtures';
+import { eventBody } from '../helpers/message-events';
+
+const NOW = new Date('2026-01-02T03:04:05.678Z');
+const opts = { tableName: 'messages', now: NOW };
+
+function ev(overrides: Partial<MessageEvent> & { webhookId: string }): MessageEvent {
+  return { messageId: 'rf_1', eventType: 'message.sent', status: 'sent', occurredAt: '2026-01-01T00:00:00.000Z', failure: {}, ...overrides };
+}
+
+describe('parseMessageEvent', () => {
+  it('reads an outbound event from the vendor example', () => {
+    const e = parseMessageEvent(vendorEvent('message-sent').raw);
+    expect(e).toMatchObject({
+      webhookId: 'rfw_6962ccb5_e41a61024d9a4a61817e7220fbcbf6b4',
+      messageId: 'rf_o6aDxhawR227gt5wgZ2I',
+      eventType: 'message.sent',
+      status: 'sent',
+      occurredAt: '2022-04-07T22:19:44.985Z',
+      direction: 'outbound',
+      fromNumber: '+15555550145',
+      toNumber: '+15555550123',
+      messageAppId: '40318006-1cae-4997-acbc-fe9a4aadb7dd',
+      messageType: 'SMS',
+      parts: 1,
+      encoding: 'GSM-7',
+      media: [],
+      failure: {},
+    });
+    expect(contactNumberOf(e)).toBe('+15555550123');
+  });
+
+  it('keys an inbound message on message_app_id and takes the sender as the contact', () => {
+    const e = parseMessageEvent(vendorEvent('message-received').raw);
+    expect(e.messageId).toBe('c7fdc0ba-f3df-4e30-a7fc-397940a6f675');
+    expect(e.direction).toBe('inbound');
+    expect(contactNumberOf(e)).toBe('+15555550145');
+  });
+
+  it('reads every failure detail of a failed delivery', () => {
+    expect(parseMessageEvent(vendorEvent('message-failed').raw).failure).toEqual({
+      errorCode: '702',
+      providerErrorCode: '40002',
+      providerErrorTitle: 'Blocked as spam - temporary',
+      providerErrorDetail: 'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
+      carrierName: 'T-MOBILE USA, INC.',
+    });
+  });
+
+  it('leaves out null, missing and wrongly typed fields instead of failing', () => {
+    const raw = JSON.stringify({
+      id: 'rfw_x',
+      payload: { id: 'rf_x', status: 42, to_number: null, from_number: ['+1'], parts: 'many', media: 'none', text: { a: 1 }, occurred_at: 'yesterday', error_code: 702, direction: null, event_type: 'message.sent' },
+      time: '1649369985',
+    });
+    const e = parseMessageEvent(raw);
+    expect(e).toEqual({
+      webhookId: 'rfw_x',
+      messageId: 'rf_x',
+      eventType: 'message.sent',
+      status: '42',
+      // An unparseable occurred_at falls back to the envelope's epoch seconds.
+      occurredAt: '2022-04-07T22:19:45.000Z',
+      direction: 'outbound',
+      failure: { errorCode: '702' },
+    });
+  });
+
+  it('keeps the message text exactly, whitespace included', () => {
+    expect(parseMessageEvent(JSON.stringify({ id: 'w', payload: { text: '  hi\n' } })).text).toBe('  hi\n');
+  });
+
+  it('keeps known media fields under camel-case names and drops non-objects', () => {
+    const raw = JSON.stringify({ id: 'w', payload: { media: [{ url: 'https://m/1', content_type: 'image/png', size: 10, hash_sha256: 'abc', extra: 1 }, 'x', null] } });
+    expect(parseMessageEvent(raw).media).toEqual([{ url: 'https://m/1', contentType: 'image/png', size: 10, sha256: 'abc' }]);
+  });
+
+  it('has no time when neither occurred_at nor a usable envelope time is given', () => {
+    expect(parseMessageEvent(JSON.stringify({ id: 'w', payload: { occurred_at: null }, time: 'soon' })).occurredAt).toBeUndefined();
+    expect(parseMessageEvent(JSON.stringify({ id: 'w', payload: { occurred_at: '+275760-09-13T00:00:00.000Z' } })).occurredAt).toBeUndefined();
+  });
+
+  it.each([['not json'], ['[]'], ['{"payload":{}}'], ['{"id":""}']])('rejects %s as an invalid event', (raw) => {
+    expect(() => parseMessageEvent(raw)).toThrow(InvalidEventError);
+  });
+});
+
+describe('rank and order', () => {
+  it('ranks message.finalized over message.sent over message.received', () => {
+    expect(rankOf({ eventType: 'message.finalized', status: 'delivered' })).toBeGreaterThan(rankOf({ eventType: 'message.sent', status: 'sent' })!);
+    expect(rankOf({ eventType: 'message.sent', status: 'sent' })).toBeGreaterThan(rankOf({ eventType: 'message.received', status: 'webhook_delivered' })!);
+  });
+
+  it('gives unknown event types no rank, whatever their status', () => {
+    expect(rankOf({ eventType: 'message.bounced', status: 'delivered' })).toBeUndefined();
+    expect(rankOf({ eventType: 'unknown' })).toBeUndefined();
+    expect(stateKeyOf({ eventType: 'x', webhookId: 'w' })).toBeUndefined();
+  });
+
+  it('ranks a final Telnyx status as final even on a message.sent event', () => {
+    expect(rankOf({ eventType: 'message.sent', status: 'sending_failed' })).toBe(rankOf({ eventType: 'message.finalized', status: 'delivered' }));
+    expect(rankOf({ eventType: 'message.sent', status: 'queued' })).toBe(rankOf({ eventType: 'message.sent', status: 'sent' }));
+  });
+
+  it('orders equal ranks by occurredAt, then by webhook id; a missing time sorts first', () => {
+    const key = (webhookId: string, occurredAt?: string) => stateKeyOf({ eventType: 'message.finalized', status: 'delivered', webhookId, ...(occurredAt ? { occurredAt } : {}) })!;
+    expect(key('a', '2026-01-01T00:00:01.000Z') > key('z', '2026-01-01T00:00:00.999Z')).toBe(true);
+    expect(key('b', '2026-01-01T00:00:00.000Z') > key('a', '2026-01-01T00:00:00.000Z')).toBe(true);
+    expect(key('zzz') < key('a', '1970-01-01T00:00:00.000Z')).toBe(true);
+  });
+
+  it('lets a higher rank win over a later time', () => {
+    const sent = stateKeyOf({ eventType: 'message.sent', status: 'sent', webhookId: 'z', occurredAt: '2030-01-01T00:00:00.000Z' })!;
+    const finalized = stateKeyOf({ eventType: 'message.finalized', status: 'delivered', webhookId: 'a', occurredAt: '2020-01-01T00:00:00.000Z' })!;
+    expect(finalized > sent).toBe(true);
+  });
+});
+
+/** Every placeholder a write defines is used, and every one it uses is defined (DynamoDB rejects both mistakes). */
+function expectConsistentPlaceholders(p: UpdateItemParams): void {
+  const text = `${p.UpdateExpression} ${p.ConditionExpression}`;
+  const used = (re: RegExp) => new Set([...text.matchAll(re)].map((m) => m[0]));
+  expect(used(/#[A-Za-z0-9_]+/g)).toEqual(new Set(Object.keys(p.ExpressionAttributeNames)));
+  expect(used(/:[A-Za-z0-9_]+/g)).toEqual(new Set(Object.keys(p.ExpressionAttributeValues)));
+}
+
+describe('planWrites', () => {
+  it('plans one conditional state write with a history-only fallback for a ranked event', () => {
+    const plan = planWrites(ev({ webhookId: 'w1' }), opts);
+    expect(plan.kind).toBe('state');
+    expect(plan.first.ConditionExpression).toMatch(/NOT contains\(#appliedIds, :webhookId\)/);
+    expect(plan.first.ConditionExpression).toMatch(/#stateKey < :stateKey/);
+    expect(plan.first.ExpressionAttributeValues[':stateHistoryLimit']).toEqual({ N: String(STATE_HISTORY_LIMIT) });
+    expect(plan.fallback!.UpdateExpression).not.toMatch(/#status/);
+    expect(plan.fallback!.ConditionExpression).not.toMatch(/stateKey/);
+    expect(plan.fallback!.ExpressionAttributeValues[':historyLimit']).toEqual({ N: String(HISTORY_LIMIT) });
+    expectConsistentPlaceholders(plan.first);
+    expectConsistentPlaceholders(plan.fallback!);
+  });
+
+  it('plans a single history-only write for an unknown event type', () => {
+    const plan = planWrites(ev({ webhookId: 'w1', eventType: 'message.bounced' }), opts);
+    expect(plan.kind).toBe('history');
+    expect(plan.fallback).toBeUndefined();
+    expect(plan.first.UpdateExpression).not.toMatch(/#status|#stateKey/);
+    expectConsistentPlaceholders(plan.first);
+  });
+
+  it('sets the failure details and the failed shard for a failure, and removes them otherwise', () => {
+    const failed = planWrites(parseMessageEvent(vendorEvent('message-failed').raw), opts).first;
+    expect(failed.ExpressionAttributeValues[':errorCode']).toEqual({ S: '702' });
+    expect(failed.ExpressionAttributeValues[':failedShard']).toEqual({ S: failedShardOf('rf_o6aDxhawR227gt5wgZ2I') });
+    const delivered = planWrites(parseMessageEvent(vendorEvent('message-delivered').raw), opts).first;
+    expect(delivered.UpdateExpression).toMatch(/REMOVE [^]*#errorCode/);
+    expect(delivered.UpdateExpression).toMatch(/REMOVE [^]*#failedShard/);
+    expectConsistentPlaceholders(failed);
+    expectConsistentPlaceholders(delivered);
+  });
+
+  it('sets expiresAt from the retention, in epoch seconds', () => {
+    const plan = planWrites(ev({ webhookId: 'w1' }), { ...opts, retentionDays: 2 });
+    const expected = Math.floor(NOW.getTime() / 1000) + 2 * 86_400;
+    expect(plan.first.ExpressionAttributeValues[':expiresAt']).toEqual({ N: String(expected) });
+    expect(plan.fallback!.ExpressionAttributeValues[':expiresAt']).toEqual({ N: String(expected) });
+    expect(planWrites(ev({ webhookId: 'w1' }), opts).first.UpdateExpression).not.toMatch(/expiresAt/);
+  });
+
+  it('records each event as {webhookId, eventType, status, occurredAt} in history', () => {
+    const plan = planWrites(parseMessageEvent(eventBody({ webhookId: 'w9', status: 'sent' })), opts);
+    expect(plan.first.ExpressionAttributeValues[':historyEntry']).toEqual({
+      L: [{ M: { webhookId: { S: 'w9' }, eventType: { S: 'message.sent' }, status: { S: 'sent' }, occurredAt: { S: '2022-04-07T22:19:44.985Z' } } }],
+    });
+  });
+
+  it('writes the contact number of the other party', () => {
+    const inbound = planWrites(parseMessageEvent(vendorEvent('message-received').raw), opts).first;
+    expect(inbound.ExpressionAttributeValues[':contactNumber']).toEqual({ S: '+15555550145' });
+  });
+});
+
+describe('failed index shards', () => {
+  it('puts one message always on the same shard', () => {
+    expect(failedShardOf('rf_abc')).toBe(failedShardOf('rf_abc'));
+    expect(allFailedShards()).toContain(failedShardOf('rf_abc'));
+  });
+
+  it('spreads a burst of failed messages over every shard, none hot', () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 1600; i++) counts.set(failedShardOf(`rf_${i.toString(36)}`), (counts.get(failedShardOf(`rf_${i.toString(36)}`)) ?? 0) + 1);
+    expect(counts.size).toBe(FAILED_SHARD_COUNT);
+    // Even spread is 100 each; no shard should carry double its share.
+    expect(Math.max(...counts.values())).toBeLessThan(200);
+  });
+});
