@@ -1,9 +1,11 @@
 // The package entry: everything a team needs to add the pipeline to its own CDK app,
 // and the signing helpers for tests that send signed deliveries.
 export * from './constructs/durable-queue';
+export * from './constructs/message-store';
 export * from './constructs/volt-function';
 export * from './constructs/volt-webhook-pipeline';
 export * from './constructs/webhook-ingest';
+export * from './constructs/webhook-registration';
 export * from './config';
 export * from './volt-webhooks-stack';
 export { signBody, verifySignature, findMatchingSchemes, parseScheme, formatScheme, DEFAULT_SCHEME, SIGNATURE_HEADER } from '../lambda/shared/signature';

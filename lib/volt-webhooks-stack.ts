@@ -27,6 +27,11 @@ export class VoltWebhooksStack extends Stack {
 
     new CfnOutput(this, 'WebhookUrl', { value: this.pipeline.ingest.webhookUrl, description: 'Register this URL with Volt' });
     this.queueOutputs('State', this.pipeline.stateQueue, 'state queue (consumed by the stack itself)');
+    new CfnOutput(this, 'TableName', { value: this.pipeline.messageStore.table.tableName, description: 'DynamoDB table holding each message\'s state' });
+    new CfnOutput(this, 'TableArn', { value: this.pipeline.messageStore.table.tableArn, description: 'ARN of the messages table' });
+    if (this.pipeline.registration) {
+      new CfnOutput(this, 'VoltWebhookId', { value: this.pipeline.registration.webhookId, description: "Volt's id of the webhook registration" });
+    }
     for (const [name, queue] of this.pipeline.subscriberQueues) {
       this.queueOutputs(`Subscriber${outputIdFor(name)}`, queue, `subscriber "${name}"`);
     }

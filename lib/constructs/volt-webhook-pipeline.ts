@@ -1,9 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { parsePublicKey } from '../../lambda/shared/keys';
 import { parseScheme } from '../../lambda/shared/signature';
 import { DurableQueue } from './durable-queue';
+import { MessageStore } from './message-store';
 import { WebhookIngest } from './webhook-ingest';
+import { WebhookRegistration } from './webhook-registration';
 
 /** One consumer system's queue, fed with the events it asks for. */
 export interface SubscriberConfig {
@@ -29,6 +31,16 @@ export interface VoltWebhookPipelineProps {
   readonly maxBodyBytes?: number;
   /** Receives before a message moves to its DLQ. @default 5 */
   readonly maxReceiveCount?: number;
+  /** Days a message's item is kept after its last event (DynamoDB TTL). @default kept forever */
+  readonly messageRetentionDays?: number;
+  /**
+   * Name or ARN of the Secrets Manager secret holding Volt's API token (the bare token or
+   * `{"token":"..."}`). When set, the webhook URL is registered with Volt on deploy.
+   * @default none: the pipeline deploys without registering, and synth says so
+   */
+  readonly voltApiTokenSecret?: string;
+  /** Volt's GraphQL endpoint, used to register the webhook. @default 'https://api.respondflow.com/graphql' */
+  readonly voltApiUrl?: string;
 }
 
 const SUBSCRIBER_NAME = /^[A-Za-z0-9_-]{1,40}$/;
@@ -51,6 +63,12 @@ function validate(props: VoltWebhookPipelineProps): { publicKeys?: string[] } {
   if (props.voltPublicKeyUrl !== undefined && !/^https?:\/\//.test(props.voltPublicKeyUrl)) {
     throw new Error(`voltPublicKeyUrl "${props.voltPublicKeyUrl}" must be an http(s) URL`);
   }
+  if (props.voltApiUrl !== undefined && !/^https?:\/\//.test(props.voltApiUrl)) {
+    throw new Error(`voltApiUrl "${props.voltApiUrl}" must be an http(s) URL`);
+  }
+  if (props.voltApiTokenSecret !== undefined && props.voltApiTokenSecret.trim() === '') {
+    throw new Error('voltApiTokenSecret is empty; give the name or ARN of the secret holding the Volt API token, or leave it out');
+  }
   if (props.voltPublicKeys === undefined) return {};
   if (props.voltPublicKeys.length === 0) throw new Error('voltPublicKeys is empty; leave it out to fetch the key from voltPublicKeyUrl');
   return {
@@ -70,6 +88,10 @@ export class VoltWebhookPipeline extends Construct {
   public readonly stateQueue: DurableQueue;
   /** Subscriber queues by subscriber name, in configuration order. */
   public readonly subscriberQueues: ReadonlyMap<string, DurableQueue>;
+  /** The messages table and the consumer that applies the state queue's events to it. */
+  public readonly messageStore: MessageStore;
+  /** The registration with Volt; absent when no `voltApiTokenSecret` is configured. */
+  public readonly registration?: WebhookRegistration;
 
   constructor(scope: Construct, id: string, props: VoltWebhookPipelineProps = {}) {
     super(scope, id);
@@ -80,6 +102,10 @@ export class VoltWebhookPipeline extends Construct {
       // At least 6x the consumer's timeout, as Lambda's SQS event source asks.
       visibilityTimeout: Duration.seconds(180),
       maxReceiveCount,
+    });
+    this.messageStore = new MessageStore(this, 'MessageStore', {
+      stateQueue: this.stateQueue.queue,
+      ...(props.messageRetentionDays !== undefined ? { messageRetentionDays: props.messageRetentionDays } : {}),
     });
     const subscribers = new Map<string, DurableQueue>();
     for (const s of props.subscribers ?? []) {
@@ -101,5 +127,22 @@ export class VoltWebhookPipeline extends Construct {
       ...(props.signatureScheme ? { signatureScheme: props.signatureScheme } : {}),
       ...(props.maxBodyBytes !== undefined ? { maxBodyBytes: props.maxBodyBytes } : {}),
     });
+
+    if (props.voltApiTokenSecret !== undefined) {
+      this.registration = new WebhookRegistration(this, 'Registration', {
+        api: this.ingest.api,
+        webhookUrl: this.ingest.webhookUrl,
+        apiTokenSecret: props.voltApiTokenSecret,
+        ...(props.voltApiUrl !== undefined ? { apiUrl: props.voltApiUrl } : {}),
+        // The route, its integration and the invoke permission too: Volt's test request must reach the function.
+        dependsOn: [this.ingest],
+      });
+    } else {
+      Annotations.of(this).addWarningV2(
+        'volt-webhooks:registration-skipped',
+        'No voltApiTokenSecret configured: the webhook URL is NOT registered with Volt. Register the WebhookUrl output yourself, ' +
+          'or deploy with -c voltApiTokenSecret=<secret name or ARN holding the Volt API token>.',
+      );
+    }
   }
 }
