@@ -1,0 +1,274 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { FunctionError, type LocalFunction } from './lambda-runtime';
+
+/**
+ * An API Gateway HTTP API, locally: routes from the template, Lambda proxy integrations with
+ * payload format 2.0, and API Gateway's own answers (404 for an unknown route, 500 when the
+ * function fails, 413 over the 10 MB request limit).
+ */
+
+export interface HttpRoute {
+  /** `POST /webhooks`, `ANY /items/{id}`, `GET /files/{proxy+}` or `$default`. */
+  readonly routeKey: string;
+  readonly target: LocalFunction;
+}
+
+/** What happened to one request, for the live log. */
+export interface HttpRequestLog {
+  readonly method: string;
+  readonly path: string;
+  readonly routeKey?: string;
+  readonly statusCode: number;
+  readonly durationMs: number;
+  readonly functionName?: string;
+  /** Why API Gateway answered itself (no route, function error). */
+  readonly error?: string;
+}
+
+export interface HttpApiOptions {
+  readonly apiId: string;
+  /** `$default` serves at the root; another stage name is a path prefix. */
+  readonly stage: string;
+  readonly accountId: string;
+  readonly onRequest?: (log: HttpRequestLog) => void;
+}
+
+/** API Gateway's request payload limit. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Content types API Gateway passes as text; any other body (or a missing content type)
+ * arrives base64-encoded with `isBase64Encoded: true`, so code that handles both is exercised.
+ */
+export function isTextContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  return (
+    type.startsWith('text/') ||
+    type === 'application/json' ||
+    type.endsWith('+json') ||
+    type === 'application/xml' ||
+    type.endsWith('+xml') ||
+    type === 'application/javascript'
+  );
+}
+
+interface CompiledRoute {
+  readonly route: HttpRoute;
+  readonly method: string;
+  readonly segments: readonly string[];
+  /** Higher wins: exact paths over variables over greedy variables. */
+  readonly specificity: number;
+}
+
+function compile(route: HttpRoute): CompiledRoute {
+  if (route.routeKey === '$default') return { route, method: 'ANY', segments: [], specificity: -1 };
+  const [method, routePath] = route.routeKey.split(' ');
+  if (!method || !routePath) throw new Error(`route key "${route.routeKey}" is not "<METHOD> <path>" or $default`);
+  const segments = routePath.split('/').filter(Boolean);
+  const specificity = segments.reduce((n, s) => n + (s.endsWith('+}') ? 1 : s.startsWith('{') ? 100 : 10000), 0) * 2 + (method === 'ANY' ? 0 : 1);
+  return { route, method: method.toUpperCase(), segments, specificity };
+}
+
+function match(compiled: CompiledRoute, method: string, pathSegments: readonly string[]): Record<string, string> | undefined {
+  if (compiled.method !== 'ANY' && compiled.method !== method) return undefined;
+  if (compiled.specificity < 0) return {};
+  const params: Record<string, string> = {};
+  for (let i = 0; i < compiled.segments.length; i++) {
+    const pattern = compiled.segments[i] ?? '';
+    const actual = pathSegments[i];
+    if (pattern.startsWith('{') && pattern.endsWith('+}')) {
+      if (actual === undefined) return undefined;
+      params[pattern.slice(1, -2)] = pathSegments.slice(i).join('/');
+      return params;
+    }
+    if (actual === undefined) return undefined;
+    if (pattern.startsWith('{') && pattern.endsWith('}')) params[pattern.slice(1, -1)] = decodeURIComponent(actual);
+    else if (pattern !== actual) return undefined;
+  }
+  return pathSegments.length === compiled.segments.length ? params : undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? 'too_large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function clfTime(date: Date): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`;
+}
+
+/** Joins repeated headers with commas and lowercases names, as HTTP APIs do; cookies go to their own field. */
+function eventHeaders(req: IncomingMessage): { headers: Record<string, string>; cookies: string[] } {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] ?? '').toLowerCase();
+    const value = raw[i + 1] ?? '';
+    if (name === 'cookie') {
+      cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+      continue;
+    }
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  return { headers, cookies };
+}
+
+interface StructuredResponse {
+  statusCode: number;
+  headers?: Record<string, unknown>;
+  cookies?: unknown[];
+  body?: unknown;
+  isBase64Encoded?: boolean;
+}
+
+/** Payload 2.0 response rules: a `statusCode` makes it structured, anything else is a 200 JSON body. */
+function toHttpResponse(value: unknown): { status: number; headers: Record<string, string | string[]>; body: Buffer } {
+  if (value !== null && typeof value === 'object' && 'statusCode' in value) {
+    const r = value as StructuredResponse;
+    if (!Number.isInteger(r.statusCode)) throw new Error('the function returned a statusCode that is not an integer');
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
+    if (Array.isArray(r.cookies) && r.cookies.length > 0) headers['set-cookie'] = r.cookies.map(String);
+    const text = r.body === undefined || r.body === null ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+    return { status: r.statusCode, headers, body: r.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8') };
+  }
+  const body = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(body, 'utf8') };
+}
+
+export class LocalHttpApi {
+  private routes: CompiledRoute[] = [];
+  /** Host and port the server answers on, for `domainName` in events. */
+  domainName = 'localhost';
+
+  constructor(private readonly options: HttpApiOptions) {}
+
+  setRoutes(routes: readonly HttpRoute[]): void {
+    this.routes = routes.map(compile).sort((a, b) => b.specificity - a.specificity);
+  }
+
+  get routeKeys(): string[] {
+    return this.routes.map((r) => r.route.routeKey);
+  }
+
+  readonly handler: RequestListener = (req, res) => {
+    this.handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) this.answer(res, 500, { message: 'Internal Server Error' });
+      this.options.onRequest?.({ method: req.method ?? '?', path: req.url ?? '?', statusCode: 500, durationMs: 0, error: String(err) });
+    });
+  };
+
+  private answer(res: ServerResponse, status: number, body: Record<string, unknown>, requestId = randomBytes(8).toString('base64url')): void {
+    res.writeHead(status, { 'content-type': 'application/json', 'apigw-requestid': requestId });
+    res.end(JSON.stringify(body));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const now = new Date();
+    const requestId = randomBytes(8).toString('base64url');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://local');
+    const log = (entry: Omit<HttpRequestLog, 'method' | 'path' | 'durationMs'>) =>
+      this.options.onRequest?.({ method, path: url.pathname, durationMs: performance.now() - started, ...entry });
+
+    let rawPath = url.pathname;
+    if (this.options.stage !== '$default') {
+      const prefix = `/${this.options.stage}`;
+      if (rawPath !== prefix && !rawPath.startsWith(`${prefix}/`)) {
+        this.answer(res, 404, { message: 'Not Found' }, requestId);
+        return log({ statusCode: 404, error: `not under stage ${this.options.stage}` });
+      }
+      rawPath = rawPath.slice(prefix.length) || '/';
+    }
+    const segments = rawPath.split('/').filter(Boolean);
+    let found: { route: CompiledRoute; params: Record<string, string> } | undefined;
+    for (const route of this.routes) {
+      const params = match(route, method, segments);
+      if (params) {
+        found = { route, params };
+        break;
+      }
+    }
+    const body = await readBody(req);
+    if (!found) {
+      this.answer(res, 404, { message: 'Not Found' }, requestId);
+      return log({ statusCode: 404, error: 'no route matches' });
+    }
+    const { route, params } = found;
+    if (body === 'too_large') {
+      this.answer(res, 413, { message: 'Request Entity Too Large' }, requestId);
+      return log({ statusCode: 413, routeKey: route.route.routeKey, error: 'request over 10 MB' });
+    }
+
+    const { headers, cookies } = eventHeaders(req);
+    const socket = req.socket;
+    headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${socket.remoteAddress ?? ''}` : socket.remoteAddress ?? '';
+    headers['x-forwarded-port'] = String(socket.localPort ?? '');
+    headers['x-forwarded-proto'] = 'http';
+    headers['x-amzn-trace-id'] = `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+    const text = isTextContentType(headers['content-type']);
+
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: route.route.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      ...(cookies.length ? { cookies } : {}),
+      headers,
+      ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+      ...(Object.keys(params).length ? { pathParameters: params } : {}),
+      requestContext: {
+        accountId: this.options.accountId,
+        apiId: this.options.apiId,
+        domainName: headers['host'] ?? this.domainName,
+        domainPrefix: (headers['host'] ?? this.domainName).split('.')[0] ?? this.options.apiId,
+        http: {
+          method,
+          path: url.pathname,
+          protocol: `HTTP/${req.httpVersion}`,
+          sourceIp: socket.remoteAddress ?? '',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId,
+        routeKey: route.route.routeKey,
+        stage: this.options.stage,
+        time: clfTime(now),
+        timeEpoch: now.getTime(),
+      },
+      ...(body.length > 0 ? { body: text ? body.toString('utf8') : body.toString('base64') } : {}),
+      isBase64Encoded: body.length > 0 && !text,
+    };
+
+    const functionName = route.route.target.definition.displayName;
+    let response: ReturnType<typeof toHttpResponse>;
+    try {
+      const { value } = await route.route.target.invoke(event);
+      response = toHttpResponse(value);
+    } catch (err: unknown) {
+      // API Gateway hides the function's error from the caller; the log shows it.
+      this.answer(res, 500, { message: 'Internal Server Error' }, requestId);
+      const detail = err instanceof FunctionError ? `${err.payload.errorType}: ${err.payload.errorMessage}` : err instanceof Error ? err.message : String(err);
+      return log({ statusCode: 500, routeKey: route.route.routeKey, functionName, error: detail });
+    }
+    res.writeHead(response.status, { ...response.headers, 'apigw-requestid': requestId });
+    res.end(response.body);
+    log({ statusCode: response.status, routeKey: route.route.routeKey, functionName });
+  }
+}

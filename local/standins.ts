@@ -1,0 +1,141 @@
+import dynalite from 'dynalite';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequestHandler } from 'local-aws-sqs';
+import { createSecretsStore, type SecretsStore } from './secrets';
+
+/**
+ * The AWS stand-ins, in this process: dynalite (DynamoDB), local-aws-sqs (SQS; chosen over
+ * fauxqs, see docs/local-stack.md) and a small Secrets Manager. Each speaks its service's
+ * wire protocol on its own port, so SDK clients and the AWS CLI reach them with an endpoint URL.
+ */
+
+/** A port that is already taken: names the service and how to choose another port. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly service: string,
+    readonly port: number,
+    hint: string,
+  ) {
+    super(`port ${port} for the ${service} is already in use (another local stack still running?); ${hint}`);
+  }
+}
+
+export interface ListeningServer {
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `port` (0 = a free one) and turns EADDRINUSE into a {@link PortInUseError}.
+ * `close` drops keep-alive connections too, so nothing outlives a stop.
+ */
+export function listen(server: Server, port: number, host: string, service: string, hint: string): Promise<ListeningServer> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(service, port, hint) : err);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const actual = (server.address() as AddressInfo).port;
+      resolve({
+        server,
+        port: actual,
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+export interface StandinPorts {
+  /** @default 0 (a free port) */
+  readonly dynamodb?: number;
+  /** @default 0 */
+  readonly sqs?: number;
+  /** @default 0 */
+  readonly secretsManager?: number;
+}
+
+export interface StandinOptions {
+  readonly ports?: StandinPorts;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** DynamoDB data directory; in memory when absent. */
+  readonly dataDir?: string;
+  /** How to pick another port, appended to port errors (e.g. the CLI flag). */
+  readonly portHint?: (service: 'dynamodb' | 'sqs' | 'secretsManager') => string;
+}
+
+export interface Standins {
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly secretsManagerEndpoint: string;
+  readonly secrets: SecretsStore;
+  stop(): Promise<void>;
+}
+
+export async function startStandins(options: StandinOptions): Promise<Standins> {
+  const host = options.host ?? '127.0.0.1';
+  const hint = options.portHint ?? ((s: string) => `choose another ${s} port, or 0 for a free one`);
+  const started: ListeningServer[] = [];
+  const stopAll = async () => {
+    await Promise.all(started.splice(0).map((s) => s.close()));
+  };
+  try {
+    // Tables go ACTIVE at once: the 500 ms CREATING state only slows a local start.
+    const dynamo = await listen(
+      dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) }),
+      options.ports?.dynamodb ?? 0,
+      host,
+      'DynamoDB stand-in',
+      hint('dynamodb'),
+    );
+    started.push(dynamo);
+
+    // The request handler needs the final port for the queue URLs it hands out, so the server
+    // listens first and the handler is bound after.
+    const sqsRoute: { handler?: RequestListener } = {};
+    const sqsServer = createServer((req, res) => {
+      if (sqsRoute.handler) sqsRoute.handler(req, res);
+      else res.writeHead(503).end();
+    });
+    const sqs = await listen(sqsServer, options.ports?.sqs ?? 0, host, 'SQS stand-in', hint('sqs'));
+    started.push(sqs);
+    const { service, requestHandler } = createRequestHandler({
+      port: sqs.port,
+      hostname: host,
+      region: options.region,
+      accountId: options.accountId,
+      // A local stack is recreated often; AWS's 60 s wait before reusing a queue name only gets in the way.
+      emulateQueueCreationLifecycle: false,
+    });
+    service.PORT = sqs.port;
+    sqsRoute.handler = (req, res) => void requestHandler(req, res);
+
+    const secrets = createSecretsStore({ region: options.region, accountId: options.accountId });
+    const secretsServer = await listen(createServer(secrets.handler), options.ports?.secretsManager ?? 0, host, 'Secrets Manager stand-in', hint('secretsManager'));
+    started.push(secretsServer);
+
+    return {
+      dynamodbEndpoint: dynamo.url,
+      sqsEndpoint: sqs.url,
+      secretsManagerEndpoint: secretsServer.url,
+      secrets,
+      stop: stopAll,
+    };
+  } catch (err: unknown) {
+    await stopAll();
+    throw err;
+  }
+}

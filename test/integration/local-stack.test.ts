@@ -1,0 +1,140 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { eventTypeOf, messageIdOf, parseEnvelope } from '../../lambda/shared/envelope';
+import { signBody } from '../../lambda/shared/signature';
+import { startLocalStack, type LocalStack } from '../../local/stack';
+import { synthesize } from '../../local/synth';
+import { vendorEvents } from '../helpers/fixtures';
+import { testKeyPair } from '../helpers/keys';
+
+// The product's own template, synthesized by the CDK CLI, running on the local stack.
+
+const SIGNATURE_HEADER = 'X-Respond-Flow-Signature';
+
+describe('local stack from the synthesized template', () => {
+  const key = testKeyPair('local-stack');
+  const other = testKeyPair('someone-else');
+  let outdir: string;
+  let stack: LocalStack;
+  let sqs: SQSClient;
+  let dynamodb: DynamoDBClient;
+
+  const queueUrl = (key: string) => stack.queues.find((q) => q.key === key)?.url ?? `no queue ${key}`;
+  const post = (body: string, signature?: string) =>
+    fetch(stack.webhookUrl ?? '', { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { [SIGNATURE_HEADER]: signature } : {}) }, body });
+
+  async function queueDepth(url: string): Promise<number> {
+    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+  }
+
+  /** Reads every message on a queue without consuming it: they are made visible again afterwards. */
+  async function peekAll(url: string, expected: number): Promise<Message[]> {
+    const seen = new Map<string, Message>();
+    const deadline = Date.now() + 5000;
+    while (seen.size < expected && Date.now() < deadline) {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, MessageAttributeNames: ['All'] }));
+      for (const m of out.Messages ?? []) seen.set(m.MessageId ?? '', m);
+    }
+    const all = [...seen.values()];
+    if (all.length > 0) {
+      await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: all.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })) }));
+    }
+    return all;
+  }
+
+  beforeAll(async () => {
+    outdir = mkdtempSync(path.join(tmpdir(), 'volt-local-stack-'));
+    await synthesize({
+      outdir,
+      context: {
+        voltPublicKeys: JSON.stringify([key.formats.spkiPem]),
+        subscribers: JSON.stringify([{ name: 'crm', eventTypes: ['message.received'] }]),
+      },
+    });
+    // The consumer starts later, so the queue can be read first.
+    stack = await startLocalStack({ cdkOut: outdir, eventSources: false });
+    const settings = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    sqs = new SQSClient({ ...settings, endpoint: stack.sqsEndpoint });
+    dynamodb = new DynamoDBClient({ ...settings, endpoint: stack.dynamodbEndpoint });
+  }, 60_000);
+
+  afterAll(async () => {
+    sqs?.destroy();
+    dynamodb?.destroy();
+    await stack?.stop();
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  test('creates what the template declares: queues with their DLQs, functions, the webhook URL', () => {
+    expect(stack.queues.map((q) => q.key).sort()).toEqual(['crm', 'crmDlq', 'state', 'stateDlq']);
+    expect(stack.queues.find((q) => q.key === 'state')?.redrive).toEqual({ deadLetterTargetArn: stack.queues.find((q) => q.key === 'stateDlq')?.arn, maxReceiveCount: 5 });
+    expect([...stack.functions.values()].map((f) => f.definition.displayName)).toContain('ingest');
+    expect(stack.webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks$/);
+  });
+
+  test('a missing or wrong signature gets 401 and enqueues nothing', async () => {
+    const [first] = vendorEvents();
+    const raw = first?.raw ?? '{}';
+    expect((await post(raw)).status).toBe(401);
+    expect((await post(raw, signBody(other.privateKey, raw))).status).toBe(401);
+    expect(await queueDepth(queueUrl('state'))).toBe(0);
+    expect(await queueDepth(queueUrl('crm'))).toBe(0);
+  });
+
+  test('the four vendor events, signed with the local key, are accepted and queued with the contract attributes', async () => {
+    const events = vendorEvents();
+    expect(events).toHaveLength(4);
+    const signatures = new Map<string, string>();
+    for (const e of events) {
+      const signature = signBody(key.privateKey, e.raw);
+      signatures.set(e.raw, signature);
+      const response = await post(e.raw, signature);
+      expect(response.status).toBe(200);
+    }
+
+    const messages = await peekAll(queueUrl('state'), 4);
+    expect(messages).toHaveLength(4);
+    for (const e of events) {
+      const envelope = parseEnvelope(e.raw);
+      const message = messages.find((m) => m.Body === e.raw);
+      expect(message).toBeDefined();
+      const attributes = message?.MessageAttributes ?? {};
+      expect(attributes['webhookId']?.StringValue).toBe(envelope.id);
+      expect(attributes['eventType']?.StringValue).toBe(eventTypeOf(envelope));
+      expect(attributes['messageId']?.StringValue).toBe(messageIdOf(envelope));
+      expect(attributes['signature']?.StringValue).toBe(signatures.get(e.raw));
+      expect(new Date(attributes['receivedAt']?.StringValue ?? '').toISOString()).toBe(attributes['receivedAt']?.StringValue);
+    }
+    // The crm subscriber asked for message.received only.
+    const crm = await peekAll(queueUrl('crm'), 1);
+    expect(crm.map((m) => m.MessageAttributes?.['eventType']?.StringValue)).toEqual(['message.received']);
+  });
+
+  test('the consumer, run by the event source mapping, stores the queued events in the table', async () => {
+    const table = stack.tables[0];
+    if (!table) {
+      // The message store is not in the template yet: nothing to consume into.
+      expect(stack.tables).toHaveLength(0);
+      return;
+    }
+    stack.startEventSources();
+    const ids = [...new Set(vendorEvents().map((e) => messageIdOf(parseEnvelope(e.raw))))];
+    const deadline = Date.now() + 15_000;
+    const items = new Map<string, Record<string, unknown>>();
+    while (items.size < ids.length && Date.now() < deadline) {
+      for (const id of ids) {
+        const out = await dynamodb.send(new GetItemCommand({ TableName: table.name, Key: { messageId: { S: id } }, ConsistentRead: true }));
+        if (out.Item) items.set(id, out.Item);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect([...items.keys()].sort()).toEqual([...ids].sort());
+    // Every record succeeded, so the mapping deleted them all.
+    while ((await queueDepth(queueUrl('state'))) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await queueDepth(queueUrl('state'))).toBe(0);
+  }, 30_000);
+});
