@@ -248,3 +248,30 @@ export function renderMessageList(messages: readonly MessageView[]): string {
     ]),
   );
 }
+
+/** Options shared by the list commands (`messages`, `failed`). */
+export const LIST_OPTIONS = {
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export const LIST_OPTIONS_HELP = `  --since <time>         from this time on (inclusive)
+  --until <time>         before this time (exclusive)
+  --limit <n>            at most this many messages (default 50)
+  --json                 print a JSON array
+
+Times: ISO 8601 (2026-05-01, 2026-05-01T12:00:00Z; UTC when no zone is given) or a span before
+now (30m, 24h, 7d, 2w).`;
+
+/** Reads `--since`, `--until` and `--limit` as the list commands take them. */
+export function listArgs(values: { since?: string; until?: string; limit?: string }): { range: TimeRange; limit: number } {
+  return {
+    range: {
+      ...(values.since !== undefined ? { since: parseTimeArg(values.since, '--since') } : {}),
+      ...(values.until !== undefined ? { until: parseTimeArg(values.until, '--until') } : {}),
+    },
+    limit: parseLimit(values.limit),
+  };
+}

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
-import { parseLimit, parseTimeArg, renderMessageList, withMessageQueries } from '../message-queries';
+import { LIST_OPTIONS, LIST_OPTIONS_HELP, listArgs, renderMessageList, withMessageQueries } from '../message-queries';
 import { STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom } from '../stack-context';
 
 export const failed: CliCommand = {
@@ -11,13 +11,7 @@ export const failed: CliCommand = {
 Lists messages whose current status is a failure (failed, delivery_failed, sending_failed,
 expired), newest first, with the error code and the provider's reason.
 
-  --since <time>         from this time on (inclusive)
-  --until <time>         before this time (exclusive)
-  --limit <n>            at most this many messages (default 50)
-  --json                 print a JSON array
-
-Times: ISO 8601 (2026-05-01, 2026-05-01T12:00:00Z; UTC when no zone is given) or a span before
-now (30m, 24h, 7d, 2w).
+${LIST_OPTIONS_HELP}
 
 ${STACK_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -25,18 +19,11 @@ ${STACK_OPTIONS_HELP}`,
       args: argv,
       options: {
         ...STACK_OPTIONS,
-        since: { type: 'string' },
-        until: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean', default: false },
+        ...LIST_OPTIONS,
       },
       strict: true,
     });
-    const range = {
-      ...(values.since !== undefined ? { since: parseTimeArg(values.since, '--since') } : {}),
-      ...(values.until !== undefined ? { until: parseTimeArg(values.until, '--until') } : {}),
-    };
-    const limit = parseLimit(values.limit);
+    const { range, limit } = listArgs(values);
     const found = await withMessageQueries(stackOptionsFrom(values), (q) => q.failed(range, limit));
     io.out(values.json ? JSON.stringify(found, null, 2) : renderMessageList(found));
     return 0;
