@@ -71,9 +71,14 @@ export const STATE_HISTORY_LIMIT = 2 * HISTORY_LIMIT;
 
 /** The event's rank, or `undefined` for an unknown event type (history only). */
 export function rankOf(event: Pick<MessageEvent, 'eventType' | 'status'>): number | undefined {
-  const typeRank = EVENT_TYPE_RANK[event.eventType];
+  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const typeRank = ownRank(EVENT_TYPE_RANK, event.eventType);
   if (typeRank === undefined) return undefined;
-  return Math.max(typeRank, (event.status !== undefined ? STATUS_RANK[event.status] : undefined) ?? 0);
+  return Math.max(typeRank, (event.status !== undefined ? ownRank(STATUS_RANK, event.status) : undefined) ?? 0);
+}
+
+function ownRank(table: Readonly<Record<string, number>>, key: string): number | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /**

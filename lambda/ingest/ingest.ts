@@ -64,6 +64,20 @@ function respond(statusCode: number, body: Record<string, unknown>, extraHeaders
   return { statusCode, headers: { 'content-type': 'application/json', ...extraHeaders }, body: JSON.stringify(body) };
 }
 
+export const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * JSON is UTF-8 (RFC 8259). Decoding leniently would queue U+FFFD in place of the signed bytes,
+ * and subscribers could no longer re-verify the body, so invalid UTF-8 is refused instead.
+ */
+function decodeUtf8(body: Buffer): string {
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw new InvalidEventError('body is not valid UTF-8');
+  }
+}
+
 function headerValue(headers: IngestRequest['headers'], name: string): string | undefined {
   if (!headers) return undefined;
   const direct = headers[name];
@@ -115,9 +129,10 @@ export class WebhookIngestor {
     }
 
     // Only a verified body is parsed.
-    const raw = body.toString('utf8');
     let envelope: WebhookEnvelope;
+    let raw: string;
     try {
+      raw = decodeUtf8(body);
       envelope = parseEnvelope(raw);
     } catch (err: unknown) {
       if (err instanceof InvalidEventError) return rejected(400, 'invalid_event', err.message);

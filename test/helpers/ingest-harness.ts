@@ -1,0 +1,48 @@
+import type { SendMessageCommand, SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+
+export type IngestHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** A cold-started ingest handler whose SQS client is mocked, with what it sent. */
+export interface IngestHarness {
+  readonly handler: IngestHandler;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stub's input/output types vary per command
+  readonly sqs: AwsStub<any, any, any>;
+  /** Every SendMessage input so far, in order. */
+  sent(): SendMessageCommandInput[];
+  /** Forgets what was sent (keeps the stubbed answers). */
+  reset(): void;
+}
+
+/**
+ * Loads `lambda/ingest/handler` fresh in its own module registry, as a cold start with `env`
+ * would, with that registry's `SQSClient` mocked to accept every send. The handler reads its
+ * configuration at import, so `env` is applied only for the import and restored afterwards.
+ */
+export function loadIngestHarness(env: Readonly<Record<string, string>>): IngestHarness {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  let harness: IngestHarness | undefined;
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports -- a fresh module registry per cold start needs require() */
+    jest.isolateModules(() => {
+      const isolated = require('@aws-sdk/client-sqs') as { SQSClient: typeof SQSClient; SendMessageCommand: typeof SendMessageCommand };
+      const sqs = mockClient(isolated.SQSClient);
+      const Send = isolated.SendMessageCommand;
+      sqs.on(Send).resolves({ MessageId: 'mock-message-id' });
+      const { handler } = require('../../lambda/ingest/handler') as { handler: IngestHandler };
+      harness = {
+        handler,
+        sqs,
+        sent: () => sqs.commandCalls(Send).map((c) => c.args[0].input as SendMessageCommandInput),
+        reset: () => sqs.resetHistory(),
+      };
+    });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  } finally {
+    process.env = saved;
+  }
+  if (!harness) throw new Error('the ingest handler did not load');
+  return harness;
+}
