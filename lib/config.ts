@@ -11,7 +11,11 @@ export const CONTEXT_KEYS = [
   'alarmEmail',
   'messageRetentionDays',
   'maxBodyBytes',
+  'throttleRateLimit',
+  'throttleBurstLimit',
   'stackName',
+  // Read by bin/app.ts only: run cdk-nag's AwsSolutions checks during synth.
+  'nag',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -71,6 +75,13 @@ function publicKeysFrom(value: unknown): PublicKeyConfig[] | undefined {
   return list as PublicKeyConfig[];
 }
 
+function optionalPositiveNumber(key: string, value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ContextError(`context "${key}" must be a number above 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 /**
  * Reads the CDK context into typed, validated configuration. `get` is `node.tryGetContext`.
  * Deeper checks (key parsing, scheme names) happen in the constructs, also at synth time.
@@ -93,6 +104,9 @@ export function readAppConfig(get: (key: string) => unknown): AppConfig {
     alarmEmail,
     messageRetentionDays: retention,
     maxBodyBytes: optionalPositiveInt('maxBodyBytes', get('maxBodyBytes')),
+    // Requests per second may be fractional; the burst is a count.
+    throttleRateLimit: optionalPositiveNumber('throttleRateLimit', get('throttleRateLimit')),
+    throttleBurstLimit: optionalPositiveInt('throttleBurstLimit', get('throttleBurstLimit')),
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
   return { stackName: optionalString('stackName', get('stackName')) ?? 'VoltSmsWebhooks', ...defined };

@@ -2,6 +2,8 @@
 // and the signing helpers for tests that send signed deliveries.
 export * from './constructs/durable-queue';
 export * from './constructs/message-store';
+export * from './constructs/monitoring';
+export * from './constructs/quarantine';
 export * from './constructs/volt-function';
 export * from './constructs/volt-webhook-pipeline';
 export * from './constructs/webhook-ingest';

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DurableQueue } from './constructs/durable-queue';
 import { VoltWebhookPipeline, type VoltWebhookPipelineProps } from './constructs/volt-webhook-pipeline';
@@ -27,6 +27,10 @@ export class VoltWebhooksStack extends Stack {
 
     new CfnOutput(this, 'WebhookUrl', { value: this.pipeline.ingest.webhookUrl, description: 'Register this URL with Volt' });
     this.queueOutputs('State', this.pipeline.stateQueue, 'state queue (consumed by the stack itself)');
+    new CfnOutput(this, 'QuarantineQueueUrl', {
+      value: this.pipeline.quarantine.queue.queueUrl,
+      description: 'URL of the quarantine of rejected requests (kept 1 day; for `volt-webhooks calibrate --from-quarantine`)',
+    });
     new CfnOutput(this, 'TableName', { value: this.pipeline.messageStore.table.tableName, description: 'DynamoDB table holding each message\'s state' });
     new CfnOutput(this, 'TableArn', { value: this.pipeline.messageStore.table.tableArn, description: 'ARN of the messages table' });
     if (this.pipeline.registration) {
@@ -35,6 +39,13 @@ export class VoltWebhooksStack extends Stack {
     for (const [name, queue] of this.pipeline.subscriberQueues) {
       this.queueOutputs(`Subscriber${outputIdFor(name)}`, queue, `subscriber "${name}"`);
     }
+    const { monitoring } = this.pipeline;
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn, description: 'SNS topic every alarm notifies; subscribe to it (or deploy with -c alarmEmail=...)' });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName, description: "CloudWatch dashboard with the pipeline's health" });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${monitoring.dashboard.dashboardName}`,
+      description: "Console link to the pipeline's dashboard",
+    });
   }
 
   private queueOutputs(prefix: string, queue: DurableQueue, what: string): void {

@@ -1,29 +1,76 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord, Context } from 'aws-lambda';
 import { InvalidEventError } from '../shared/errors';
 import { loadConsumerConfig } from './config';
-import { createRecordProcessor } from './consumer';
+import { createRecordProcessor, type RecordOutcome } from './consumer';
+import { optionalEnv } from '../shared/env';
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../shared/metrics';
 
+// No Powertools Tracer: the function's active tracing records each invocation; per-record
+// subsegments would cost more than they tell, and the logs carry the ids to follow an event.
 const logger = new Logger({ serviceName: 'volt-webhooks-consumer' });
+const metrics = new Metrics({ namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE, serviceName: 'consumer' });
 const dynamodb = new DynamoDBClient({});
 const config = loadConsumerConfig();
 const processor = new BatchProcessor(EventType.SQS);
 const processRecord = createRecordProcessor(config, (params) => dynamodb.send(new UpdateItemCommand(params)));
 
+/** `name: message` only: SDK errors may carry request or response details. */
+function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** The ids the ingest function put on the message, so even a record that fails to parse is correlated. */
+function attributeKeys(record: SQSRecord): Record<string, string> {
+  const keys: Record<string, string> = {};
+  const webhookId = record.messageAttributes?.['webhookId']?.stringValue;
+  const messageId = record.messageAttributes?.['messageId']?.stringValue;
+  if (webhookId) keys['webhookId'] = webhookId;
+  if (messageId) keys['messageId'] = messageId;
+  return keys;
+}
+
+function recordMetrics({ event, effect, writes }: RecordOutcome, now: number): void {
+  if (effect === 'state') metrics.addMetric('StateChanged', MetricUnit.Count, 1);
+  // A state write refused then a history write accepted: an older or outranked event.
+  else if (effect === 'history' && writes === 2) metrics.addMetric('Stale', MetricUnit.Count, 1);
+  else if (effect === 'history') metrics.addMetric('HistoryOnly', MetricUnit.Count, 1);
+  else metrics.addMetric('Duplicate', MetricUnit.Count, 1);
+  if (event.occurredAt !== undefined) {
+    const lag = now - Date.parse(event.occurredAt);
+    if (Number.isFinite(lag)) metrics.addMetric('ConsumerLag', MetricUnit.Milliseconds, Math.max(0, lag));
+  }
+}
+
 async function recordHandler(record: SQSRecord): Promise<void> {
+  // Records of a batch run concurrently, so keys on the shared logger would leak between them:
+  // each record logs through its own child, which is dropped (keys and all) when it is done.
+  const log = logger.createChild({ persistentKeys: { sqsMessageId: record.messageId, ...attributeKeys(record) } });
   try {
-    const { event, effect, writes } = await processRecord(record);
-    logger.info('event applied', { webhookId: event.webhookId, messageId: event.messageId, eventType: event.eventType, effect, writes });
+    const outcome = await processRecord(record);
+    const { event, effect, writes } = outcome;
+    log.appendPersistentKeys({ webhookId: event.webhookId, messageId: event.messageId });
+    recordMetrics(outcome, Date.now());
+    // Fields chosen one by one: never the body, the numbers or the text.
+    log.info('event applied', { eventType: event.eventType, status: event.status, effect, writes });
   } catch (err: unknown) {
+    metrics.addMetric('RecordFailed', MetricUnit.Count, 1);
     // Rethrown either way: the batch processor reports this record alone as failed.
-    if (err instanceof InvalidEventError) logger.error('unparseable record, left for retry and the DLQ', { sqsMessageId: record.messageId, reason: err.message });
-    else logger.error('record failed', { sqsMessageId: record.messageId, error: err as Error });
+    if (err instanceof InvalidEventError) log.error('unparseable record, left for retry and the DLQ', { reason: err.message });
+    else log.error('record failed', { error: describeError(err) });
     throw err;
   }
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  // A batch where every record failed is reported like any other, not thrown: same retries, clearer logs.
-  processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  try {
+    // A batch where every record failed is reported like any other, not thrown: same retries, clearer logs.
+    return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+  } finally {
+    // Flushed per invocation (per batch), so a crash later loses nothing already counted.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+};

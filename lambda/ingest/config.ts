@@ -4,6 +4,7 @@ import { KeyRing } from '../shared/key-ring';
 import { parsePublicKeyList } from '../shared/keys';
 import { DEFAULT_SCHEME, parseScheme, type SignatureScheme } from '../shared/signature';
 import { DEFAULT_MAX_BODY_BYTES, type TargetQueue } from './ingest';
+import { DEFAULT_QUARANTINE_PER_MINUTE } from './quarantine';
 
 /** Environment variable names, shared with the construct that sets them. */
 export const INGEST_ENV = {
@@ -12,6 +13,8 @@ export const INGEST_ENV = {
   publicKeys: 'VOLT_PUBLIC_KEYS',
   publicKeyUrl: 'VOLT_PUBLIC_KEY_URL',
   maxBodyBytes: 'MAX_BODY_BYTES',
+  quarantineQueueUrl: 'QUARANTINE_QUEUE_URL',
+  quarantinePerMinute: 'QUARANTINE_PER_MINUTE',
 } as const;
 
 export interface IngestConfig {
@@ -19,6 +22,9 @@ export interface IngestConfig {
   readonly scheme: SignatureScheme;
   readonly keyRing: KeyRing;
   readonly maxBodyBytes: number;
+  /** Where rejected requests are sampled to; never one of `targets`. Absent: no quarantine. */
+  readonly quarantineQueueUrl?: string;
+  readonly quarantinePerMinute: number;
 }
 
 function parseTargets(value: unknown): TargetQueue[] {
@@ -47,8 +53,21 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new ConfigurationError(`${INGEST_ENV.maxBodyBytes} must be a positive integer, got "${maxText}"`);
   }
+  const targets = parseTargets(requireJsonEnv<unknown>(INGEST_ENV.targetQueues, env));
+  const quarantineQueueUrl = optionalEnv(INGEST_ENV.quarantineQueueUrl, env);
+  // Unverified bytes must never reach a consumer: refuse a quarantine that is also a target.
+  if (quarantineQueueUrl !== undefined && targets.some((t) => t.queueUrl === quarantineQueueUrl)) {
+    throw new ConfigurationError(`${INGEST_ENV.quarantineQueueUrl} must not be one of ${INGEST_ENV.targetQueues}`);
+  }
+  const perMinuteText = optionalEnv(INGEST_ENV.quarantinePerMinute, env);
+  const quarantinePerMinute = perMinuteText === undefined ? DEFAULT_QUARANTINE_PER_MINUTE : Number(perMinuteText);
+  if (!Number.isInteger(quarantinePerMinute) || quarantinePerMinute < 0) {
+    throw new ConfigurationError(`${INGEST_ENV.quarantinePerMinute} must be a non-negative integer, got "${perMinuteText}"`);
+  }
   return {
-    targets: parseTargets(requireJsonEnv<unknown>(INGEST_ENV.targetQueues, env)),
+    targets,
+    ...(quarantineQueueUrl !== undefined ? { quarantineQueueUrl } : {}),
+    quarantinePerMinute,
     scheme: schemeName ? parseScheme(schemeName) : DEFAULT_SCHEME,
     keyRing: new KeyRing({
       ...(pinnedText ? { pinned: parsePublicKeyList(pinnedText, INGEST_ENV.publicKeys) } : {}),

@@ -1,13 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SIGNATURE_HEADER } from '../shared/signature';
 import { loadIngestConfig } from './config';
-import { RETRY_AFTER_SECONDS, WebhookIngestor, type QueueMessageAttributes } from './ingest';
+import { RETRY_AFTER_SECONDS, WebhookIngestor, type IngestOutcome, type QueueMessageAttributes } from './ingest';
+import { quarantineRecord, TokenBucket } from './quarantine';
+import { optionalEnv } from '../shared/env';
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../shared/metrics';
 
+// No Powertools Tracer here: the function's active tracing already records each invocation,
+// and the Tracer would add the X-Ray SDK to every cold start of the one latency-bound function.
+// Logs and metrics carry what the traces would not (webhook id, rejection reason).
 const logger = new Logger({ serviceName: 'volt-webhooks-ingest' });
+// The `service` dimension is `ingest`: alarms select on it (e.g. SignatureRejected).
+const metrics = new Metrics({ namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE, serviceName: 'ingest' });
 // Volt expects an answer within about 2 s: fail a slow send fast and let Volt retry.
 const sqs = new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
 const config = loadIngestConfig();
+// Per function instance: a flood of forged requests quarantines a sample, not every one.
+const quarantineBucket = new TokenBucket(config.quarantinePerMinute);
 
 function toAttributes(attributes: QueueMessageAttributes): Record<string, MessageAttributeValue> {
   const result: Record<string, MessageAttributeValue> = {};
@@ -25,24 +37,119 @@ const ingestor = new WebhookIngestor({
   },
 });
 
+/** `name: message` of an error, never the object itself: SDK errors may carry response metadata. */
+function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** Only what verification decided counts: a 400 was verified, a key outage was not. */
+function wasVerified(outcome: IngestOutcome): boolean {
+  if (outcome.kind === 'enqueued') return true;
+  if (outcome.kind === 'rejected') return outcome.reason === 'invalid_event';
+  return outcome.reason === 'enqueue_failed';
+}
+
+function recordMetrics(outcome: IngestOutcome): void {
+  if (wasVerified(outcome)) metrics.addMetric('Verified', MetricUnit.Count, 1);
+  if (outcome.kind === 'enqueued') {
+    metrics.addMetric('Enqueued', MetricUnit.Count, 1);
+  } else if (outcome.kind === 'rejected') {
+    // By reason in its own EMF line, so the dimension does not attach to the other metrics.
+    const byReason = metrics.singleMetric();
+    byReason.addDimension('reason', outcome.reason);
+    byReason.addMetric('Rejected', MetricUnit.Count, 1);
+    if (outcome.reason.startsWith('signature_')) metrics.addMetric('SignatureRejected', MetricUnit.Count, 1);
+  } else if (outcome.reason === 'enqueue_failed') {
+    metrics.addMetric('EnqueueFailed', MetricUnit.Count, 1);
+  } else {
+    metrics.addMetric('KeysUnavailable', MetricUnit.Count, 1);
+  }
+}
+
+/** API Gateway lowercases header names; any case is accepted all the same, as verification does. */
+function signatureHeader(event: APIGatewayProxyEventV2): string | undefined {
+  return Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === SIGNATURE_HEADER)?.[1];
+}
+
+function requestBody(event: APIGatewayProxyEventV2): Buffer {
+  const text = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
+}
+
+/**
+ * Keeps a sampled copy of a request that failed verification (401) or was signed but malformed
+ * (400). It goes to the quarantine queue only, which no consumer reads; a failure here is
+ * logged and counted, and never changes the answer.
+ */
+async function quarantine(event: APIGatewayProxyEventV2, outcome: Extract<IngestOutcome, { kind: 'rejected' }>): Promise<void> {
+  if (!config.quarantineQueueUrl || (outcome.statusCode !== 401 && outcome.statusCode !== 400)) return;
+  if (!quarantineBucket.tryTake()) {
+    metrics.addMetric('QuarantineDropped', MetricUnit.Count, 1);
+    return;
+  }
+  try {
+    const signature = signatureHeader(event);
+    const record = quarantineRecord({
+      reason: outcome.reason,
+      statusCode: outcome.statusCode,
+      body: requestBody(event),
+      ...(signature !== undefined ? { signature } : {}),
+      receivedAt: new Date(),
+      maxBodyBytes: config.maxBodyBytes,
+    });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: config.quarantineQueueUrl,
+        MessageBody: JSON.stringify(record),
+        MessageAttributes: { reason: { DataType: 'String', StringValue: outcome.reason } },
+      }),
+    );
+    metrics.addMetric('Quarantined', MetricUnit.Count, 1);
+  } catch (err: unknown) {
+    metrics.addMetric('QuarantineFailed', MetricUnit.Count, 1);
+    logger.warn('could not quarantine a rejected request', { reason: outcome.reason, error: describeError(err) });
+  }
+}
+
+async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const { response, outcome } = await ingestor.handle(event);
+  // Correlation keys on every line about this request; they are known only once it verified.
+  if (outcome.webhookId !== undefined) logger.appendKeys({ webhookId: outcome.webhookId });
+  if (outcome.kind === 'enqueued') logger.appendKeys({ messageId: outcome.messageId });
+  recordMetrics(outcome);
+  // Log fields are chosen one by one: no body, no phone number, no message text.
+  if (outcome.kind === 'enqueued') {
+    logger.info('webhook enqueued', { eventType: outcome.eventType, queues: outcome.queues });
+  } else if (outcome.kind === 'rejected') {
+    logger.warn('webhook rejected', { reason: outcome.reason, statusCode: outcome.statusCode, detail: outcome.detail });
+    await quarantine(event, outcome);
+  } else {
+    logger.error('webhook not enqueued', {
+      reason: outcome.reason,
+      detail: outcome.detail,
+      ...(outcome.failedQueues ? { failedQueues: outcome.failedQueues } : {}),
+      ...(config.keyRing.lastError ? { keyFetchError: config.keyRing.lastError } : {}),
+    });
+  }
+  return response;
+}
+
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   try {
-    const { response, outcome } = await ingestor.handle(event);
-    if (outcome.kind === 'enqueued') {
-      logger.info('webhook enqueued', { webhookId: outcome.webhookId, messageId: outcome.messageId, eventType: outcome.eventType, queues: outcome.queues });
-    } else if (outcome.kind === 'rejected') {
-      logger.warn('webhook rejected', { reason: outcome.reason, statusCode: outcome.statusCode, detail: outcome.detail });
-    } else {
-      logger.error('webhook not enqueued', { ...outcome, keyFetchError: config.keyRing.lastError });
-    }
-    return response;
+    return await handle(event);
   } catch (err: unknown) {
     // A bug must not lose the event: answer 503 so that Volt delivers it again.
-    logger.error('unexpected ingest failure', { error: err as Error });
+    metrics.addMetric('IngestError', MetricUnit.Count, 1);
+    logger.error('unexpected ingest failure', { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
     return {
       statusCode: 503,
       headers: { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS) },
       body: JSON.stringify({ error: 'internal error, retry later' }),
     };
+  } finally {
+    logger.removeKeys(['webhookId', 'messageId']);
+    // Flushed per invocation: EMF lines are only counted once written to the log. A 413 has
+    // only its by-reason line, already written; publishing an empty set would log a warning.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 };

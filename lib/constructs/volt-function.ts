@@ -1,15 +1,17 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
+import { METRICS_NAMESPACE_ENV, metricsNamespaceFor } from '../../lambda/shared/metrics';
 
 /** The repository root: function entries and the lock file are found from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-/** The Lambda runtime every function of this project runs on. */
-export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
+/** The Lambda runtime every function of this project runs on: the latest Node.js that Lambda offers. */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export interface VoltFunctionProps {
   /** Folder under `lambda/` holding the function's `handler.ts`. */
@@ -40,6 +42,17 @@ export class VoltFunction extends NodejsFunction {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Instead of the AWSLambdaBasicExecutionRole managed policy (logs on every group in the
+    // account): write access to this function's own log group only.
+    const role = new iam.Role(scope, `${id}ServiceRole`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description.slice(0, 1000),
+      inlinePolicies: {
+        OwnLogGroup: new iam.PolicyDocument({
+          statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
+        }),
+      },
+    });
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, 'lambda', props.functionDir, 'handler.ts'),
       handler: 'handler',
@@ -51,12 +64,18 @@ export class VoltFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: lambda.Tracing.ACTIVE,
+      role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        [METRICS_NAMESPACE_ENV]: metricsNamespaceFor(Stack.of(scope).stackName),
+        ...props.environment,
+      },
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
+        // Below the runtime on purpose: the local stack runs these same bundles on the laptop's Node.
         target: 'node22',
         platform: 'node',
         mainFields: ['module', 'main'],
@@ -65,10 +84,19 @@ export class VoltFunction extends NodejsFunction {
         sourcesContent: false,
         // Bundle the SDK instead of using the runtime's copy: faster cold start, pinned version.
         externalModules: [],
+        // Lambda always provides environment credentials: the SDK's full credential chain (SSO, INI,
+        // IMDS, STS clients) only slows every cold start (measured in docs/performance.md).
+        // Relative to the project root, where esbuild runs, so the asset hash is the same on every machine.
+        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/shared/env-credentials.ts' },
         // ESM output still meets CommonJS dependencies that call require().
         banner: "import { createRequire as __voltCreateRequire } from 'node:module'; const require = __voltCreateRequire(import.meta.url);",
       },
     });
     this.logGroupResource = logGroup;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. ' +
+        'Any other wildcard on this role is caught by the infra test that allows a "*" resource only with xray: actions.',
+    });
   }
 }

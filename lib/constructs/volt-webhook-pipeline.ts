@@ -4,6 +4,8 @@ import { parsePublicKey } from '../../lambda/shared/keys';
 import { parseScheme } from '../../lambda/shared/signature';
 import { DurableQueue } from './durable-queue';
 import { MessageStore } from './message-store';
+import { PipelineMonitoring } from './monitoring';
+import { RejectedRequestQuarantine } from './quarantine';
 import { WebhookIngest } from './webhook-ingest';
 import { WebhookRegistration } from './webhook-registration';
 
@@ -41,6 +43,14 @@ export interface VoltWebhookPipelineProps {
   readonly voltApiTokenSecret?: string;
   /** Volt's GraphQL endpoint, used to register the webhook. @default 'https://api.respondflow.com/graphql' */
   readonly voltApiUrl?: string;
+  /** Email address subscribed to the alarm topic (it must confirm the subscription). @default no subscription */
+  readonly alarmEmail?: string;
+  /** Steady-state requests per second the webhook URL accepts; more are answered 429 and Volt retries. @default 100 */
+  readonly throttleRateLimit?: number;
+  /** Requests the webhook URL accepts at once above the steady rate. @default 200 */
+  readonly throttleBurstLimit?: number;
+  /** At most this many rejected requests quarantined per ingest instance and minute; 0 keeps none. @default 10 */
+  readonly quarantinePerMinute?: number;
 }
 
 const SUBSCRIBER_NAME = /^[A-Za-z0-9_-]{1,40}$/;
@@ -90,8 +100,12 @@ export class VoltWebhookPipeline extends Construct {
   public readonly subscriberQueues: ReadonlyMap<string, DurableQueue>;
   /** The messages table and the consumer that applies the state queue's events to it. */
   public readonly messageStore: MessageStore;
+  /** A sample of the requests that failed verification, kept one day, read by no one but an operator. */
+  public readonly quarantine: RejectedRequestQuarantine;
   /** The registration with Volt; absent when no `voltApiTokenSecret` is configured. */
   public readonly registration?: WebhookRegistration;
+  /** Alarms on every DLQ, the state queue's age, ingest 5xx, signature rejections and the consumer; their topic and a dashboard. */
+  public readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: VoltWebhookPipelineProps = {}) {
     super(scope, id);
@@ -113,7 +127,10 @@ export class VoltWebhookPipeline extends Construct {
     }
     this.subscriberQueues = subscribers;
 
+    this.quarantine = new RejectedRequestQuarantine(this, 'Quarantine');
     this.ingest = new WebhookIngest(this, 'Ingest', {
+      quarantine: this.quarantine,
+      ...(props.quarantinePerMinute !== undefined ? { quarantinePerMinute: props.quarantinePerMinute } : {}),
       targets: [
         { name: 'state', queue: this.stateQueue.queue },
         ...(props.subscribers ?? []).map((s) => ({
@@ -126,6 +143,8 @@ export class VoltWebhookPipeline extends Construct {
       ...(props.voltPublicKeyUrl ? { publicKeyUrl: props.voltPublicKeyUrl } : {}),
       ...(props.signatureScheme ? { signatureScheme: props.signatureScheme } : {}),
       ...(props.maxBodyBytes !== undefined ? { maxBodyBytes: props.maxBodyBytes } : {}),
+      ...(props.throttleRateLimit !== undefined ? { throttleRateLimit: props.throttleRateLimit } : {}),
+      ...(props.throttleBurstLimit !== undefined ? { throttleBurstLimit: props.throttleBurstLimit } : {}),
     });
 
     if (props.voltApiTokenSecret !== undefined) {
@@ -144,5 +163,20 @@ export class VoltWebhookPipeline extends Construct {
           'or deploy with -c voltApiTokenSecret=<secret name or ARN holding the Volt API token>.',
       );
     }
+
+    const queueNames = new Map<DurableQueue, string>([[this.stateQueue, 'state'], ...[...subscribers].map(([name, q]) => [q, name] as const)]);
+    // Found in the tree rather than listed, so a queue added to the pipeline later cannot go unwatched.
+    const deadLetterQueues = this.node
+      .findAll()
+      .filter((c): c is DurableQueue => c instanceof DurableQueue)
+      .map((q) => ({ name: queueNames.get(q) ?? q.node.id, queue: q.deadLetterQueue }));
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      deadLetterQueues,
+      stateQueue: this.stateQueue.queue,
+      api: this.ingest.api,
+      ingestFunction: this.ingest.function,
+      consumerFunction: this.messageStore.consumer,
+      ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+    });
   }
 }

@@ -1,5 +1,6 @@
-import { Arn, ArnFormat, CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -111,9 +112,27 @@ export class WebhookRegistration extends Construct {
     });
     this.tokenSecret.grantRead(this.function);
 
+    const providerLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    // The framework function's own role, so it gets its log group only instead of the
+    // AWSLambdaBasicExecutionRole managed policy the Provider would attach.
+    const frameworkRole = new iam.Role(this, 'ProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Custom resource provider framework for the Volt webhook registration',
+      inlinePolicies: {
+        OwnLogGroup: new iam.PolicyDocument({
+          statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [providerLogGroup.logGroupArn] })],
+        }),
+      },
+    });
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.function,
-      logGroup: new logs.LogGroup(this, 'ProviderLogGroup', { retention, removalPolicy: RemovalPolicy.DESTROY }),
+      logGroup: providerLogGroup,
+      frameworkOnEventRole: frameworkRole,
+    });
+    const handlerId = Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnElement);
+    Validations.of(frameworkRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`,
+      reason: 'The provider framework may invoke only the registration function; the ":*" suffix covers that one function\'s versions and aliases, as the framework grants it.',
     });
 
     this.resource = new CustomResource(this, 'Resource', {

@@ -70,7 +70,11 @@ describe('ingest function', () => {
     const roleId = ((fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })) as Resource[];
     const statements = policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
-    const sqsStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sqs:')));
+    // The quarantine of rejected requests has its own SendMessage grant (test/infra/quarantine.test.ts).
+    const quarantineArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.pipeline.quarantine.queue.node.defaultChild as CfnElement), 'Arn'] };
+    const quarantineStatements = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(quarantineArn));
+    expect(quarantineStatements.map((s) => s.Action)).toEqual(['sqs:SendMessage']);
+    const sqsStatements = statements.filter((s) => !quarantineStatements.includes(s) && [s.Action].flat().some((a) => a.startsWith('sqs:')));
     expect(sqsStatements).toHaveLength(1);
     expect(sqsStatements[0]!.Action).toBe('sqs:SendMessage');
     const queueIds = Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }));
@@ -78,7 +82,7 @@ describe('ingest function', () => {
     expect(sqsStatements[0]!.Resource).toEqual(expect.arrayContaining(queueIds.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }))));
     expect((sqsStatements[0]!.Resource as unknown[]).length).toBe(3);
     // Nothing else but X-Ray's own write actions.
-    const others = statements.filter((s) => !sqsStatements.includes(s)).flatMap((s) => [s.Action].flat());
+    const others = statements.filter((s) => !sqsStatements.includes(s) && !quarantineStatements.includes(s)).flatMap((s) => [s.Action].flat());
     expect(others.every((a) => a.startsWith('xray:'))).toBe(true);
     expect(fnId).toBeTruthy();
   });
@@ -93,7 +97,8 @@ describe('ingest function', () => {
 describe('queues', () => {
   it('are encrypted, and every queue and DLQ denies requests without TLS', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(6);
+    // Three queues with their DLQs, and the quarantine.
+    expect(Object.keys(queues)).toHaveLength(7);
     for (const q of Object.values(queues) as Resource[]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as Resource[];
     const covered = policies
@@ -114,7 +119,8 @@ describe('queues', () => {
   });
 
   it('keep DLQ messages for 14 days', () => {
-    const dlqs = Object.entries(template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.absent() } }));
+    const quarantineId = stack.getLogicalId(stack.pipeline.quarantine.queue.node.defaultChild as CfnElement);
+    const dlqs = Object.entries(template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.absent() } })).filter(([id]) => id !== quarantineId);
     expect(dlqs).toHaveLength(3);
     for (const [, q] of dlqs) expect((q as Resource).Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });

@@ -74,10 +74,10 @@ describe('provider', () => {
     expect(logGroup.Properties.RetentionInDays).toBe(30);
   });
 
-  it('runs the registration function from its bundle on Node.js 22, arm64, with a budget for retries', () => {
+  it('runs the registration function from its bundle on Node.js 24, arm64, with a budget for retries', () => {
     const [, fn] = onEventFunction();
     expect(fn.Properties.Handler).toBe('index.handler');
-    expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    expect(fn.Properties.Runtime).toBe('nodejs24.x');
     expect(fn.Properties.Architectures).toEqual(['arm64']);
     expect(fn.Properties.Timeout).toBe(180);
   });
@@ -89,6 +89,7 @@ describe('token secret', () => {
     expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toEqual({
       VOLT_API_TOKEN_SECRET_ID: SECRET_NAME,
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_METRICS_NAMESPACE: 'VoltWebhooks/VoltSmsWebhooks',
     });
   });
 

@@ -70,7 +70,7 @@ describe('local stack from the synthesized template', () => {
   });
 
   test('creates what the template declares: queues with their DLQs, functions, the webhook URL', () => {
-    expect(stack.queues.map((q) => q.key).sort()).toEqual(['crm', 'crmDlq', 'state', 'stateDlq']);
+    expect(stack.queues.map((q) => q.key).sort()).toEqual(['crm', 'crmDlq', 'quarantine', 'state', 'stateDlq']);
     expect(stack.queues.find((q) => q.key === 'state')?.redrive).toEqual({ deadLetterTargetArn: stack.queues.find((q) => q.key === 'stateDlq')?.arn, maxReceiveCount: 5 });
     expect([...stack.functions.values()].map((f) => f.definition.displayName)).toContain('ingest');
     expect(stack.webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks$/);
@@ -83,6 +83,8 @@ describe('local stack from the synthesized template', () => {
     expect((await post(raw, signBody(other.privateKey, raw))).status).toBe(401);
     expect(await queueDepth(queueUrl('state'))).toBe(0);
     expect(await queueDepth(queueUrl('crm'))).toBe(0);
+    // Kept for an operator in the quarantine, which nothing consumes.
+    expect(await queueDepth(queueUrl('quarantine'))).toBe(2);
   });
 
   test('the four vendor events, signed with the local key, are accepted and queued with the contract attributes', async () => {

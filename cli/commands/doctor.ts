@@ -1,0 +1,299 @@
+import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseTokenSecret } from '../../lambda/registration/token';
+import { DEFAULT_VOLT_API_URL, VoltClient, VoltUnauthorizedError } from '../../lambda/registration/volt-api';
+import { DEFAULT_VOLT_PUBLIC_KEY_URL } from '../../lambda/shared/key-ring';
+import { parsePublicKeyDocument } from '../../lambda/shared/keys';
+import type { CliCommand, CliIo } from '../command';
+import { CliError } from '../command';
+import { explainAwsError, resolveStackContext, STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom, type StackContext } from '../stack-context';
+import { queuePairs } from './redrive';
+
+/** `skip`: the check could not run here (no token, no CloudWatch locally); it does not fail the run. */
+export type CheckStatus = 'ok' | 'FAIL' | 'skip';
+
+export interface CheckResult {
+  readonly check: string;
+  readonly status: CheckStatus;
+  readonly reason: string;
+}
+
+/** Outputs every command relies on. */
+const REQUIRED_OUTPUTS = ['WebhookUrl', 'StateQueueUrl', 'StateDlqUrl', 'TableName'] as const;
+
+const TOKEN_ENV_DEFAULT = 'VOLT_API_TOKEN';
+
+function message(err: unknown): string {
+  const explained = explainAwsError(err);
+  if (explained instanceof CliError) return explained.message;
+  return err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
+}
+
+export interface DoctorOptions {
+  readonly apiUrl?: string;
+  readonly tokenEnv?: string;
+  readonly tokenSecret?: string;
+  readonly keyUrl?: string;
+  readonly keyFile?: string;
+  readonly timeoutMs: number;
+}
+
+/** The local stack file's extra fields, which the shared context type does not name. */
+interface LocalExtras {
+  readonly voltToken?: unknown;
+  readonly voltApiUrl?: unknown;
+  readonly signingKeyFile?: unknown;
+}
+
+async function apiToken(ctx: StackContext, options: DoctorOptions): Promise<{ token?: string; from: string }> {
+  if (options.tokenSecret !== undefined) {
+    const client = new SecretsManagerClient(ctx.region ? { region: ctx.region } : {});
+    try {
+      const secret = await client.send(new GetSecretValueCommand({ SecretId: options.tokenSecret }));
+      return { token: parseTokenSecret(secret.SecretString, options.tokenSecret), from: `secret ${options.tokenSecret}` };
+    } finally {
+      client.destroy();
+    }
+  }
+  const envName = options.tokenEnv ?? TOKEN_ENV_DEFAULT;
+  const fromEnv = process.env[envName]?.trim();
+  if (fromEnv) return { token: fromEnv, from: `$${envName}` };
+  const local = ctx.local as LocalExtras | undefined;
+  if (ctx.kind === 'local' && typeof local?.voltToken === 'string') return { token: local.voltToken, from: 'the local stack file' };
+  return { from: `$${envName}` };
+}
+
+async function checkRegistration(ctx: StackContext, options: DoctorOptions): Promise<CheckResult> {
+  const check = 'registration';
+  const webhookUrl = ctx.outputs['WebhookUrl'];
+  if (!webhookUrl) return { check, status: 'FAIL', reason: 'no WebhookUrl output to look for' };
+  const local = ctx.local as LocalExtras | undefined;
+  const apiUrl = options.apiUrl ?? (ctx.kind === 'local' && typeof local?.voltApiUrl === 'string' ? local.voltApiUrl : DEFAULT_VOLT_API_URL);
+  let token: string | undefined;
+  let from: string;
+  try {
+    ({ token, from } = await apiToken(ctx, options));
+  } catch (err: unknown) {
+    return { check, status: 'FAIL', reason: `cannot read the API token: ${message(err)}` };
+  }
+  if (!token) return { check, status: 'skip', reason: `no API token in ${from}: pass --token-env <VAR> or --token-secret <name> to check it` };
+  const volt = new VoltClient({ apiUrl, token, retry: { maxAttempts: 2, requestTimeoutMs: options.timeoutMs } });
+  try {
+    const hooks = await volt.listWebhooks();
+    const mine = hooks.filter((h) => h.url === webhookUrl);
+    const expectedId = ctx.outputs['VoltWebhookId'];
+    if (mine.length === 0) {
+      const others = hooks.map((h) => h.url).join(', ') || 'none';
+      return { check, status: 'FAIL', reason: `Volt has no webhook for ${webhookUrl} (registered: ${others}); redeploy with -c voltApiTokenSecret=... or register it` };
+    }
+    if (expectedId && !mine.some((h) => h.id === expectedId)) {
+      return { check, status: 'FAIL', reason: `Volt's webhook for this URL is ${mine.map((h) => h.id).join(', ')}, not the stack's VoltWebhookId ${expectedId}: redeploy to reconcile` };
+    }
+    return { check, status: 'ok', reason: `Volt sends to ${webhookUrl} (webhook ${mine.map((h) => h.id).join(', ')})` };
+  } catch (err: unknown) {
+    if (err instanceof VoltUnauthorizedError) return { check, status: 'FAIL', reason: `Volt refused the API token from ${from}: check or rotate it` };
+    return { check, status: 'FAIL', reason: `cannot list webhooks at ${apiUrl}: ${message(err)}` };
+  }
+}
+
+async function checkKey(ctx: StackContext, options: DoctorOptions): Promise<CheckResult> {
+  const check = 'signing key';
+  const local = ctx.local as LocalExtras | undefined;
+  try {
+    if (options.keyFile !== undefined) {
+      const keys = parsePublicKeyDocument(readFileSync(options.keyFile, 'utf8'), options.keyFile);
+      return { check, status: 'ok', reason: `${keys.length} pinned key(s) in ${options.keyFile} parse` };
+    }
+    if (ctx.kind === 'local' && options.keyUrl === undefined) {
+      if (typeof local?.signingKeyFile !== 'string') return { check, status: 'FAIL', reason: 'the local stack file names no signingKeyFile' };
+      const key = createPrivateKey(readFileSync(local.signingKeyFile, 'utf8'));
+      return { check, status: 'ok', reason: `the simulator's key ${local.signingKeyFile} (${key.asymmetricKeyType}, ${key.asymmetricKeyDetails?.modulusLength ?? '?'} bits) is pinned` };
+    }
+    const url = options.keyUrl ?? DEFAULT_VOLT_PUBLIC_KEY_URL;
+    const res = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs) });
+    if (!res.ok) return { check, status: 'FAIL', reason: `${url} answered HTTP ${res.status}: the ingest cannot fetch its key (pin keys with -c voltPublicKeys=...)` };
+    const keys = parsePublicKeyDocument(await res.text(), url);
+    return { check, status: 'ok', reason: `${url} serves ${keys.length} RSA key(s) that parse` };
+  } catch (err: unknown) {
+    return { check, status: 'FAIL', reason: message(err) };
+  }
+}
+
+/** An unsigned POST must come back 401: proves the route, the function and verification all answer. */
+async function checkEndpoint(ctx: StackContext, options: DoctorOptions): Promise<CheckResult> {
+  const check = 'webhook endpoint';
+  const url = ctx.outputs['WebhookUrl'];
+  if (!url) return { check, status: 'FAIL', reason: 'no WebhookUrl output' };
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"doctor":true}', signal: AbortSignal.timeout(options.timeoutMs) });
+    if (res.status === 401) return { check, status: 'ok', reason: `${url} refuses an unsigned request (401)` };
+    if (res.status >= 200 && res.status < 300) return { check, status: 'FAIL', reason: `${url} ACCEPTED an unsigned request (${res.status}): signature verification is off` };
+    return { check, status: 'FAIL', reason: `${url} answered ${res.status} to an unsigned request, expected 401` };
+  } catch (err: unknown) {
+    return { check, status: 'FAIL', reason: `${url} does not answer: ${message(err)}` };
+  }
+}
+
+async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes?.['ApproximateNumberOfMessages'] ?? '0') + Number(Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? '0');
+}
+
+async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const sqs = new SQSClient({ ...ctx.sqs });
+  try {
+    const pairs = queuePairs(ctx);
+    if (pairs.length === 0) return [{ check: 'queues', status: 'FAIL', reason: 'the stack describes no queue with a DLQ' }];
+    for (const pair of pairs) {
+      const check = `queue ${pair.name}`;
+      try {
+        const waiting = await depth(sqs, pair.queueUrl);
+        const dead = await depth(sqs, pair.dlqUrl);
+        if (dead > 0) {
+          results.push({ check, status: 'FAIL', reason: `${dead} message(s) in its DLQ: fix the cause, then \`volt-webhooks redrive --queue ${pair.name}\`` });
+        } else {
+          results.push({ check, status: 'ok', reason: `reachable, ${waiting} message(s) queued, DLQ empty` });
+        }
+      } catch (err: unknown) {
+        results.push({ check, status: 'FAIL', reason: `not reachable: ${message(err)}` });
+      }
+    }
+    const quarantineUrl = ctx.kind === 'local' ? ctx.local?.queueUrls?.['quarantine'] : ctx.outputs['QuarantineQueueUrl'];
+    if (quarantineUrl) {
+      try {
+        const n = await depth(sqs, quarantineUrl);
+        const hint = n > 0 ? ': look with `volt-webhooks calibrate --from-quarantine`' : '';
+        results.push({ check: 'quarantine', status: 'ok', reason: `reachable, ${n} rejected request(s) kept${hint}` });
+      } catch (err: unknown) {
+        results.push({ check: 'quarantine', status: 'FAIL', reason: `not reachable: ${message(err)}` });
+      }
+    }
+  } finally {
+    sqs.destroy();
+  }
+  return results;
+}
+
+async function checkAlarms(ctx: StackContext): Promise<CheckResult> {
+  const check = 'alarms';
+  if (ctx.kind === 'local') return { check, status: 'skip', reason: 'CloudWatch has no local stand-in' };
+  const cw = new CloudWatchClient(ctx.region ? { region: ctx.region } : {});
+  try {
+    // Alarms without an explicit name are named `<stack>-<logical id>-<suffix>` by CloudFormation.
+    const alarms: MetricAlarm[] = [];
+    let next: string | undefined;
+    do {
+      const page = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${ctx.source}-`, MaxRecords: 100, ...(next ? { NextToken: next } : {}) }));
+      alarms.push(...(page.MetricAlarms ?? []));
+      next = page.NextToken;
+    } while (next);
+    if (alarms.length === 0) return { check, status: 'skip', reason: `no alarm named ${ctx.source}-*: deploy a version with alarms` };
+    const firing = alarms.filter((a) => a.StateValue === 'ALARM');
+    if (firing.length > 0) {
+      return { check, status: 'FAIL', reason: `${firing.length} of ${alarms.length} in ALARM: ${firing.map((a) => `${a.AlarmName} (${a.StateReason ?? 'no reason'})`).join('; ')}` };
+    }
+    return { check, status: 'ok', reason: `${alarms.length} alarm(s), none in ALARM` };
+  } catch (err: unknown) {
+    return { check, status: 'FAIL', reason: `cannot describe alarms: ${message(err)}` };
+  } finally {
+    cw.destroy();
+  }
+}
+
+/** Runs every check; never throws for what it finds, only reports it. */
+export async function runDoctor(ctx: StackContext, options: DoctorOptions): Promise<CheckResult[]> {
+  const missing = REQUIRED_OUTPUTS.filter((k) => !ctx.outputs[k]);
+  const results: CheckResult[] = [
+    missing.length > 0
+      ? { check: 'stack outputs', status: 'FAIL', reason: `missing ${missing.join(', ')}: redeploy (or restart the local stack) with this version` }
+      : { check: 'stack outputs', status: 'ok', reason: `${REQUIRED_OUTPUTS.join(', ')} present${ctx.outputs['QuarantineQueueUrl'] || ctx.local?.queueUrls?.['quarantine'] ? ', with a quarantine' : ''}` },
+  ];
+  results.push(await checkRegistration(ctx, options));
+  results.push(await checkKey(ctx, options));
+  results.push(await checkEndpoint(ctx, options));
+  results.push(...(await checkQueues(ctx)));
+  results.push(await checkAlarms(ctx));
+  return results;
+}
+
+function render(results: readonly CheckResult[], io: CliIo): void {
+  const width = Math.max(...results.map((r) => r.check.length));
+  for (const r of results) io.out(`${r.status.padEnd(4)}  ${r.check.padEnd(width)}  ${r.reason}`);
+}
+
+export const doctor: CliCommand = {
+  name: 'doctor',
+  summary: 'check a deployed (or the local) stack end to end and say what is wrong',
+  help: `Usage: volt-webhooks doctor [--local | --stack <name>] [--token-env <VAR> | --token-secret <name>]
+                            [--api-url <url>] [--key-url <url> | --key <file>] [--json]
+
+Checks, each printed as ok, FAIL or skip with a one-line reason:
+  stack outputs      WebhookUrl, the state queue and its DLQ, the table
+  registration       Volt has a webhook for this stack's WebhookUrl (needs the API token)
+  signing key        the key URL answers with RSA keys that parse (or --key parses; locally the simulator's key)
+  webhook endpoint   an unsigned POST to WebhookUrl is refused with 401
+  queue <name>       each queue answers and its DLQ is empty; the quarantine answers
+  alarms             none of the stack's CloudWatch alarms is in ALARM (skipped locally)
+
+  --token-env <VAR>      read the Volt API token from this variable (default ${TOKEN_ENV_DEFAULT});
+                         locally the token in the local stack file is used
+  --token-secret <name>  read it from this Secrets Manager secret
+  --api-url <url>        Volt's GraphQL endpoint (default ${DEFAULT_VOLT_API_URL}; locally the simulator)
+  --key-url <url>        the key URL the stack fetches (default ${DEFAULT_VOLT_PUBLIC_KEY_URL})
+  --key <file>           check these pinned keys instead of fetching
+  --timeout <seconds>    per network check (default 10)
+  --json                 print the results as JSON
+
+Exit code 0 when nothing failed, 1 otherwise.
+
+${STACK_OPTIONS_HELP}`,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        ...STACK_OPTIONS,
+        'token-env': { type: 'string' },
+        'token-secret': { type: 'string' },
+        'api-url': { type: 'string' },
+        'key-url': { type: 'string' },
+        key: { type: 'string' },
+        timeout: { type: 'string', default: '10' },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    const timeoutMs = Number(values.timeout) * 1000;
+    let ctx: StackContext;
+    try {
+      ctx = await resolveStackContext(stackOptionsFrom(values));
+    } catch (err: unknown) {
+      const result: CheckResult = { check: 'stack', status: 'FAIL', reason: message(err) };
+      if (values.json) io.out(JSON.stringify([result], null, 2));
+      else render([result], io);
+      return 1;
+    }
+    const results = await runDoctor(ctx, {
+      timeoutMs: Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 10_000,
+      ...(values['api-url'] !== undefined ? { apiUrl: values['api-url'] } : {}),
+      ...(values['token-env'] !== undefined ? { tokenEnv: values['token-env'] } : {}),
+      ...(values['token-secret'] !== undefined ? { tokenSecret: values['token-secret'] } : {}),
+      ...(values['key-url'] !== undefined ? { keyUrl: values['key-url'] } : {}),
+      ...(values.key !== undefined ? { keyFile: values.key } : {}),
+    });
+    const failed = results.filter((r) => r.status === 'FAIL').length;
+    if (values.json) {
+      io.out(JSON.stringify(results, null, 2));
+    } else {
+      render(results, io);
+      io.out(failed === 0 ? 'All checks passed.' : `${failed} check(s) failed.`);
+    }
+    return failed === 0 ? 0 : 1;
+  },
+};

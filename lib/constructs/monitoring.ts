@@ -1,0 +1,274 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { metricsNamespaceFor } from '../../lambda/shared/metrics';
+
+/**
+ * The functions' custom metrics (embedded metric format, Powertools): a namespace, and a
+ * `service` dimension naming the function. A contract with `lambda/ingest` and `lambda/consumer`.
+ */
+export const INGEST_METRICS_SERVICE = 'ingest';
+export const CONSUMER_METRICS_SERVICE = 'consumer';
+
+/** A dead-letter queue to watch, with the name operators know it by (`state`, a subscriber's name). */
+export interface MonitoredDeadLetterQueue {
+  readonly name: string;
+  readonly queue: sqs.IQueue;
+}
+
+export interface PipelineMonitoringProps {
+  /** Every dead-letter queue of the pipeline: each gets a depth alarm. */
+  readonly deadLetterQueues: readonly MonitoredDeadLetterQueue[];
+  /** The queue the consumer reads: its oldest message's age shows the consumer falling behind. */
+  readonly stateQueue: sqs.IQueue;
+  /** The HTTP API Volt posts to. */
+  readonly api: apigwv2.IHttpApi;
+  /** The function behind the webhook route. */
+  readonly ingestFunction: lambda.IFunction;
+  /** The function that applies the state queue's events to the table. */
+  readonly consumerFunction: lambda.IFunction;
+  /** Subscribed to the alarm topic by email (the address must confirm it). @default no subscription */
+  readonly alarmEmail?: string;
+  /** Age of the state queue's oldest message that raises the lag alarm. @default Duration.minutes(10) */
+  readonly maxStateQueueAge?: Duration;
+  /** 5xx answers to Volt within 5 minutes that raise the alarm (each one makes Volt retry). @default 5 */
+  readonly serverErrorThreshold?: number;
+  /** Requests rejected for their signature within 5 minutes that count as a spike. @default 25 */
+  readonly signatureRejectionThreshold?: number;
+  /** The metric counting signature rejections. @default `SignatureRejected` in the stack's metrics namespace (`VoltWebhooks/<stackName>`), `service`=`ingest`, as the ingest function emits it */
+  readonly signatureRejections?: cloudwatch.IMetric;
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const FIVE_MINUTES = Duration.minutes(5);
+
+function validate(props: PipelineMonitoringProps): void {
+  if (props.deadLetterQueues.length === 0) throw new Error('PipelineMonitoring: at least one dead-letter queue is required');
+  const names = props.deadLetterQueues.map((d) => d.name);
+  if (names.some((n) => alarmIdPart(n) === '')) throw new Error(`PipelineMonitoring: every dead-letter queue needs a name with letters or digits, got ${names.join(', ')}`);
+  if (new Set(names.map(alarmIdPart)).size !== names.length) {
+    throw new Error(`PipelineMonitoring: dead-letter queue names must stay unique without "-" and "_" (they name the alarms), got ${names.join(', ')}`);
+  }
+  if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {
+    throw new Error(`PipelineMonitoring: alarmEmail is not an email address: ${props.alarmEmail}`);
+  }
+  const age = props.maxStateQueueAge?.toSeconds();
+  if (age !== undefined && (age < 60 || age > 14 * 24 * 3600)) {
+    throw new Error(`PipelineMonitoring: maxStateQueueAge must be from 1 minute to 14 days, got ${age} s`);
+  }
+  for (const [name, value] of [
+    ['serverErrorThreshold', props.serverErrorThreshold],
+    ['signatureRejectionThreshold', props.signatureRejectionThreshold],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new Error(`PipelineMonitoring: ${name} must be a whole number of at least 1, got ${value}`);
+    }
+  }
+}
+
+function customMetric(namespace: string, service: string, metricName: string, statistic = 'Sum'): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { service }, statistic, period: FIVE_MINUTES });
+}
+
+/**
+ * Alarms and a dashboard for the pipeline. Every alarm notifies one SNS topic (KMS-encrypted,
+ * TLS only) both when it fires and when it recovers. What each alarm means and what to do:
+ * docs/operating.md.
+ */
+export class PipelineMonitoring extends Construct {
+  /** Alarm and OK notifications. */
+  public readonly topic: sns.Topic;
+  /** Encrypts the topic; CloudWatch may use it to publish. */
+  public readonly topicKey: kms.Key;
+  public readonly dashboard: cloudwatch.Dashboard;
+  /** One alarm per dead-letter queue, by the queue's name. */
+  public readonly deadLetterAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  public readonly stateQueueAgeAlarm: cloudwatch.Alarm;
+  public readonly serverErrorAlarm: cloudwatch.Alarm;
+  public readonly signatureRejectionAlarm: cloudwatch.Alarm;
+  public readonly consumerErrorAlarm: cloudwatch.Alarm;
+  public readonly consumerThrottleAlarm: cloudwatch.Alarm;
+  /** Every alarm above. */
+  public readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
+    super(scope, id);
+    validate(props);
+    const stack = Stack.of(this);
+
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: 'Encrypts the Volt webhooks alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An alarm publishes as CloudWatch, which needs the key: an AWS managed key cannot grant that.
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Volt webhooks alarms',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    // The topic policy replaces SNS's default one: say explicitly that this account's alarms may publish.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
+    if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (alarmId: string, options: cloudwatch.AlarmProps): cloudwatch.Alarm => {
+      const created = new cloudwatch.Alarm(this, alarmId, options);
+      const action = new cwActions.SnsAction(this.topic);
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      alarms.push(created);
+      return created;
+    };
+
+    const deadLetterAlarms = new Map<string, cloudwatch.Alarm>();
+    for (const { name, queue } of props.deadLetterQueues) {
+      deadLetterAlarms.set(
+        name,
+        alarm(`DeadLetters${alarmIdPart(name)}`, {
+          alarmDescription: `Messages are waiting in the "${name}" dead-letter queue: they failed ${name === 'state' ? 'the consumer' : 'their subscriber'} repeatedly. See docs/operating.md, then \`volt-webhooks redrive\`.`,
+          metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          // SQS stops reporting an empty, idle queue's metrics.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    this.deadLetterAlarms = deadLetterAlarms;
+
+    const maxAge = props.maxStateQueueAge ?? Duration.minutes(10);
+    this.stateQueueAgeAlarm = alarm('StateQueueAge', {
+      alarmDescription: `The state queue's oldest message is over ${maxAge.toHumanString()} old: the consumer is failing or falling behind. See docs/operating.md.`,
+      metric: props.stateQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: maxAge.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.serverErrorAlarm = alarm('IngestServerErrors', {
+      alarmDescription: 'The webhook URL answered Volt with 5xx: events are not being queued (Volt retries them). See docs/operating.md.',
+      metric: props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      threshold: props.serverErrorThreshold ?? 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const namespace = metricsNamespaceFor(Stack.of(this).stackName);
+    const signatureRejections = props.signatureRejections ?? customMetric(namespace, INGEST_METRICS_SERVICE, 'SignatureRejected');
+    this.signatureRejectionAlarm = alarm('SignatureRejections', {
+      alarmDescription: 'Many requests to the webhook URL failed signature verification: a key rotation at Volt, a wrong key or scheme, or someone probing the URL. See docs/operating.md.',
+      metric: signatureRejections,
+      threshold: props.signatureRejectionThreshold ?? 25,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.consumerErrorAlarm = alarm('ConsumerErrors', {
+      alarmDescription: 'The consumer failed whole batches: events are retried and may reach the state DLQ. See docs/operating.md.',
+      metric: props.consumerFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.consumerThrottleAlarm = alarm('ConsumerThrottles', {
+      alarmDescription: 'Lambda throttled the consumer: the account or function ran out of concurrency, and the state queue backs up. See docs/operating.md.',
+      metric: props.consumerFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = alarms;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 4, sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP }),
+    );
+    this.dashboard.addWidgets(
+      graph('Webhook requests', [
+        props.api.metricCount({ period: FIVE_MINUTES, statistic: 'Sum', label: 'requests' }),
+        props.api.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum', label: '4xx (rejected)' }),
+        props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum', label: '5xx (Volt retries)' }),
+      ]),
+      graph('Ingest outcomes', [
+        customMetric(namespace, INGEST_METRICS_SERVICE, 'Verified').with({ label: 'verified' }),
+        customMetric(namespace, INGEST_METRICS_SERVICE, 'Enqueued').with({ label: 'enqueued' }),
+        signatureRejections,
+        customMetric(namespace, INGEST_METRICS_SERVICE, 'EnqueueFailed').with({ label: 'enqueue failed' }),
+      ]),
+      graph('Webhook latency (p99)', [
+        props.api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99', label: 'API' }),
+        props.ingestFunction.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: 'ingest function' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('State queue', [props.stateQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum', label: 'waiting' })], [
+        props.stateQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum', label: 'oldest (s)' }),
+      ]),
+      graph(
+        'Dead-letter queues',
+        props.deadLetterQueues.map(({ name, queue }) => queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum', label: name })),
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph('Consumer', [
+        props.consumerFunction.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum', label: 'invocations' }),
+        props.consumerFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum', label: 'errors' }),
+        props.consumerFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label: 'throttles' }),
+      ]),
+      graph('Message state', [
+        customMetric(namespace, CONSUMER_METRICS_SERVICE, 'StateChanged').with({ label: 'state changes' }),
+        customMetric(namespace, CONSUMER_METRICS_SERVICE, 'Duplicate').with({ label: 'duplicates' }),
+        customMetric(namespace, CONSUMER_METRICS_SERVICE, 'Stale').with({ label: 'stale events' }),
+      ]),
+      graph('Consumer lag (p99, ms)', [customMetric(namespace, CONSUMER_METRICS_SERVICE, 'ConsumerLag', 'p99').with({ label: 'now - occurredAt' })]),
+    );
+  }
+}
+
+function graph(title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+}
+
+/** `crm-sync` -> `CrmSync`, for construct ids. */
+function alarmIdPart(name: string): string {
+  return name
+    .split(/[-_]/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
