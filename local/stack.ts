@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { SqsEventSource, type BatchOutcome } from './event-source';
 import { LocalHttpApi, type HttpRequestLog, type HttpRoute } from './http-api';
 import { FunctionError, LocalFunction, type FunctionLogLine } from './lambda-runtime';
-import { listen, startStandins, type ListeningServer, type Standins } from './standins';
+import { listen, startStandins, type ListeningServer, type StandinFaults, type Standins } from './standins';
 import {
   constructPath,
   functionCodeDir,
@@ -57,6 +57,12 @@ export interface LocalStackOptions {
   readonly portHint?: (service: keyof LocalStackPorts) => string;
   /** Poll the event source mappings from the start; when false, `startEventSources()` starts them later. @default true */
   readonly eventSources?: boolean;
+  /**
+   * Function timeouts in seconds by display name (e.g. `{ consumer: 2 }`), instead of the
+   * template's `Timeout`. Local-only, for fault tests that need a function to time out quickly.
+   * @default the template's
+   */
+  readonly functionTimeouts?: Readonly<Record<string, number>>;
 }
 
 export type LocalStackEvent =
@@ -114,6 +120,8 @@ export interface LocalStack {
   startEventSources(): void;
   /** Invokes a function by logical id or readable name. */
   invoke(functionId: string, event: unknown): Promise<unknown>;
+  /** Fault injection into the AWS stand-ins, for fault tests (see local/standins.ts). */
+  readonly faults: StandinFaults;
   /** Stops everything; state in memory is gone. */
   stop(): Promise<void>;
 }
@@ -399,16 +407,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       });
       const reserved = num(props['ReservedConcurrentExecutions'], 4);
+      const displayName = displayNameFor(id, constructPath(r));
       const fn = new LocalFunction(
         {
           logicalId: id,
-          displayName: displayNameFor(id, constructPath(r)),
+          displayName,
           functionName,
           functionArn: String(attributes.get(id)?.['Arn']),
           codeDir: functionCodeDir(stack, id),
           handler,
           runtime,
-          timeout: num(props['Timeout'], 3),
+          timeout: (options.functionTimeouts && Object.hasOwn(options.functionTimeouts, displayName) ? options.functionTimeouts[displayName] : undefined) ?? num(props['Timeout'], 3),
           memorySize: num(props['MemorySize'], 128),
           environment,
           maxConcurrency: Math.max(1, Math.min(reserved, 4)),
@@ -595,6 +604,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       functions,
       customResources,
       outputs,
+      faults: standins.faults,
       startEventSources: () => eventSources.forEach((s) => s.start()),
       invoke: async (functionId, event) => {
         const fn = functions.get(functionId) ?? [...functions.values()].find((f) => f.definition.displayName === functionId || f.definition.functionName === functionId);

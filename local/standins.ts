@@ -1,6 +1,7 @@
 import dynalite from 'dynalite';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { createRequestHandler } from 'local-aws-sqs';
 import { createSecretsStore, type SecretsStore } from './secrets';
 
@@ -82,7 +83,66 @@ export interface Standins {
   readonly sqsEndpoint: string;
   readonly secretsManagerEndpoint: string;
   readonly secrets: SecretsStore;
+  /** Fault injection, for fault tests; inert unless used. */
+  readonly faults: StandinFaults;
   stop(): Promise<void>;
+}
+
+/** What a DynamoDB fault hook does with one request: answer it with an error, or never answer it. */
+export type DynamoDbFault =
+  | { readonly kind: 'error'; readonly status: number; readonly type: string; readonly message: string }
+  | { readonly kind: 'hang' };
+
+/** One DynamoDB request as a fault hook sees it. */
+export interface DynamoDbRequest {
+  /** From `X-Amz-Target`, e.g. `UpdateItem`. */
+  readonly operation: string;
+  /** The JSON request body, as text. */
+  readonly body: string;
+}
+
+/**
+ * Local-only fault injection, for tests of what the pipeline does when AWS misbehaves. Nothing
+ * here runs unless a test asks: with no hook set, requests go straight to the stand-ins.
+ */
+export interface StandinFaults {
+  /**
+   * Consulted before the DynamoDB stand-in serves each request: return a fault to inject it,
+   * `undefined` to serve the request normally.
+   */
+  dynamodb?: (request: DynamoDbRequest) => DynamoDbFault | undefined;
+  /** Stops the SQS stand-in as a crashed service would (connections refused, open ones dropped); queues and messages are kept. */
+  stopSqs(): Promise<void>;
+  /** Starts the stopped SQS stand-in again on the same port. */
+  startSqs(): Promise<void>;
+}
+
+/**
+ * Puts the fault hook in front of dynalite's request handler. A request the hook lets through
+ * has had its body read already, so dynalite gets a stand-in request replaying that body.
+ */
+function withDynamoDbFaults(serve: RequestListener, faults: StandinFaults): RequestListener {
+  return (req, res) => {
+    const hook = faults.dynamodb;
+    if (!hook) {
+      serve(req, res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const fault = hook({ operation: String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '', body: body.toString('utf8') });
+      if (fault?.kind === 'hang') return;
+      if (fault) {
+        res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${fault.type}`, message: fault.message }));
+        return;
+      }
+      const replay = Object.assign(Readable.from([body], { objectMode: false }), { headers: req.headers, method: req.method, url: req.url });
+      serve(replay as unknown as IncomingMessage, res);
+    });
+  };
 }
 
 export async function startStandins(options: StandinOptions): Promise<Standins> {
@@ -93,9 +153,19 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
     await Promise.all(started.splice(0).map((s) => s.close()));
   };
   try {
+    const faults: StandinFaults = {
+      stopSqs: () => Promise.reject(new Error('the SQS stand-in is not running yet')),
+      startSqs: () => Promise.reject(new Error('the SQS stand-in is not running yet')),
+    };
     // Tables go ACTIVE at once: the 500 ms CREATING state only slows a local start.
+    const dynaliteServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
+    const [serveDynamoDb] = dynaliteServer.listeners('request') as RequestListener[];
+    if (serveDynamoDb) {
+      dynaliteServer.removeAllListeners('request');
+      dynaliteServer.on('request', withDynamoDbFaults(serveDynamoDb, faults));
+    }
     const dynamo = await listen(
-      dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) }),
+      dynaliteServer,
       options.ports?.dynamodb ?? 0,
       host,
       'DynamoDB stand-in',
@@ -122,6 +192,22 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
     });
     service.PORT = sqs.port;
     sqsRoute.handler = (req, res) => void requestHandler(req, res);
+    // Stopping closes the listener only: the queues live in `service`, so they survive a restart.
+    faults.stopSqs = () =>
+      new Promise<void>((done) => {
+        if (!sqsServer.listening) return done();
+        sqsServer.close(() => done());
+        sqsServer.closeAllConnections();
+      });
+    faults.startSqs = () =>
+      new Promise<void>((done, fail) => {
+        if (sqsServer.listening) return done();
+        sqsServer.once('error', fail);
+        sqsServer.listen(sqs.port, host, () => {
+          sqsServer.off('error', fail);
+          done();
+        });
+      });
 
     const secrets = createSecretsStore({ region: options.region, accountId: options.accountId });
     const secretsServer = await listen(createServer(secrets.handler), options.ports?.secretsManager ?? 0, host, 'Secrets Manager stand-in', hint('secretsManager'));
@@ -132,6 +218,7 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
       sqsEndpoint: sqs.url,
       secretsManagerEndpoint: secretsServer.url,
       secrets,
+      faults,
       stop: stopAll,
     };
   } catch (err: unknown) {
