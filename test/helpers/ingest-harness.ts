@@ -9,6 +9,8 @@ export interface IngestHarness {
   readonly handler: IngestHandler;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stub's input/output types vary per command
   readonly sqs: AwsStub<any, any, any>;
+  /** That registry's SendMessageCommand, for `sqs.on(Send, ...)` and `sqs.commandCalls(Send)`. */
+  readonly Send: typeof SendMessageCommand;
   /** Every SendMessage input so far, in order. */
   sent(): SendMessageCommandInput[];
   /** Forgets what was sent (keeps the stubbed answers). */
@@ -20,9 +22,13 @@ export interface IngestHarness {
  * would, with that registry's `SQSClient` mocked to accept every send. The handler reads its
  * configuration at import, so `env` is applied only for the import and restored afterwards.
  */
-export function loadIngestHarness(env: Readonly<Record<string, string>>): IngestHarness {
+export function loadIngestHarness(env: Readonly<Record<string, string | undefined>>): IngestHarness {
   const saved = { ...process.env };
-  Object.assign(process.env, env);
+  // An undefined value removes the variable for this cold start.
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
   let harness: IngestHarness | undefined;
   try {
     /* eslint-disable @typescript-eslint/no-require-imports -- a fresh module registry per cold start needs require() */
@@ -35,6 +41,7 @@ export function loadIngestHarness(env: Readonly<Record<string, string>>): Ingest
       harness = {
         handler,
         sqs,
+        Send,
         sent: () => sqs.commandCalls(Send).map((c) => c.args[0].input as SendMessageCommandInput),
         reset: () => sqs.resetHistory(),
       };

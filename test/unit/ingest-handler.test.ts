@@ -1,8 +1,9 @@
-import { SendMessageCommand, SQSClient, type SendMessageCommandInput } from '@aws-sdk/client-sqs';
+import type { SendMessageCommand, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import type { AwsStub } from 'aws-sdk-client-mock';
 import { signBody } from '../../lambda/shared/signature';
 import { webhookEvent } from '../helpers/api-event';
+import { loadIngestHarness } from '../helpers/ingest-harness';
 import { vendorEvent, vendorEvents } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
 
@@ -26,24 +27,10 @@ const TARGETS = [
 
 /** Loads the handler module fresh, as a cold start with this environment would. */
 function loadHandler(env: Record<string, string>): Handler {
-  const saved = { ...process.env };
-  // Metrics have their own tests (ingest-observability); here they would only be noise.
-  Object.assign(process.env, { POWERTOOLS_METRICS_DISABLED: 'true' }, env);
-  let handler: Handler | undefined;
-  try {
-    /* eslint-disable @typescript-eslint/no-require-imports -- a fresh module registry per cold start needs require() */
-    jest.isolateModules(() => {
-      const isolated = require('@aws-sdk/client-sqs') as { SQSClient: typeof SQSClient; SendMessageCommand: typeof SendMessageCommand };
-      sqs = mockClient(isolated.SQSClient);
-      Send = isolated.SendMessageCommand;
-      sqs.on(Send).resolves({ MessageId: 'm-1' });
-      handler = (require('../../lambda/ingest/handler') as { handler: Handler }).handler;
-    });
-    /* eslint-enable @typescript-eslint/no-require-imports */
-  } finally {
-    process.env = saved;
-  }
-  return handler!;
+  const harness = loadIngestHarness(env);
+  sqs = harness.sqs;
+  Send = harness.Send;
+  return harness.handler;
 }
 
 const pinned = () => loadHandler({ TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]), POWERTOOLS_LOG_LEVEL: 'SILENT' });

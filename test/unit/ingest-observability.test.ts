@@ -1,9 +1,10 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import type { AwsStub } from 'aws-sdk-client-mock';
 import { parseQuarantineRecord } from '../../lambda/ingest/quarantine';
 import { signBody } from '../../lambda/shared/signature';
 import { webhookEvent } from '../helpers/api-event';
+import { loadIngestHarness } from '../helpers/ingest-harness';
 import { vendorEvent, vendorEvents } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
 
@@ -23,32 +24,21 @@ const TARGETS = [
 let sqs: AwsStub<any, any, any>;
 let Send: typeof SendMessageCommand;
 
-/** A cold start with this environment, in its own module registry (see ingest-handler.test.ts). */
+/** A cold start with this environment, in its own module registry. */
 function loadHandler(env: Record<string, string> = {}): Handler {
-  const saved = { ...process.env };
-  Object.assign(
-    process.env,
-    { TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]), QUARANTINE_QUEUE_URL: QUARANTINE, POWERTOOLS_LOG_LEVEL: 'DEBUG' },
-    env,
-  );
-  // The loggers write through their own Console on the real streams unless this is set.
-  delete process.env['POWERTOOLS_DEV'];
-  delete process.env['POWERTOOLS_METRICS_DISABLED'];
-  let handler: Handler | undefined;
-  try {
-    /* eslint-disable @typescript-eslint/no-require-imports -- a fresh module registry per cold start needs require() */
-    jest.isolateModules(() => {
-      const isolated = require('@aws-sdk/client-sqs') as { SQSClient: typeof SQSClient; SendMessageCommand: typeof SendMessageCommand };
-      sqs = mockClient(isolated.SQSClient);
-      Send = isolated.SendMessageCommand;
-      sqs.on(Send).resolves({ MessageId: 'm-1' });
-      handler = (require('../../lambda/ingest/handler') as { handler: Handler }).handler;
-    });
-    /* eslint-enable @typescript-eslint/no-require-imports */
-  } finally {
-    process.env = saved;
-  }
-  return handler!;
+  const harness = loadIngestHarness({
+    TARGET_QUEUES: JSON.stringify(TARGETS),
+    VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]),
+    QUARANTINE_QUEUE_URL: QUARANTINE,
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    // The loggers write through their own Console on the real streams unless these are unset.
+    POWERTOOLS_DEV: undefined,
+    POWERTOOLS_METRICS_DISABLED: undefined,
+    ...env,
+  });
+  sqs = harness.sqs;
+  Send = harness.Send;
+  return harness.handler;
 }
 
 /** Runs `fn` with stdout and stderr captured, one entry per written line. */
