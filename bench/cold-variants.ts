@@ -48,7 +48,7 @@ export async function measureVariants(options: {
       minify: true,
       sourcemap: true,
       sourcesContent: false,
-      alias: variant.credentialAlias ? { '@aws-sdk/credential-provider-node': path.join(ROOT, 'lambda/shared/env-credentials.ts') } : {},
+      alias: variant.credentialAlias ? { '@aws-sdk/credential-provider-node': path.join(ROOT, 'lambda/common/env-credentials.ts') } : {},
       banner: { js: "import { createRequire as __voltCreateRequire } from 'node:module'; const require = __voltCreateRequire(import.meta.url);" },
       logLevel: 'error',
     });

@@ -1,7 +1,7 @@
 import { BatchGetItemCommand, DynamoDBClient, type AttributeValue, type BatchGetItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { KeyObject } from 'node:crypto';
-import { signBody } from '../lambda/shared/signature';
+import { signBody } from '../lambda/common/signature';
 import type { LocalStack } from '../local/stack';
 import type { Stream, StreamEvent } from './events';
 import { quantile } from './stats';

@@ -1,6 +1,6 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { MAX_ID_LENGTH } from '../lambda/shared/envelope';
-import { allFailedShards, CONTACT_INDEX, FAILED_INDEX, MESSAGE_ID_ATTRIBUTE } from '../lambda/shared/message-table';
+import { MAX_ID_LENGTH } from '../lambda/common/envelope';
+import { allFailedShards, CONTACT_INDEX, FAILED_INDEX, MESSAGE_ID_ATTRIBUTE } from '../lambda/common/message-table';
 import { CliError } from './command';
 import { explainAwsError, requireOutput, resolveStackContext, type StackContext, type StackOptions } from './stack-context';
 

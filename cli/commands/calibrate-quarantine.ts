@@ -2,9 +2,9 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseQuarantineRecord } from '../../lambda/ingest/quarantine';
-import { DEFAULT_VOLT_PUBLIC_KEY_URL } from '../../lambda/shared/key-ring';
-import { parsePublicKeyDocument } from '../../lambda/shared/keys';
-import { findMatchingSchemes, formatScheme } from '../../lambda/shared/signature';
+import { DEFAULT_VOLT_PUBLIC_KEY_URL } from '../../lambda/common/key-ring';
+import { parsePublicKeyDocument } from '../../lambda/common/keys';
+import { findMatchingSchemes, formatScheme } from '../../lambda/common/signature';
 import { CliError, type CliIo } from '../command';
 import { explainAwsError, resolveStackContext, type StackContext, type StackOptions } from '../stack-context';
 

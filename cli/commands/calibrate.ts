@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parsePublicKeyDocument } from '../../lambda/shared/keys';
-import { findMatchingSchemes, formatScheme } from '../../lambda/shared/signature';
+import { parsePublicKeyDocument } from '../../lambda/common/keys';
+import { findMatchingSchemes, formatScheme } from '../../lambda/common/signature';
 import { CliError, UsageError, type CliCommand } from '../command';
 import { STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom } from '../stack-context';
 import { calibrateFromQuarantine } from './calibrate-quarantine';

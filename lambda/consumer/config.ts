@@ -1,5 +1,5 @@
-import { optionalEnv, requireEnv } from '../shared/env';
-import { ConfigurationError } from '../shared/errors';
+import { optionalEnv, requireEnv } from '../common/env';
+import { ConfigurationError } from '../common/errors';
 
 /** Environment variable names, shared with the construct that sets them. */
 export const CONSUMER_ENV = {

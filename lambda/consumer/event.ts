@@ -1,4 +1,4 @@
-import { eventTypeOf, messageIdOf, parseEnvelope } from '../shared/envelope';
+import { eventTypeOf, messageIdOf, parseEnvelope } from '../common/envelope';
 
 /** One MMS attachment, as far as the table keeps it. */
 export interface MediaItem {

@@ -3,11 +3,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord, Context } from 'aws-lambda';
-import { InvalidEventError } from '../shared/errors';
+import { InvalidEventError } from '../common/errors';
 import { loadConsumerConfig } from './config';
 import { createRecordProcessor, type RecordOutcome } from './consumer';
-import { optionalEnv } from '../shared/env';
-import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../shared/metrics';
+import { optionalEnv } from '../common/env';
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../common/metrics';
 
 // No Powertools Tracer: the function's active tracing records each invocation; per-record
 // subsegments would cost more than they tell, and the logs carry the ids to follow an event.

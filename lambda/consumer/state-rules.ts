@@ -1,4 +1,4 @@
-import { EXPIRES_AT_ATTRIBUTE, failedShardOf, MESSAGE_ID_ATTRIBUTE } from '../shared/message-table';
+import { EXPIRES_AT_ATTRIBUTE, failedShardOf, MESSAGE_ID_ATTRIBUTE } from '../common/message-table';
 import { contactNumberOf, FAILURE_FIELDS, type MessageEvent } from './event';
 
 /**

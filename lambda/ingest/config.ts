@@ -1,8 +1,8 @@
-import { ConfigurationError } from '../shared/errors';
-import { optionalEnv, requireJsonEnv } from '../shared/env';
-import { KeyRing } from '../shared/key-ring';
-import { parsePublicKeyList } from '../shared/keys';
-import { DEFAULT_SCHEME, parseScheme, type SignatureScheme } from '../shared/signature';
+import { ConfigurationError } from '../common/errors';
+import { optionalEnv, requireJsonEnv } from '../common/env';
+import { KeyRing } from '../common/key-ring';
+import { parsePublicKeyList } from '../common/keys';
+import { DEFAULT_SCHEME, parseScheme, type SignatureScheme } from '../common/signature';
 import { DEFAULT_MAX_BODY_BYTES, type TargetQueue } from './ingest';
 import { DEFAULT_QUARANTINE_PER_MINUTE } from './quarantine';
 

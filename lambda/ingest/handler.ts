@@ -2,12 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { SIGNATURE_HEADER } from '../shared/signature';
+import { SIGNATURE_HEADER } from '../common/signature';
 import { loadIngestConfig } from './config';
 import { RETRY_AFTER_SECONDS, WebhookIngestor, type IngestOutcome, type QueueMessageAttributes } from './ingest';
 import { quarantineRecord, TokenBucket } from './quarantine';
-import { optionalEnv } from '../shared/env';
-import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../shared/metrics';
+import { optionalEnv } from '../common/env';
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../common/metrics';
 
 // No Powertools Tracer here: the function's active tracing already records each invocation,
 // and the Tracer would add the X-Ray SDK to every cold start of the one latency-bound function.

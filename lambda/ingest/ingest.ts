@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { eventTypeOf, messageIdOf, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
-import { InvalidEventError, KeysUnavailableError, PayloadTooLargeError, SignatureRejectedError } from '../shared/errors';
-import type { KeyRing } from '../shared/key-ring';
-import { SIGNATURE_HEADER, verifySignature, type SignatureScheme } from '../shared/signature';
+import { eventTypeOf, messageIdOf, parseEnvelope, type WebhookEnvelope } from '../common/envelope';
+import { InvalidEventError, KeysUnavailableError, PayloadTooLargeError, SignatureRejectedError } from '../common/errors';
+import type { KeyRing } from '../common/key-ring';
+import { SIGNATURE_HEADER, verifySignature, type SignatureScheme } from '../common/signature';
 
 /** Default body limit: generous for SMS/MMS events (a few KiB), far under SQS's message size limit. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { requireEnv } from '../shared/env';
+import { requireEnv } from '../common/env';
 import { REGISTRATION_ENV } from './config';
 import { handleRegistrationEvent, waitForEndpoint, type OnEventResult } from './registration';
 import { parseTokenSecret, TokenSecretError } from './token';

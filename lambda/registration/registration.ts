@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { DomainError } from '../shared/errors';
+import { DomainError } from '../common/errors';
 import { REGISTRATION_PROPS } from './config';
 import { backoffDelay, DEFAULT_VOLT_API_URL, VoltApiError, VoltGraphQLError, type VoltWebhook } from './volt-api';
 

@@ -1,4 +1,4 @@
-import { DomainError } from '../shared/errors';
+import { DomainError } from '../common/errors';
 
 /** The token secret is empty or malformed. Its content is never put in the message. */
 export class TokenSecretError extends DomainError {}

@@ -1,4 +1,4 @@
-import { DomainError } from '../shared/errors';
+import { DomainError } from '../common/errors';
 
 /**
  * A small client for Volt's GraphQL API, with no AWS code inside: the registration custom

@@ -11,7 +11,7 @@ import {
   FAILED_INDEX,
   INDEX_PROJECTED_ATTRIBUTES,
   MESSAGE_ID_ATTRIBUTE,
-} from '../../lambda/shared/message-table';
+} from '../../lambda/common/message-table';
 import { VoltFunction } from './volt-function';
 
 export interface MessageStoreProps {

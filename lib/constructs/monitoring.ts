@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { metricsNamespaceFor } from '../../lambda/shared/metrics';
+import { metricsNamespaceFor } from '../../lambda/common/metrics';
 
 /**
  * The functions' custom metrics (embedded metric format, Powertools): a namespace, and a

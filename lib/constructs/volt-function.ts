@@ -5,7 +5,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
-import { METRICS_NAMESPACE_ENV, metricsNamespaceFor } from '../../lambda/shared/metrics';
+import { METRICS_NAMESPACE_ENV, metricsNamespaceFor } from '../../lambda/common/metrics';
 
 /** The repository root: function entries and the lock file are found from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -87,7 +87,7 @@ export class VoltFunction extends NodejsFunction {
         // Lambda always provides environment credentials: the SDK's full credential chain (SSO, INI,
         // IMDS, STS clients) only slows every cold start (measured in docs/performance.md).
         // Relative to the project root, where esbuild runs, so the asset hash is the same on every machine.
-        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/shared/env-credentials.ts' },
+        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/common/env-credentials.ts' },
         // ESM output still meets CommonJS dependencies that call require().
         banner: "import { createRequire as __voltCreateRequire } from 'node:module'; const require = __voltCreateRequire(import.meta.url);",
       },

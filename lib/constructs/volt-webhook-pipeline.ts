@@ -1,7 +1,7 @@
 import { Annotations, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { parsePublicKey } from '../../lambda/shared/keys';
-import { parseScheme } from '../../lambda/shared/signature';
+import { parsePublicKey } from '../../lambda/common/keys';
+import { parseScheme } from '../../lambda/common/signature';
 import { DurableQueue } from './durable-queue';
 import { MessageStore } from './message-store';
 import { PipelineMonitoring } from './monitoring';

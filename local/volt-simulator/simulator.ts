@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { graphql, GraphQLError, type GraphQLSchema } from 'graphql';
-import { DEFAULT_SCHEME, SIGNATURE_HEADER, signBody } from '../../lambda/shared/signature';
+import { DEFAULT_SCHEME, SIGNATURE_HEADER, signBody } from '../../lambda/common/signature';
 import {
   buildEvent,
   buildTestEvent,

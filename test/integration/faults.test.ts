@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SIGNATURE_HEADER, signBody } from '../../lambda/shared/signature';
+import { SIGNATURE_HEADER, signBody } from '../../lambda/common/signature';
 import type { BatchOutcome } from '../../local/event-source';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { DynamoDbRequest } from '../../local/standins';

@@ -12,7 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SIGNATURE_HEADER, signBody } from '../../lambda/shared/signature';
+import { SIGNATURE_HEADER, signBody } from '../../lambda/common/signature';
 import type { BatchOutcome } from '../../local/event-source';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { synthesize } from '../../local/synth';

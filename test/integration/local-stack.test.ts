@@ -3,8 +3,8 @@ import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, Receive
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { eventTypeOf, messageIdOf, parseEnvelope } from '../../lambda/shared/envelope';
-import { signBody } from '../../lambda/shared/signature';
+import { eventTypeOf, messageIdOf, parseEnvelope } from '../../lambda/common/envelope';
+import { signBody } from '../../lambda/common/signature';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { synthesize } from '../../local/synth';
 import { vendorEvents } from '../helpers/fixtures';

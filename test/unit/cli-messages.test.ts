@@ -7,7 +7,7 @@ import { main } from '../../cli/main';
 import { parseE164, parseTimeArg } from '../../cli/message-queries';
 import { requireOutput, resolveStackContext } from '../../cli/stack-context';
 import { createRecordProcessor } from '../../lambda/consumer/consumer';
-import { failedShardOf } from '../../lambda/shared/message-table';
+import { failedShardOf } from '../../lambda/common/message-table';
 import { createMessageTable, startDynalite, type DynamoStandIn } from '../helpers/dynalite';
 import { eventBody } from '../helpers/message-events';
 import { vendorEvent } from '../helpers/fixtures';

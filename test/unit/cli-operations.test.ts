@@ -9,7 +9,7 @@ import { main } from '../../cli/main';
 import { runDoctor } from '../../cli/commands/doctor';
 import type { StackContext } from '../../cli/stack-context';
 import { quarantineRecord } from '../../lambda/ingest/quarantine';
-import { signBody } from '../../lambda/shared/signature';
+import { signBody } from '../../lambda/common/signature';
 import { listen, startStandins, type ListeningServer, type Standins } from '../../local/standins';
 import { startVoltSimulator, type VoltSimulator } from '../../local/volt-simulator';
 import { testKeyPair } from '../helpers/keys';

@@ -1,7 +1,7 @@
 import { contactNumberOf, parseMessageEvent, type MessageEvent } from '../../lambda/consumer/event';
 import { HISTORY_LIMIT, planWrites, rankOf, stateKeyOf, STATE_HISTORY_LIMIT, type UpdateItemParams } from '../../lambda/consumer/state-rules';
-import { InvalidEventError } from '../../lambda/shared/errors';
-import { allFailedShards, failedShardOf, FAILED_SHARD_COUNT } from '../../lambda/shared/message-table';
+import { InvalidEventError } from '../../lambda/common/errors';
+import { allFailedShards, failedShardOf, FAILED_SHARD_COUNT } from '../../lambda/common/message-table';
 import { vendorEvent } from '../helpers/fixtures';
 import { eventBody } from '../helpers/message-events';
 

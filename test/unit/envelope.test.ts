@@ -1,5 +1,5 @@
-import { eventTypeOf, MAX_ID_LENGTH, messageIdOf, parseEnvelope } from '../../lambda/shared/envelope';
-import { InvalidEventError } from '../../lambda/shared/errors';
+import { eventTypeOf, MAX_ID_LENGTH, messageIdOf, parseEnvelope } from '../../lambda/common/envelope';
+import { InvalidEventError } from '../../lambda/common/errors';
 import { vendorEvent } from '../helpers/fixtures';
 
 describe('message id rule', () => {

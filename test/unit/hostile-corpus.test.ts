@@ -2,7 +2,7 @@ import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createRecordProcessor } from '../../lambda/consumer/consumer';
 import type { UpdateItemParams } from '../../lambda/consumer/state-rules';
-import { signBody } from '../../lambda/shared/signature';
+import { signBody } from '../../lambda/common/signature';
 import { HOSTILE_CASES, SIGNATURE, type CorpusSigner, type HostileCase, type HostileRequest } from '../fixtures/hostile/corpus';
 import { webhookEvent } from '../helpers/api-event';
 import { loadIngestHarness, type IngestHarness } from '../helpers/ingest-harness';

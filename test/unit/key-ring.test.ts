@@ -1,5 +1,5 @@
-import { KeysUnavailableError } from '../../lambda/shared/errors';
-import { KeyRing } from '../../lambda/shared/key-ring';
+import { KeysUnavailableError } from '../../lambda/common/errors';
+import { KeyRing } from '../../lambda/common/key-ring';
 import { testKeyPair } from '../helpers/keys';
 
 const first = testKeyPair('first');

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { signBody } from '../../lambda/shared/signature';
+import { signBody } from '../../lambda/common/signature';
 import { webhookEvent } from '../helpers/api-event';
 import { loadIngestHarness, type IngestHarness } from '../helpers/ingest-harness';
 import { testKeyPair } from '../helpers/keys';

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { SignatureRejectedError } from '../../lambda/shared/errors';
-import { parsePublicKey, parsePublicKeyDocument, parsePublicKeyList } from '../../lambda/shared/keys';
+import { SignatureRejectedError } from '../../lambda/common/errors';
+import { parsePublicKey, parsePublicKeyDocument, parsePublicKeyList } from '../../lambda/common/keys';
 import {
   allSchemes,
   DEFAULT_SCHEME,
@@ -10,7 +10,7 @@ import {
   signBody,
   verifySignature,
   type SignatureScheme,
-} from '../../lambda/shared/signature';
+} from '../../lambda/common/signature';
 import { vendorEvent } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
 

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
-import { parsePublicKeyDocument } from '../../lambda/shared/keys';
-import { verifySignature } from '../../lambda/shared/signature';
+import { parsePublicKeyDocument } from '../../lambda/common/keys';
+import { verifySignature } from '../../lambda/common/signature';
 import {
   SimulatorStartError,
   startVoltSimulator,
