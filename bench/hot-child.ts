@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { HttpResponse, type HttpRequest } from '@smithy/core/transport';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqsRecord } from '../test/helpers/sqs-record';
 
 /**
  * Warm CPU time per event of one handler (the TypeScript source, as bundled) with its AWS call
@@ -117,17 +118,7 @@ async function main(): Promise<void> {
     answer(() => ({}), DynamoDBClient, {});
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- must run after the env is set
     const { handler } = require('../lambda/consumer/handler') as typeof import('../lambda/consumer/handler');
-    const record = (body: string, i: number): SQSRecord => ({
-      messageId: `m-${i}`,
-      receiptHandle: `rh-${i}`,
-      body,
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:state',
-      awsRegion: 'us-east-1',
-    });
+    const record = (body: string, i: number): SQSRecord => sqsRecord(`m-${i}`, body);
     // Lambda hands the consumer batches of up to 10; per-event cost is per record of such batches.
     const batches: SQSEvent[] = [];
     for (let b = 0; b < Math.ceil(input.bodies.length / 10); b++) {

@@ -1,8 +1,9 @@
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createMessageTable, startDynalite, type DynamoStandIn } from '../helpers/dynalite';
 import { eventBody } from '../helpers/message-events';
+import { sqsRecord } from '../helpers/sqs-record';
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -15,19 +16,7 @@ let handler: Handler;
 
 const context = { functionName: 'consumer', awsRequestId: 'req', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
-function record(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:state',
-    awsRegion: 'us-east-1',
-  };
-}
+
 
 beforeAll(async () => {
   db = await startDynalite();
@@ -60,9 +49,9 @@ describe('consumer handler', () => {
     const response = await handler(
       {
         Records: [
-          record('sqs-1', eventBody({ webhookId: 'w-sent', messageId: id, eventType: 'message.sent', status: 'sent' })),
-          record('sqs-2', '{"payload": "no envelope id"'),
-          record('sqs-3', eventBody({ webhookId: 'w-fin', messageId: id, eventType: 'message.finalized', status: 'delivered' })),
+          sqsRecord('sqs-1', eventBody({ webhookId: 'w-sent', messageId: id, eventType: 'message.sent', status: 'sent' })),
+          sqsRecord('sqs-2', '{"payload": "no envelope id"'),
+          sqsRecord('sqs-3', eventBody({ webhookId: 'w-fin', messageId: id, eventType: 'message.finalized', status: 'delivered' })),
         ],
       },
       context,
@@ -74,7 +63,7 @@ describe('consumer handler', () => {
   });
 
   it('reports every record of a batch that failed entirely, without throwing', async () => {
-    const response = await handler({ Records: [record('a', ''), record('b', '[]')] }, context);
+    const response = await handler({ Records: [sqsRecord('a', ''), sqsRecord('b', '[]')] }, context);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a', 'b']);
   });
 
@@ -92,9 +81,9 @@ describe('consumer handler', () => {
       const response = await handler(
         {
           Records: [
-            record('ok', eventBody({ webhookId: 'w1', messageId: 'rf_ok' })),
-            record('throttled', eventBody({ webhookId: 'w2', messageId: 'rf_throttled' })),
-            record('duplicate', eventBody({ webhookId: 'w3', messageId: 'rf_duplicate' })),
+            sqsRecord('ok', eventBody({ webhookId: 'w1', messageId: 'rf_ok' })),
+            sqsRecord('throttled', eventBody({ webhookId: 'w2', messageId: 'rf_throttled' })),
+            sqsRecord('duplicate', eventBody({ webhookId: 'w3', messageId: 'rf_duplicate' })),
           ],
         },
         context,

@@ -1,7 +1,8 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { vendorEvents } from '../helpers/fixtures';
+import { sqsRecord } from '../helpers/sqs-record';
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -33,19 +34,7 @@ function loadHandler(): Handler {
   return handler!;
 }
 
-function record(sqsId: string, body: string): SQSRecord {
-  return {
-    messageId: sqsId,
-    receiptHandle: `rh-${sqsId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:state',
-    awsRegion: 'us-east-1',
-  };
-}
+
 
 async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
   const raw: string[] = [];
@@ -73,7 +62,7 @@ describe('consumer logs and metrics', () => {
   it('logs each record of a concurrent batch with its own ids, and no phone number or text', async () => {
     const handler = loadHandler();
     const events = vendorEvents();
-    const { result, lines } = await captured(() => handler({ Records: events.map((e, i) => record(`sqs-${i}`, e.raw)) }, context));
+    const { result, lines } = await captured(() => handler({ Records: events.map((e, i) => sqsRecord(`sqs-${i}`, e.raw)) }, context));
     expect(result.batchItemFailures).toEqual([]);
     const applied = lines.filter((l) => l['message'] === 'event applied');
     expect(applied).toHaveLength(events.length);
@@ -93,7 +82,7 @@ describe('consumer logs and metrics', () => {
 
   it('emits StateChanged and ConsumerLag in milliseconds for a new event', async () => {
     const handler = loadHandler();
-    const { lines } = await captured(() => handler({ Records: [record('a', vendorEvents()[0]!.raw)] }, context));
+    const { lines } = await captured(() => handler({ Records: [sqsRecord('a', vendorEvents()[0]!.raw)] }, context));
     const metrics = metricNames(lines);
     expect(metrics).toEqual(expect.arrayContaining([{ Name: 'StateChanged', Unit: 'Count' }, { Name: 'ConsumerLag', Unit: 'Milliseconds' }]));
     const lag = lines.find((l) => l['ConsumerLag'] !== undefined)?.['ConsumerLag'];
@@ -105,19 +94,19 @@ describe('consumer logs and metrics', () => {
     const handler = loadHandler();
     const refused = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     ddb.on(Update).rejects(refused);
-    const dup = await captured(() => handler({ Records: [record('d', vendorEvents()[0]!.raw)] }, context));
+    const dup = await captured(() => handler({ Records: [sqsRecord('d', vendorEvents()[0]!.raw)] }, context));
     expect(metricNames(dup.lines).map((m) => m.Name)).toContain('Duplicate');
 
     ddb.reset();
     ddb.on(Update).rejectsOnce(refused).resolves({});
-    const stale = await captured(() => handler({ Records: [record('s', vendorEvents()[0]!.raw)] }, context));
+    const stale = await captured(() => handler({ Records: [sqsRecord('s', vendorEvents()[0]!.raw)] }, context));
     expect(metricNames(stale.lines).map((m) => m.Name)).toContain('Stale');
     expect(metricNames(stale.lines).map((m) => m.Name)).not.toContain('StateChanged');
   });
 
   it('logs a record that cannot be parsed with its SQS id and without its body', async () => {
     const handler = loadHandler();
-    const { result, lines } = await captured(() => handler({ Records: [record('bad', '{"to_number":"+15555550999"')] }, context));
+    const { result, lines } = await captured(() => handler({ Records: [sqsRecord('bad', '{"to_number":"+15555550999"')] }, context));
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
     const error = lines.find((l) => l['level'] === 'ERROR');
     expect(error?.['sqsMessageId']).toBe('bad');
