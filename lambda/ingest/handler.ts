@@ -4,7 +4,7 @@ import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SIGNATURE_HEADER } from '../common/signature';
 import { loadIngestConfig } from './config';
-import { RETRY_AFTER_SECONDS, WebhookIngestor, type IngestOutcome, type QueueMessageAttributes } from './ingest';
+import { headerValue, RETRY_AFTER_SECONDS, WebhookIngestor, type IngestOutcome, type QueueMessageAttributes } from './ingest';
 import { quarantineRecord, TokenBucket } from './quarantine';
 import { optionalEnv } from '../common/env';
 import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../common/metrics';
@@ -66,9 +66,9 @@ function recordMetrics(outcome: IngestOutcome): void {
   }
 }
 
-/** API Gateway lowercases header names; any case is accepted all the same, as verification does. */
+/** The signature header, found as verification finds it. */
 function signatureHeader(event: APIGatewayProxyEventV2): string | undefined {
-  return Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === SIGNATURE_HEADER)?.[1];
+  return headerValue(event.headers, SIGNATURE_HEADER);
 }
 
 function requestBody(event: APIGatewayProxyEventV2): Buffer {

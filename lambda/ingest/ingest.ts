@@ -78,7 +78,8 @@ function decodeUtf8(body: Buffer): string {
   }
 }
 
-function headerValue(headers: IngestRequest['headers'], name: string): string | undefined {
+/** A header by its lowercase name, in any case: API Gateway lowercases names, other proxies may not. */
+export function headerValue(headers: IngestRequest['headers'], name: string): string | undefined {
   if (!headers) return undefined;
   const direct = headers[name];
   if (direct !== undefined) return direct;
