@@ -1,4 +1,4 @@
-import type { PublicKeyConfig, SubscriberConfig, VoltWebhookPipelineProps } from './constructs/volt-webhook-pipeline';
+import { LOG_LEVELS, type LogLevel, type PublicKeyConfig, type SubscriberConfig, type VoltWebhookPipelineProps } from './constructs/volt-webhook-pipeline';
 
 /** Every CDK context key the app reads. Unknown `volt*`-looking keys are reported as likely typos. */
 export const CONTEXT_KEYS = [
@@ -13,6 +13,8 @@ export const CONTEXT_KEYS = [
   'maxBodyBytes',
   'throttleRateLimit',
   'throttleBurstLimit',
+  'quarantinePerMinute',
+  'logLevel',
   'stackName',
   // Read by bin/app.ts only: run cdk-nag's AwsSolutions checks during synth.
   'nag',
@@ -75,6 +77,20 @@ function publicKeysFrom(value: unknown): PublicKeyConfig[] | undefined {
   return list as PublicKeyConfig[];
 }
 
+function optionalWholeNumber(key: string, value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ContextError(`context "${key}" must be a whole number, 0 or more, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function logLevelFrom(value: unknown): LogLevel | undefined {
+  const text = optionalString('logLevel', value)?.toUpperCase();
+  if (text === undefined) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new ContextError(`context "logLevel" must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`);
+  return text as LogLevel;
+}
+
 function optionalPositiveNumber(key: string, value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
@@ -107,6 +123,8 @@ export function readAppConfig(get: (key: string) => unknown): AppConfig {
     // Requests per second may be fractional; the burst is a count.
     throttleRateLimit: optionalPositiveNumber('throttleRateLimit', get('throttleRateLimit')),
     throttleBurstLimit: optionalPositiveInt('throttleBurstLimit', get('throttleBurstLimit')),
+    quarantinePerMinute: optionalWholeNumber('quarantinePerMinute', get('quarantinePerMinute')),
+    logLevel: logLevelFrom(get('logLevel')),
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
   return { stackName: optionalString('stackName', get('stackName')) ?? 'VoltSmsWebhooks', ...defined };

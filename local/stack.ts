@@ -382,7 +382,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (!handler) throw new TemplateError(`${id}: no Handler`);
       const variables = ((props['Environment'] as JsonObject | undefined)?.['Variables'] ?? {}) as JsonObject;
       const functionName = refs.get(id) ?? id;
-      const logGroup = str((props['LoggingConfig'] as JsonObject | undefined)?.['LogGroup']) ?? `/aws/lambda/${functionName}`;
+      const loggingConfig = props['LoggingConfig'] as JsonObject | undefined;
+      const logGroup = str(loggingConfig?.['LogGroup']) ?? `/aws/lambda/${functionName}`;
       const environment: Record<string, string> = {};
       for (const [k, v] of Object.entries(variables)) environment[k] = typeof v === 'string' ? v : JSON.stringify(v);
       Object.assign(environment, {
@@ -396,7 +397,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(num(props['MemorySize'], 128)),
         AWS_LAMBDA_LOG_GROUP_NAME: logGroup,
         AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomUUID().replace(/-/g, '')}`,
-        ...(str((props['LoggingConfig'] as JsonObject | undefined)?.['LogFormat']) ? { AWS_LAMBDA_LOG_FORMAT: str((props['LoggingConfig'] as JsonObject)['LogFormat']) } : {}),
+        ...(str(loggingConfig?.['LogFormat']) ? { AWS_LAMBDA_LOG_FORMAT: str(loggingConfig?.['LogFormat']) } : {}),
+        // As Lambda's logging controls do; Powertools Logger follows it.
+        ...(str(loggingConfig?.['ApplicationLogLevel']) ? { AWS_LAMBDA_LOG_LEVEL: str(loggingConfig?.['ApplicationLogLevel']) } : {}),
         LAMBDA_TASK_ROOT: functionCodeDir(stack, id),
         TZ: 'UTC',
         // The SDK's standard per-service endpoint settings: function code needs no local branch.

@@ -22,7 +22,8 @@ DynamoDB table, registration with a local Volt simulator. State is in memory unl
                         0 for any port picks a free one
   --subscribers <json>  subscriber queues, e.g. '[{"name":"crm","eventTypes":["message.received"]}]'
                         (default: cdk.json's, else one "inbox" subscriber for message.received)
-  --context k=v         more CDK context for the synth (repeatable)
+  --context k=v         more CDK context for the synth (repeatable); e.g. logLevel=INFO
+                        (local default DEBUG: a line per accepted webhook in the live log)
   --data-dir <dir>      keep DynamoDB data in this directory between runs
   --no-synth            reuse .local/cdk.out from the last run (same --volt-port and options)
   --demo                send a few messages through the simulator and show their statuses
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
     voltApiUrl: simulator.graphqlUrl,
     voltApiTokenSecret: SECRET_NAME,
   };
+  // Locally every accepted webhook gets its line in the live log; a deployed stack defaults to INFO.
+  if (configuredContext('logLevel') === undefined) context['logLevel'] = 'DEBUG';
   if (values.subscribers !== undefined) context['subscribers'] = values.subscribers;
   else if (configuredContext('subscribers') === undefined) context['subscribers'] = JSON.stringify([{ name: 'inbox', eventTypes: ['message.received'] }]);
   for (const entry of values.context ?? []) {

@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -21,9 +21,12 @@ const config = loadIngestConfig();
 // Per function instance: a flood of forged requests quarantines a sample, not every one.
 const quarantineBucket = new TokenBucket(config.quarantinePerMinute);
 
+const ATTRIBUTE_NAMES = ['webhookId', 'eventType', 'messageId', 'receivedAt', 'signature'] as const satisfies readonly (keyof QueueMessageAttributes)[];
+
 function toAttributes(attributes: QueueMessageAttributes): Record<string, MessageAttributeValue> {
   const result: Record<string, MessageAttributeValue> = {};
-  for (const [name, value] of Object.entries(attributes)) {
+  for (const name of ATTRIBUTE_NAMES) {
+    const value = attributes[name];
     // SQS rejects empty attribute values; an absent signature cannot reach here anyway.
     if (value !== '') result[name] = { DataType: 'String', StringValue: value };
   }
@@ -37,23 +40,24 @@ const ingestor = new WebhookIngestor({
   },
 });
 
+/** The webhook id, known once the signature verified. */
+function correlation(outcome: IngestOutcome): { webhookId?: string } {
+  return outcome.webhookId !== undefined ? { webhookId: outcome.webhookId } : {};
+}
+
 /** `name: message` of an error, never the object itself: SDK errors may carry response metadata. */
 function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-/** Only what verification decided counts: a 400 was verified, a key outage was not. */
-function wasVerified(outcome: IngestOutcome): boolean {
-  if (outcome.kind === 'enqueued') return true;
-  if (outcome.kind === 'rejected') return outcome.reason === 'invalid_event';
-  return outcome.reason === 'enqueue_failed';
-}
-
+/**
+ * Custom metrics for what AWS does not count already. An accepted event emits none: API Gateway
+ * counts requests and 2xx/4xx/5xx, and SQS counts the messages sent to each queue, for free; an
+ * EMF line per accepted event would cost CPU and log volume on every request (docs/performance.md).
+ */
 function recordMetrics(outcome: IngestOutcome): void {
-  if (wasVerified(outcome)) metrics.addMetric('Verified', MetricUnit.Count, 1);
-  if (outcome.kind === 'enqueued') {
-    metrics.addMetric('Enqueued', MetricUnit.Count, 1);
-  } else if (outcome.kind === 'rejected') {
+  if (outcome.kind === 'enqueued') return;
+  if (outcome.kind === 'rejected') {
     // By reason in its own EMF line, so the dimension does not attach to the other metrics.
     const byReason = metrics.singleMetric();
     byReason.addDimension('reason', outcome.reason);
@@ -113,18 +117,22 @@ async function quarantine(event: APIGatewayProxyEventV2, outcome: Extract<Ingest
 
 async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const { response, outcome } = await ingestor.handle(event);
-  // Correlation keys on every line about this request; they are known only once it verified.
-  if (outcome.webhookId !== undefined) logger.appendKeys({ webhookId: outcome.webhookId });
-  if (outcome.kind === 'enqueued') logger.appendKeys({ messageId: outcome.messageId });
   recordMetrics(outcome);
-  // Log fields are chosen one by one: no body, no phone number, no message text.
+  // Log fields are chosen one by one: no body, no phone number, no message text. The correlation
+  // keys go on each line rather than through appendKeys, which would cost every request twice.
   if (outcome.kind === 'enqueued') {
-    logger.info('webhook enqueued', { eventType: outcome.eventType, queues: outcome.queues });
+    // DEBUG: a line per accepted event was most of the handler's own CPU and of its log bill,
+    // and the event's path is visible in the queue and the table. `-c logLevel=DEBUG` shows it.
+    // Checked here: Powertools reads the environment for the trace id before its own level check.
+    if (logger.level <= LogLevelThreshold.DEBUG) {
+      logger.debug('webhook enqueued', { webhookId: outcome.webhookId, messageId: outcome.messageId, eventType: outcome.eventType, queues: outcome.queues });
+    }
   } else if (outcome.kind === 'rejected') {
-    logger.warn('webhook rejected', { reason: outcome.reason, statusCode: outcome.statusCode, detail: outcome.detail });
+    logger.warn('webhook rejected', { ...correlation(outcome), reason: outcome.reason, statusCode: outcome.statusCode, detail: outcome.detail });
     await quarantine(event, outcome);
   } else {
     logger.error('webhook not enqueued', {
+      ...correlation(outcome),
       reason: outcome.reason,
       detail: outcome.detail,
       ...(outcome.failedQueues ? { failedQueues: outcome.failedQueues } : {}),
@@ -147,7 +155,6 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
       body: JSON.stringify({ error: 'internal error, retry later' }),
     };
   } finally {
-    logger.removeKeys(['webhookId', 'messageId']);
     // Flushed per invocation: EMF lines are only counted once written to the log. A 413 has
     // only its by-reason line, already written; publishing an empty set would log a warning.
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

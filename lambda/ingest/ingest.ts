@@ -60,8 +60,9 @@ export interface IngestorOptions {
   readonly now?: () => Date;
 }
 
-function respond(statusCode: number, body: Record<string, unknown>, extraHeaders: Record<string, string> = {}): IngestResponse {
-  return { statusCode, headers: { 'content-type': 'application/json', ...extraHeaders }, body: JSON.stringify(body) };
+function respond(statusCode: number, body: Record<string, unknown>, extraHeaders?: Record<string, string>): IngestResponse {
+  const headers = extraHeaders ? { 'content-type': 'application/json', ...extraHeaders } : { 'content-type': 'application/json' };
+  return { statusCode, headers, body: JSON.stringify(body) };
 }
 
 export const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -83,7 +84,7 @@ export function headerValue(headers: IngestRequest['headers'], name: string): st
   if (!headers) return undefined;
   const direct = headers[name];
   if (direct !== undefined) return direct;
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  for (const key in headers) if (key.length === name.length && key.toLowerCase() === name) return headers[key];
   return undefined;
 }
 
@@ -133,7 +134,9 @@ export class WebhookIngestor {
     let envelope: WebhookEnvelope;
     let raw: string;
     try {
-      raw = decodeUtf8(body);
+      // Text that API Gateway passed as a string is already what the bytes decode to, unless it
+      // holds a lone surrogate (which Buffer.from turned into U+FFFD): decode only then.
+      raw = request.isBase64Encoded || !(request.body ?? '').isWellFormed() ? decodeUtf8(body) : (request.body ?? '');
       envelope = parseEnvelope(raw);
     } catch (err: unknown) {
       if (err instanceof InvalidEventError) return rejected(400, 'invalid_event', err.message);

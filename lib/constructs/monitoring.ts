@@ -225,8 +225,8 @@ export class PipelineMonitoring extends Construct {
         props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum', label: '5xx (Volt retries)' }),
       ]),
       graph('Ingest outcomes', [
-        customMetric(namespace, INGEST_METRICS_SERVICE, 'Verified').with({ label: 'verified' }),
-        customMetric(namespace, INGEST_METRICS_SERVICE, 'Enqueued').with({ label: 'enqueued' }),
+        // Accepted events are counted by SQS, not by a metric line per request (docs/observability.md).
+        props.stateQueue.metricNumberOfMessagesSent({ period: FIVE_MINUTES, statistic: 'Sum', label: 'enqueued (state queue)' }),
         signatureRejections,
         customMetric(namespace, INGEST_METRICS_SERVICE, 'EnqueueFailed').with({ label: 'enqueue failed' }),
       ]),

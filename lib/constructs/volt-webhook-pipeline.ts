@@ -1,4 +1,5 @@
 import { Annotations, Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { parsePublicKey } from '../../lambda/common/keys';
 import { parseScheme } from '../../lambda/common/signature';
@@ -6,6 +7,7 @@ import { DurableQueue } from './durable-queue';
 import { MessageStore } from './message-store';
 import { PipelineMonitoring } from './monitoring';
 import { RejectedRequestQuarantine } from './quarantine';
+import { VoltFunction } from './volt-function';
 import { WebhookIngest } from './webhook-ingest';
 import { WebhookRegistration } from './webhook-registration';
 
@@ -16,6 +18,10 @@ export interface SubscriberConfig {
   /** Only these `event_type`s (e.g. `message.received`); all when absent. */
   readonly eventTypes?: readonly string[];
 }
+
+/** The application log levels Lambda's logging controls accept and the functions use. */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A public key as configured: an `ssh-rsa` line, a PEM block, or a JWK object. */
 export type PublicKeyConfig = string | Record<string, unknown>;
@@ -51,6 +57,12 @@ export interface VoltWebhookPipelineProps {
   readonly throttleBurstLimit?: number;
   /** At most this many rejected requests quarantined per ingest instance and minute; 0 keeps none. @default 10 */
   readonly quarantinePerMinute?: number;
+  /**
+   * The functions' application log level (Lambda's logging controls, `AWS_LAMBDA_LOG_LEVEL`,
+   * which Powertools Logger follows). At INFO an accepted webhook writes no line; DEBUG adds one
+   * per accepted event. @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
 }
 
 const SUBSCRIBER_NAME = /^[A-Za-z0-9_-]{1,40}$/;
@@ -70,6 +82,12 @@ function validate(props: VoltWebhookPipelineProps): { publicKeys?: string[] } {
     }
   }
   if (props.signatureScheme !== undefined) parseScheme(props.signatureScheme);
+  if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
+    throw new Error(`logLevel "${String(props.logLevel)}" must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (props.quarantinePerMinute !== undefined && (!Number.isInteger(props.quarantinePerMinute) || props.quarantinePerMinute < 0)) {
+    throw new Error(`quarantinePerMinute ${props.quarantinePerMinute} must be a whole number, 0 or more`);
+  }
   if (props.voltPublicKeyUrl !== undefined && !/^https?:\/\//.test(props.voltPublicKeyUrl)) {
     throw new Error(`voltPublicKeyUrl "${props.voltPublicKeyUrl}" must be an http(s) URL`);
   }
@@ -162,6 +180,12 @@ export class VoltWebhookPipeline extends Construct {
         'No voltApiTokenSecret configured: the webhook URL is NOT registered with Volt. Register the WebhookUrl output yourself, ' +
           'or deploy with -c voltApiTokenSecret=<secret name or ARN holding the Volt API token>.',
       );
+    }
+
+    // Every function of the pipeline, found in the tree like the queues below, so none is missed.
+    const logLevel = props.logLevel ?? 'INFO';
+    for (const fn of this.node.findAll().filter((c): c is VoltFunction => c instanceof VoltFunction)) {
+      (fn.node.defaultChild as lambda.CfnFunction).addPropertyOverride('LoggingConfig.ApplicationLogLevel', logLevel);
     }
 
     const queueNames = new Map<DurableQueue, string>([[this.stateQueue, 'state'], ...[...subscribers].map(([name, q]) => [q, name] as const)]);

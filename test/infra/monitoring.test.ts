@@ -301,3 +301,45 @@ describe('WebhookIngest throttle props', () => {
     expect(() => new WebhookIngest(stack, 'I', { targets: [{ name: 'state', queue: new sqs.Queue(stack, 'Q') }], throttleRateLimit: 20_000 })).toThrow(/throttleRateLimit/);
   });
 });
+
+describe('log level and quarantine sampling from context', () => {
+  /** The project's own functions (the CDK provider framework's function keeps its own level). */
+  const voltFunctions = (template: Template) => resources(template, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Handler === 'index.handler');
+  const ingestEnv = (template: Template) =>
+    resources(template, 'AWS::Lambda::Function')
+      .map(([, f]) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {})
+      .find((v) => 'TARGET_QUEUES' in v)!;
+
+  it('sets every function to INFO through Lambda logging controls by default', () => {
+    const fns = voltFunctions(full.template);
+    expect(fns).toHaveLength(3);
+    for (const [, fn] of fns) expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
+  });
+
+  it('takes -c logLevel in any case', () => {
+    const { template } = synthStack({ logLevel: 'debug' });
+    const levels = voltFunctions(template).map(([, f]) => (f.Properties.LoggingConfig as { ApplicationLogLevel?: string }).ApplicationLogLevel);
+    expect(levels.length).toBeGreaterThan(0);
+    expect(new Set(levels)).toEqual(new Set(['DEBUG']));
+  });
+
+  it('refuses an unknown log level', () => {
+    expect(() => synthStack({ logLevel: 'verbose' })).toThrow(/context "logLevel" must be one of DEBUG, INFO, WARN, ERROR/);
+  });
+
+  it('passes -c quarantinePerMinute to the ingest function, 0 included', () => {
+    expect(ingestEnv(synthStack({ quarantinePerMinute: '0' }).template)['QUARANTINE_PER_MINUTE']).toBe('0');
+    expect(ingestEnv(synthStack({ quarantinePerMinute: '25' }).template)['QUARANTINE_PER_MINUTE']).toBe('25');
+    expect(ingestEnv(minimal.template)['QUARANTINE_PER_MINUTE']).toBeUndefined();
+  });
+
+  it.each([['-1'], ['2.5'], ['many']])('refuses quarantinePerMinute %s', (value) => {
+    expect(() => synthStack({ quarantinePerMinute: value })).toThrow(/quarantinePerMinute/);
+  });
+
+  it('counts accepted events on the dashboard from SQS, not from a metric line per request', () => {
+    const body = JSON.stringify(resources(full.template, 'AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
+    expect(body).toContain('NumberOfMessagesSent');
+    expect(body).not.toContain('"Enqueued"');
+  });
+});

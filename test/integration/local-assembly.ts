@@ -68,6 +68,7 @@ export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
           Timeout: 1,
           Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
           Environment: { Variables: { QUEUE_URL: { Ref: 'Queue' }, SUB: { 'Fn::Sub': '${AWS::Region}/${Queue.QueueName}' } } },
+          LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'WARN' },
         },
         Metadata: { 'aws:cdk:path': 'Mini/Worker/Resource' },
       },

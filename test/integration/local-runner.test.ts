@@ -52,6 +52,8 @@ describe('local runner on a hand-written template', () => {
     expect(fn?.definition.environment['QUEUE_URL']).toBe(queueUrl());
     expect(fn?.definition.environment['SUB']).toBe('us-east-1/Mini-Queue');
     expect(fn?.definition.environment['AWS_ENDPOINT_URL_SQS']).toBe(stack.sqsEndpoint);
+    // Lambda's logging controls reach the function as Lambda passes them.
+    expect(fn?.definition.environment).toMatchObject({ AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'WARN' });
   });
 
   test('a partial batch failure deletes the successful records and redrives the failed one to the DLQ after maxReceiveCount', async () => {

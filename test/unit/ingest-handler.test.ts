@@ -103,6 +103,17 @@ describe('ingest handler', () => {
     expect(sqs.commandCalls(Send)[0]?.args[0].input.MessageBody).toBe(raw.toString('utf8'));
   });
 
+  it('queues a text body as the bytes it was verified over, even with a lone surrogate in the string', async () => {
+    const text = '{"id":"rfw_lone","payload":{"event_type":"message.received","message_app_id":"app_lone","text":"a\ud800b"}}';
+    const bytes = Buffer.from(text, 'utf8'); // the lone surrogate becomes U+FFFD, as it would on the wire
+    const res = await pinned()(webhookEvent(text, { 'x-respond-flow-signature': signBody(volt.privateKey, bytes) }));
+    expect(res.statusCode).toBe(200);
+    const queued = sqs.commandCalls(Send)[0]?.args[0].input.MessageBody ?? '';
+    expect(queued).toBe(bytes.toString('utf8'));
+    expect(queued).toContain('a\ufffdb');
+    expect(queued.isWellFormed()).toBe(true);
+  });
+
   it.each([
     ['no signature header', (raw: string) => webhookEvent(raw)],
     ['an empty signature', (raw: string) => webhookEvent(raw, { 'x-respond-flow-signature': '' })],

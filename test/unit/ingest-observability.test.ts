@@ -25,7 +25,7 @@ let sqs: AwsStub<any, any, any>;
 let Send: typeof SendMessageCommand;
 
 /** A cold start with this environment, in its own module registry. */
-function loadHandler(env: Record<string, string> = {}): Handler {
+function loadHandler(env: Record<string, string | undefined> = {}): Handler {
   const harness = loadIngestHarness({
     TARGET_QUEUES: JSON.stringify(TARGETS),
     VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]),
@@ -92,6 +92,19 @@ describe('ingest logs', () => {
     expect(enqueued?.['messageId']).toBe(typeof payload['id'] === 'string' ? payload['id'] : payload['message_app_id']);
   });
 
+  it('writes no line for an accepted event at the default level (INFO)', async () => {
+    const handler = loadHandler({ POWERTOOLS_LOG_LEVEL: undefined });
+    const { result, lines } = await captured(() => handler(signed(vendorEvent('message-sent').raw)));
+    expect(result.statusCode).toBe(200);
+    expect(lines).toEqual([]);
+  });
+
+  it('follows the level Lambda sets (AWS_LAMBDA_LOG_LEVEL, from -c logLevel)', async () => {
+    const handler = loadHandler({ POWERTOOLS_LOG_LEVEL: undefined, AWS_LAMBDA_LOG_LEVEL: 'DEBUG' });
+    const { lines } = await captured(() => handler(signed(vendorEvent('message-sent').raw)));
+    expect(logLines(lines).map((l) => l['message'])).toEqual(['webhook enqueued']);
+  });
+
   it('logs a forged request without its body, numbers or text', async () => {
     const { raw, json } = vendorEvent('message-received');
     const handler = loadHandler();
@@ -113,13 +126,11 @@ describe('ingest logs', () => {
 });
 
 describe('ingest metrics', () => {
-  it('counts a verified, enqueued event in namespace VoltWebhooks with the service dimension', async () => {
+  it('emits no metric line for an accepted event: API Gateway and SQS already count those', async () => {
     const handler = loadHandler();
-    const { lines } = await captured(() => handler(signed(vendorEvent('message-sent').raw)));
-    const emitted = metricLines(lines).map(metricsOf);
-    expect(emitted).toHaveLength(1);
-    expect(emitted[0]).toEqual({ namespace: 'VoltWebhooks', names: expect.arrayContaining(['Verified', 'Enqueued']), dimensions: [['service']] });
-    expect(metricLines(lines)[0]?.['service']).toBe('ingest');
+    const { result, lines } = await captured(() => handler(signed(vendorEvent('message-sent').raw)));
+    expect(result.statusCode).toBe(200);
+    expect(metricLines(lines)).toEqual([]);
   });
 
   it('counts a bad signature as Rejected by reason and as SignatureRejected with only the service dimension', async () => {
@@ -132,7 +143,7 @@ describe('ingest metrics', () => {
     const signature = metrics.find((l) => metricsOf(l).names.includes('SignatureRejected'));
     expect(metricsOf(signature!).dimensions).toEqual([['service']]);
     expect(signature?.['service']).toBe('ingest');
-    expect(metrics.flatMap((l) => metricsOf(l).names)).not.toContain('Verified');
+    expect(metricsOf(signature!).namespace).toBe('VoltWebhooks');
   });
 
   it('counts an enqueue failure', async () => {
@@ -140,7 +151,10 @@ describe('ingest metrics', () => {
     sqs.on(Send, { QueueUrl: STATE }).rejects(new Error('ServiceUnavailable'));
     const { result, lines } = await captured(() => handler(signed(vendorEvent('message-sent').raw)));
     expect(result.statusCode).toBe(503);
-    expect(metricLines(lines).flatMap((l) => metricsOf(l).names)).toEqual(expect.arrayContaining(['Verified', 'EnqueueFailed']));
+    const emitted = metricLines(lines);
+    expect(emitted.flatMap((l) => metricsOf(l).names)).toEqual(['EnqueueFailed']);
+    expect(metricsOf(emitted[0]!).dimensions).toEqual([['service']]);
+    expect(emitted[0]?.['service']).toBe('ingest');
   });
 });
 
