@@ -18,10 +18,11 @@ export interface Variant {
 
 const ROOT = PROJECT_ROOT;
 export const INGEST_VARIANTS: readonly Variant[] = [
-  { name: 'full credential chain (before)', entry: 'lambda/ingest/handler.ts', credentialAlias: false, nodeOptions: '--enable-source-maps' },
-  { name: 'environment credentials (as deployed)', entry: 'lambda/ingest/handler.ts', credentialAlias: true, nodeOptions: '--enable-source-maps' },
-  { name: 'as deployed, without --enable-source-maps', entry: 'lambda/ingest/handler.ts', credentialAlias: true, nodeOptions: '' },
-  { name: 'SQS client alone, env credentials (floor)', entry: 'bench/variants/sqs-only.ts', credentialAlias: true, nodeOptions: '--enable-source-maps' },
+  { name: 'full credential chain, source maps on', entry: 'lambda/ingest/handler.ts', credentialAlias: false, nodeOptions: '--enable-source-maps' },
+  { name: 'env credentials, source maps on', entry: 'lambda/ingest/handler.ts', credentialAlias: true, nodeOptions: '--enable-source-maps' },
+  { name: 'env credentials, no source maps (as deployed)', entry: 'lambda/ingest/handler.ts', credentialAlias: true, nodeOptions: '' },
+  { name: 'SQS client imported, nothing sent', entry: 'bench/variants/sqs-import.ts', credentialAlias: true, nodeOptions: '' },
+  { name: 'SQS client alone, one SendMessage (floor)', entry: 'bench/variants/sqs-only.ts', credentialAlias: true, nodeOptions: '' },
 ];
 
 export async function measureVariants(options: {

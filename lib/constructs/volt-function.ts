@@ -26,6 +26,13 @@ export interface VoltFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Map stack traces through the bundle's source map at run time (`--enable-source-maps`). It
+   * costs every cold start about 7-14 ms of parsing the map (docs/performance.md), so the
+   * latency-bound functions go without; their `.map` ships in the asset all the same, and the
+   * flag can be set on a function in the console while debugging. @default false
+   */
+  readonly sourceMapsAtRuntime?: boolean;
 }
 
 /**
@@ -68,7 +75,7 @@ export class VoltFunction extends NodejsFunction {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.sourceMapsAtRuntime ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         [METRICS_NAMESPACE_ENV]: metricsNamespaceFor(Stack.of(scope).stackName),
         ...props.environment,
       },

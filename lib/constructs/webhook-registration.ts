@@ -107,6 +107,8 @@ export class WebhookRegistration extends Construct {
       description: 'Registers the webhook URL with Volt (custom resource onEvent)',
       timeout: props.timeout ?? Duration.minutes(3),
       logRetention: retention,
+      // Runs once per deploy, where a readable stack trace is worth more than a few milliseconds.
+      sourceMapsAtRuntime: true,
       // The secret's id only; the token itself is read at run time.
       environment: { [REGISTRATION_ENV.tokenSecretId]: secretId },
     });

@@ -170,5 +170,9 @@ describe('the deployable bundle', () => {
     expect(probe.status).toBe(0);
     expect(probe.stdout.trim()).toBe('function');
     expect(fnId).toBeTruthy();
+    // No --enable-source-maps on the latency-bound function, but the map ships for offline mapping.
+    expect(existsSync(`${bundlePath}.map`)).toBe(true);
+    const env = (bundled.toJSON().Resources[fnId].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env['NODE_OPTIONS']).toBeUndefined();
   }, 60_000);
 });

@@ -125,6 +125,8 @@ describe('consumer', () => {
     expect(fn.Properties.Architectures).toEqual(['arm64']);
     expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.TABLE_NAME).toEqual({ Ref: tableId });
+    // Source maps are not parsed at each cold start (docs/performance.md).
+    expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toBeUndefined();
   });
 
   it('may only UpdateItem on this table (not its indexes), besides reading its queue and writing traces', () => {
