@@ -1,14 +1,14 @@
-import dynalite from 'dynalite';
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { createRequestHandler } from 'local-aws-sqs';
+import { createDynaliteServer, operationOf, readBody, replayRequest, wrapRequestListener } from './dynalite';
 import { createSecretsStore, type SecretsStore } from './secrets';
 
 /**
- * The AWS stand-ins, in this process: dynalite (DynamoDB), local-aws-sqs (SQS; chosen over
- * fauxqs, see docs/local-stack.md) and a small Secrets Manager. Each speaks its service's
- * wire protocol on its own port, so SDK clients and the AWS CLI reach them with an endpoint URL.
+ * The AWS stand-ins, in this process: dynalite (DynamoDB, with the emulation of
+ * `local/dynalite.ts` in front), local-aws-sqs (SQS; chosen over fauxqs, see
+ * docs/local-stack.md) and a small Secrets Manager. Each speaks its service's wire protocol on
+ * its own port, so SDK clients and the AWS CLI reach them with an endpoint URL.
  */
 
 /** A port that is already taken: names the service and how to choose another port. */
@@ -118,8 +118,9 @@ export interface StandinFaults {
 }
 
 /**
- * Puts the fault hook in front of dynalite's request handler. A request the hook lets through
- * has had its body read already, so dynalite gets a stand-in request replaying that body.
+ * Puts the fault hook in front of the DynamoDB stand-in's request handler (itself dynalite behind
+ * the emulation of `local/dynalite.ts`, whose own reads the hook never sees). A request the hook
+ * lets through has had its body read already, so the handler gets a request replaying that body.
  */
 function withDynamoDbFaults(serve: RequestListener, faults: StandinFaults): RequestListener {
   return (req, res) => {
@@ -128,20 +129,16 @@ function withDynamoDbFaults(serve: RequestListener, faults: StandinFaults): Requ
       serve(req, res);
       return;
     }
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const fault = hook({ operation: String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '', body: body.toString('utf8') });
+    void readBody(req).then((body) => {
+      const fault = hook({ operation: operationOf(req.headers), body: body.toString('utf8') });
       if (fault?.kind === 'hang') return;
       if (fault) {
         res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.0' });
         res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${fault.type}`, message: fault.message }));
         return;
       }
-      const replay = Object.assign(Readable.from([body], { objectMode: false }), { headers: req.headers, method: req.method, url: req.url });
-      serve(replay as unknown as IncomingMessage, res);
-    });
+      serve(replayRequest(req, body), res);
+    }, (err: unknown) => res.destroy(err instanceof Error ? err : undefined));
   };
 }
 
@@ -157,13 +154,8 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
       stopSqs: () => Promise.reject(new Error('the SQS stand-in is not running yet')),
       startSqs: () => Promise.reject(new Error('the SQS stand-in is not running yet')),
     };
-    // Tables go ACTIVE at once: the 500 ms CREATING state only slows a local start.
-    const dynaliteServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
-    const [serveDynamoDb] = dynaliteServer.listeners('request') as RequestListener[];
-    if (serveDynamoDb) {
-      dynaliteServer.removeAllListeners('request');
-      dynaliteServer.on('request', withDynamoDbFaults(serveDynamoDb, faults));
-    }
+    const dynaliteServer = createDynaliteServer(options.dataDir ? { dataDir: options.dataDir } : {});
+    wrapRequestListener(dynaliteServer, (serve) => withDynamoDbFaults(serve, faults));
     const dynamo = await listen(
       dynaliteServer,
       options.ports?.dynamodb ?? 0,

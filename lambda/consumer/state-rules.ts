@@ -23,6 +23,11 @@ export interface UpdateItemParams {
   readonly ConditionExpression: string;
   readonly ExpressionAttributeNames: Record<string, string>;
   readonly ExpressionAttributeValues: Record<string, AttributeValue>;
+  /**
+   * Set on a write whose refusal leads to a decision: DynamoDB then puts the item, as the
+   * condition saw it, in the `ConditionalCheckFailedException` (no extra request, no read units).
+   */
+  readonly ReturnValuesOnConditionCheckFailure?: 'ALL_OLD';
 }
 
 /**
@@ -166,14 +171,26 @@ export interface PlanOptions {
   readonly retentionDays?: number;
 }
 
+/**
+ * What every write's condition requires besides the state order, as data: the write is refused
+ * when `webhookId` is in `appliedIds`, or when `history` holds `historyLimit` entries or more.
+ * The condition expression is built from it (see `notAppliedCondition`), so the two cannot differ.
+ */
+export interface WriteGuard {
+  readonly webhookId: string;
+  readonly historyLimit: number;
+}
+
 /** What a write plan does when its first write is refused. */
 export interface WritePlan {
   /** `state`: the event may define the state; `history`: an unknown event type, history only. */
   readonly kind: 'state' | 'history';
   /** One write that applies the event entirely when it is new (and, for `state`, newer). */
   readonly first: UpdateItemParams;
-  /** Sent only when `first` fails its condition: records a stale event in history. */
+  /** Sent only when `first` fails its condition (and `fallbackGuard` does not already refuse it): records a stale event in history. */
   readonly fallback?: UpdateItemParams;
+  /** The guard of `fallback`'s condition; set exactly when `fallback` is. */
+  readonly fallbackGuard?: WriteGuard;
 }
 
 /** Adds what every write of an event does: record it in history and in the applied set, touch `updatedAt`, `expiresAt`. */
@@ -188,12 +205,36 @@ function recordEvent(b: ExpressionBuilder, event: MessageEvent, options: PlanOpt
 }
 
 /** `webhook id not yet applied AND history below the limit`: the part of the condition every write shares. */
-function notAppliedCondition(b: ExpressionBuilder, event: MessageEvent, limitLabel: string, limit: number): string {
+function notAppliedCondition(b: ExpressionBuilder, guard: WriteGuard, limitLabel: string): string {
   const history = b.name('history');
   return (
-    `NOT contains(${b.name('appliedIds')}, ${b.value('webhookId', { S: event.webhookId })})` +
-    ` AND (attribute_not_exists(${history}) OR size(${history}) < ${b.value(limitLabel, { N: String(limit) })})`
+    `NOT contains(${b.name('appliedIds')}, ${b.value('webhookId', { S: guard.webhookId })})` +
+    ` AND (attribute_not_exists(${history}) OR size(${history}) < ${b.value(limitLabel, { N: String(guard.historyLimit) })})`
   );
+}
+
+/**
+ * Why a write guarded by `guard` is certainly refused, judged from `item` (an item in DynamoDB
+ * JSON, e.g. the one a refused write returns with `ReturnValuesOnConditionCheckFailure`), or
+ * `undefined` when it may succeed or the item does not tell: then the write must be sent.
+ *
+ * "Certainly" holds for every later version of the item too: ids are only ever added to
+ * `appliedIds` and entries only ever appended to `history`, so both refusals only become more
+ * true with time. (The one exception, TTL deleting the item in between, ends as if the write
+ * had been refused just before the deletion.) Only what the condition would see exactly is
+ * trusted: `contains` on a string set, `size` of a list; an attribute of any other type (never
+ * written here) decides nothing.
+ */
+export function guardRefusal(guard: WriteGuard, item: Readonly<Record<string, unknown>>): 'applied' | 'history-full' | undefined {
+  const applied = memberOf(item['appliedIds'], 'SS');
+  if (Array.isArray(applied) && applied.includes(guard.webhookId)) return 'applied';
+  const history = memberOf(item['history'], 'L');
+  if (Array.isArray(history) && history.length >= guard.historyLimit) return 'history-full';
+  return undefined;
+}
+
+function memberOf(value: unknown, type: 'SS' | 'L'): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[type] : undefined;
 }
 
 function params(b: ExpressionBuilder, tableName: string, messageId: string, condition: string): UpdateItemParams {
@@ -207,11 +248,16 @@ function params(b: ExpressionBuilder, tableName: string, messageId: string, cond
   };
 }
 
+/** The guard of a history-only write: stale and unknown events are kept up to `HISTORY_LIMIT` entries. */
+function historyGuard(event: MessageEvent): WriteGuard {
+  return { webhookId: event.webhookId, historyLimit: HISTORY_LIMIT };
+}
+
 /** The write that records an event in history only: a stale event, or one of unknown type. */
-function historyWrite(event: MessageEvent, options: PlanOptions): UpdateItemParams {
+function historyWrite(event: MessageEvent, guard: WriteGuard, options: PlanOptions): UpdateItemParams {
   const b = new ExpressionBuilder();
   recordEvent(b, event, options);
-  return params(b, options.tableName, event.messageId, notAppliedCondition(b, event, 'historyLimit', HISTORY_LIMIT));
+  return params(b, options.tableName, event.messageId, notAppliedCondition(b, guard, 'historyLimit'));
 }
 
 /** The write that makes an event the message's current state, if it is newer than the current one. */
@@ -244,18 +290,22 @@ function stateWrite(event: MessageEvent, stateKey: string, options: PlanOptions)
 
   const current = b.name('stateKey');
   const condition =
-    `${notAppliedCondition(b, event, 'stateHistoryLimit', STATE_HISTORY_LIMIT)}` +
+    `${notAppliedCondition(b, { webhookId: event.webhookId, historyLimit: STATE_HISTORY_LIMIT }, 'stateHistoryLimit')}` +
     ` AND (attribute_not_exists(${current}) OR ${current} < ${b.value('stateKey', { S: stateKey })})`;
-  return params(b, options.tableName, event.messageId, condition);
+  // When refused, the item it returns tells whether the history write can still apply (see `guardRefusal`).
+  return { ...params(b, options.tableName, event.messageId, condition), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' };
 }
 
 /**
  * The writes for one event. A new, newer event costs one write (`first`). When `first` fails
  * its condition the event is a duplicate or stale: `fallback` (if any) records a stale event in
- * history, and fails harmlessly for a duplicate. So no event ever costs more than two writes.
+ * history. It is skipped when the item `first` returns already refuses it by `fallbackGuard`
+ * (a duplicate, or a full history); without that item it is sent, and fails harmlessly for a
+ * duplicate. So no event ever costs more than two writes, and a duplicate costs one.
  */
 export function planWrites(event: MessageEvent, options: PlanOptions): WritePlan {
   const stateKey = stateKeyOf(event);
-  if (stateKey === undefined) return { kind: 'history', first: historyWrite(event, options) };
-  return { kind: 'state', first: stateWrite(event, stateKey, options), fallback: historyWrite(event, options) };
+  const guard = historyGuard(event);
+  if (stateKey === undefined) return { kind: 'history', first: historyWrite(event, guard, options) };
+  return { kind: 'state', first: stateWrite(event, stateKey, options), fallback: historyWrite(event, guard, options), fallbackGuard: guard };
 }

@@ -2,30 +2,29 @@ import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput, type 
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MessageStore } from '../../lib/constructs/message-store';
-
-/** dynalite ships no types; this is the part of it the tests use. */
-type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite is CommonJS without type declarations
-const dynalite = require('dynalite') as DynaliteFactory;
+import { createDynaliteServer } from '../../local/dynalite';
 
 export interface DynamoStandIn {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
   /** A new client on the stand-in: a second consumer, with its own connections. */
   newClient(): DynamoDBClient;
-  /** Requests the stand-in has received, by operation (`UpdateItem`, `GetItem`...). */
+  /**
+   * Requests the stand-in has received from clients, by operation (`UpdateItem`, `GetItem`...).
+   * The stand-in's own reads (its emulation of DynamoDB's returned items) are not counted.
+   */
   requests(operation: string): number;
   close(): Promise<void>;
 }
 
-/** Starts dynalite (in memory) in this process on a free port. */
+/** Starts the DynamoDB stand-in (in memory) in this process on a free port, as the local stack runs it (`local/dynalite.ts`). */
 export async function startDynalite(): Promise<DynamoStandIn> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = createDynaliteServer();
   const counts = new Map<string, number>();
-  // Counted at the server, so SDK retries count too: this is what DynamoDB would bill.
+  // Counted at the server, so SDK retries count too: this is what DynamoDB would bill. The
+  // emulation's own reads go straight to dynalite's handler, not through the server: not counted.
   server.prependListener('request', (req) => {
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     counts.set(operation, (counts.get(operation) ?? 0) + 1);

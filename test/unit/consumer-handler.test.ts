@@ -89,7 +89,8 @@ describe('consumer handler', () => {
         context,
       );
       expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'throttled' }] });
-      // The duplicate cost its two conditional writes and nothing more.
+      // The mocked refusal carries no item (as from a server that ignores ReturnValuesOnConditionCheckFailure),
+      // so the duplicate cost its two conditional writes, as before that parameter, and nothing more.
       const calls = ddb.commandCalls(UpdateItemCommand).filter((c) => c.args[0].input.Key?.messageId?.S === 'rf_duplicate');
       expect(calls).toHaveLength(2);
     } finally {

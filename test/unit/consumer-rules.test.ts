@@ -1,5 +1,5 @@
 import { contactNumberOf, parseMessageEvent, type MessageEvent } from '../../lambda/consumer/event';
-import { HISTORY_LIMIT, planWrites, rankOf, stateKeyOf, STATE_HISTORY_LIMIT, type UpdateItemParams } from '../../lambda/consumer/state-rules';
+import { guardRefusal, HISTORY_LIMIT, planWrites, rankOf, stateKeyOf, STATE_HISTORY_LIMIT, type UpdateItemParams } from '../../lambda/consumer/state-rules';
 import { InvalidEventError } from '../../lambda/common/errors';
 import { allFailedShards, failedShardOf, FAILED_SHARD_COUNT } from '../../lambda/common/message-table';
 import { vendorEvent } from '../helpers/fixtures';
@@ -142,6 +142,19 @@ describe('planWrites', () => {
     expectConsistentPlaceholders(plan.fallback!);
   });
 
+  it('asks for the refused item on the state write only, and describes the fallback\'s condition as its guard', () => {
+    const plan = planWrites(ev({ webhookId: 'w1' }), opts);
+    expect(plan.first.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    expect(plan.fallback!.ReturnValuesOnConditionCheckFailure).toBeUndefined();
+    expect(plan.fallbackGuard).toEqual({ webhookId: 'w1', historyLimit: HISTORY_LIMIT });
+    // The guard is what the fallback's condition compares: same id, same limit.
+    expect(plan.fallback!.ExpressionAttributeValues[':webhookId']).toEqual({ S: plan.fallbackGuard!.webhookId });
+    expect(plan.fallback!.ExpressionAttributeValues[':historyLimit']).toEqual({ N: String(plan.fallbackGuard!.historyLimit) });
+    const unknown = planWrites(ev({ webhookId: 'w1', eventType: 'message.bounced' }), opts);
+    expect(unknown.first.ReturnValuesOnConditionCheckFailure).toBeUndefined();
+    expect(unknown.fallbackGuard).toBeUndefined();
+  });
+
   it('plans a single history-only write for an unknown event type', () => {
     const plan = planWrites(ev({ webhookId: 'w1', eventType: 'message.bounced' }), opts);
     expect(plan.kind).toBe('history');
@@ -179,6 +192,32 @@ describe('planWrites', () => {
   it('writes the contact number of the other party', () => {
     const inbound = planWrites(parseMessageEvent(vendorEvent('message-received').raw), opts).first;
     expect(inbound.ExpressionAttributeValues[':contactNumber']).toEqual({ S: '+15555550145' });
+  });
+});
+
+describe('guardRefusal', () => {
+  const guard = { webhookId: 'w1', historyLimit: 3 };
+  const entries = (n: number) => ({ L: Array.from({ length: n }, (_, i) => ({ M: { webhookId: { S: `h${i}` } } })) });
+
+  it('refuses when the id is in appliedIds, or when history has reached the limit', () => {
+    expect(guardRefusal(guard, { appliedIds: { SS: ['w0', 'w1'] }, history: entries(2) })).toBe('applied');
+    expect(guardRefusal(guard, { appliedIds: { SS: ['w0', 'w2'] }, history: entries(3) })).toBe('history-full');
+    expect(guardRefusal(guard, { appliedIds: { SS: ['w0', 'w2'] }, history: entries(4) })).toBe('history-full');
+  });
+
+  it('decides nothing when the item allows the write, or does not tell', () => {
+    expect(guardRefusal(guard, { appliedIds: { SS: ['w0', 'w2'] }, history: entries(2) })).toBeUndefined();
+    expect(guardRefusal(guard, { messageId: { S: 'rf_1' } })).toBeUndefined();
+    expect(guardRefusal(guard, {})).toBeUndefined();
+  });
+
+  it('trusts only the types the condition compares exactly: a string set of ids, a list of entries', () => {
+    // `contains` on a string attribute is a substring test; nothing here writes one, so it decides nothing.
+    expect(guardRefusal(guard, { appliedIds: { S: 'w1' } })).toBeUndefined();
+    expect(guardRefusal(guard, { appliedIds: { L: [{ S: 'w1' }] } })).toBeUndefined();
+    expect(guardRefusal(guard, { appliedIds: 'w1', history: 7 })).toBeUndefined();
+    expect(guardRefusal(guard, { history: { S: 'abcdef' } })).toBeUndefined();
+    expect(guardRefusal(guard, { appliedIds: null, history: null })).toBeUndefined();
   });
 });
 
