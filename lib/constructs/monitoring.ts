@@ -74,6 +74,20 @@ function validate(props: PipelineMonitoringProps): void {
   }
 }
 
+/** What differs between the pipeline's alarms. */
+interface AlarmSpec {
+  /** What is wrong; the alarm description adds where the runbook is. */
+  readonly description: string;
+  /** Appended to the runbook pointer, e.g. the command to run next. */
+  readonly seeAlso?: string;
+  readonly metric: cloudwatch.IMetric;
+  readonly threshold: number;
+  /** `>` instead of `>=`. */
+  readonly strictlyAbove?: boolean;
+  /** Consecutive periods that must breach. @default 1 */
+  readonly periods?: number;
+}
+
 function customMetric(namespace: string, service: string, metricName: string, statistic = 'Sum'): cloudwatch.Metric {
   return new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { service }, statistic, period: FIVE_MINUTES });
 }
@@ -138,8 +152,22 @@ export class PipelineMonitoring extends Construct {
     if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, options: cloudwatch.AlarmProps): cloudwatch.Alarm => {
-      const created = new cloudwatch.Alarm(this, alarmId, options);
+    /**
+     * An alarm on the topic (ALARM and OK). Every alarm here counts something that is absent when
+     * all is well (SQS stops reporting an empty, idle queue), so missing data is not breaching.
+     */
+    const alarm = (alarmId: string, spec: AlarmSpec): cloudwatch.Alarm => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: `${spec.description} See docs/operating.md${spec.seeAlso ?? ''}.`,
+        metric: spec.metric,
+        threshold: spec.threshold,
+        comparisonOperator: spec.strictlyAbove
+          ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+          : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: spec.periods ?? 1,
+        ...(spec.periods !== undefined ? { datapointsToAlarm: spec.periods } : {}),
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
       const action = new cwActions.SnsAction(this.topic);
       created.addAlarmAction(action);
       created.addOkAction(action);
@@ -152,13 +180,11 @@ export class PipelineMonitoring extends Construct {
       deadLetterAlarms.set(
         name,
         alarm(`DeadLetters${alarmIdPart(name)}`, {
-          alarmDescription: `Messages are waiting in the "${name}" dead-letter queue: they failed ${name === 'state' ? 'the consumer' : 'their subscriber'} repeatedly. See docs/operating.md, then \`volt-webhooks redrive\`.`,
+          description: `Messages are waiting in the "${name}" dead-letter queue: they failed ${name === 'state' ? 'the consumer' : 'their subscriber'} repeatedly.`,
+          seeAlso: ', then `volt-webhooks redrive`',
           metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
           threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          // SQS stops reporting an empty, idle queue's metrics.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          strictlyAbove: true,
         }),
       );
     }
@@ -166,51 +192,37 @@ export class PipelineMonitoring extends Construct {
 
     const maxAge = props.maxStateQueueAge ?? Duration.minutes(10);
     this.stateQueueAgeAlarm = alarm('StateQueueAge', {
-      alarmDescription: `The state queue's oldest message is over ${maxAge.toHumanString()} old: the consumer is failing or falling behind. See docs/operating.md.`,
+      description: `The state queue's oldest message is over ${maxAge.toHumanString()} old: the consumer is failing or falling behind.`,
       metric: props.stateQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: maxAge.toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      strictlyAbove: true,
+      periods: 3,
     });
 
     this.serverErrorAlarm = alarm('IngestServerErrors', {
-      alarmDescription: 'The webhook URL answered Volt with 5xx: events are not being queued (Volt retries them). See docs/operating.md.',
+      description: 'The webhook URL answered Volt with 5xx: events are not being queued (Volt retries them).',
       metric: props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: props.serverErrorThreshold ?? 5,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     const namespace = metricsNamespaceFor(Stack.of(this).stackName);
     const signatureRejections = props.signatureRejections ?? customMetric(namespace, INGEST_METRICS_SERVICE, 'SignatureRejected');
     this.signatureRejectionAlarm = alarm('SignatureRejections', {
-      alarmDescription: 'Many requests to the webhook URL failed signature verification: a key rotation at Volt, a wrong key or scheme, or someone probing the URL. See docs/operating.md.',
+      description: 'Many requests to the webhook URL failed signature verification: a key rotation at Volt, a wrong key or scheme, or someone probing the URL.',
       metric: signatureRejections,
       threshold: props.signatureRejectionThreshold ?? 25,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     this.consumerErrorAlarm = alarm('ConsumerErrors', {
-      alarmDescription: 'The consumer failed whole batches: events are retried and may reach the state DLQ. See docs/operating.md.',
+      description: 'The consumer failed whole batches: events are retried and may reach the state DLQ.',
       metric: props.consumerFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     this.consumerThrottleAlarm = alarm('ConsumerThrottles', {
-      alarmDescription: 'Lambda throttled the consumer: the account or function ran out of concurrency, and the state queue backs up. See docs/operating.md.',
+      description: 'Lambda throttled the consumer: the account or function ran out of concurrency, and the state queue backs up.',
       metric: props.consumerFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.alarms = alarms;
 
