@@ -1,8 +1,9 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { MAX_ID_LENGTH } from '../lambda/common/envelope';
 import { allFailedShards, CONTACT_INDEX, FAILED_INDEX, MESSAGE_ID_ATTRIBUTE } from '../lambda/common/message-table';
-import { CliError } from './command';
-import { explainAwsError, requireOutput, resolveStackContext, type StackContext, type StackOptions } from './stack-context';
+import { parseArgs } from 'node:util';
+import { CliError, UsageError } from './command';
+import { explainAwsError, requireOutput, resolveStackContext, STACK_OPTIONS, stackOptionsFrom, type StackContext, type StackOptions } from './stack-context';
 
 /** A DynamoDB value as plain JSON. */
 export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
@@ -221,6 +222,18 @@ export async function withMessageQueries<T>(options: StackOptions, use: (queries
   } finally {
     queries.close();
   }
+}
+
+/**
+ * The argument handling `status` and `history` share: exactly one message id, `--json`, and the
+ * stack options; returns the id, the stored message and whether to print JSON.
+ */
+export async function readOneMessage(argv: readonly string[]): Promise<{ messageId: string; view: MessageView; json: boolean }> {
+  const { values, positionals } = parseArgs({ args: [...argv], options: { ...STACK_OPTIONS, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError('exactly one message id is required');
+  const messageId = checkMessageId(positionals[0]);
+  const view = await withMessageQueries(stackOptionsFrom(values), (q) => q.get(messageId));
+  return { messageId, view, json: values.json };
 }
 
 /** `--limit`: how many messages a list command prints at most. */

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { HISTORY_LIMIT } from '../../lambda/consumer/state-rules';
-import { UsageError, type CliCommand } from '../command';
-import { cell, checkMessageId, historyOf, renderTable, withMessageQueries } from '../message-queries';
-import { STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom } from '../stack-context';
+import type { CliCommand } from '../command';
+import { cell, historyOf, readOneMessage, renderTable } from '../message-queries';
+import { STACK_OPTIONS_HELP } from '../stack-context';
 
 export const history: CliCommand = {
   name: 'history',
@@ -17,14 +16,11 @@ status. Duplicated deliveries appear once.
 
 ${STACK_OPTIONS_HELP}`,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...STACK_OPTIONS, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new UsageError('exactly one message id is required');
-    const messageId = checkMessageId(positionals[0]);
-    const view = await withMessageQueries(stackOptionsFrom(values), (q) => q.get(messageId));
+    const { messageId, view, json } = await readOneMessage(argv);
     const entries = historyOf(view);
     // The item's webhookId is the event that defines its current state.
     const current = (e: (typeof entries)[number]) => e.webhookId === view.webhookId;
-    if (values.json) {
+    if (json) {
       io.out(JSON.stringify({ messageId, status: view.status ?? null, history: entries }, null, 2));
       return 0;
     }

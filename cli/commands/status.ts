@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand } from '../command';
-import { cell, checkMessageId, historyOf, withMessageQueries, type MessageView } from '../message-queries';
-import { STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom } from '../stack-context';
+import type { CliCommand } from '../command';
+import { cell, historyOf, readOneMessage, type MessageView } from '../message-queries';
+import { STACK_OPTIONS_HELP } from '../stack-context';
 
 /** The fields `status` prints, in order, with their labels. */
 const FIELDS: readonly [string, string][] = [
@@ -49,11 +48,8 @@ and payload.message_app_id for inbound ones.
 
 ${STACK_OPTIONS_HELP}`,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...STACK_OPTIONS, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new UsageError('exactly one message id is required');
-    const messageId = checkMessageId(positionals[0]);
-    const view = await withMessageQueries(stackOptionsFrom(values), (q) => q.get(messageId));
-    io.out(values.json ? JSON.stringify(view, null, 2) : renderStatus(view));
+    const { view, json } = await readOneMessage(argv);
+    io.out(json ? JSON.stringify(view, null, 2) : renderStatus(view));
     return 0;
   },
 };
