@@ -1,5 +1,5 @@
-import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +10,11 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { DynamoDbRequest } from '../../local/standins';
 import { synthesize } from '../../local/synth';
 import { testKeyPair } from '../helpers/keys';
+import { localAwsClients, type Item, type LocalAwsClients } from './local-aws';
 
 // Faults injected into the local stack's AWS stand-ins while signed webhooks flow through the
 // product's own template: SQS down, DynamoDB failing writes, a poison record, a consumer that
 // dies mid-batch. Each test checks what was finally stored against a model of the events sent.
-
-type Item = Record<string, AttributeValue>;
 
 interface ModelEvent {
   readonly raw: string;
@@ -59,15 +58,7 @@ describe('fault tolerance on the local stack', () => {
   const batches: BatchOutcome[] = [];
   let outdir: string;
   let stack: LocalStack;
-  let sqs: SQSClient;
-  let dynamodb: DynamoDBClient;
-
-  const queueUrl = (name: string) => {
-    const url = stack.queues.find((q) => q.key === name)?.url;
-    if (!url) throw new Error(`the stack has no queue ${name}`);
-    return url;
-  };
-  const tableName = () => stack.tables[0]?.name ?? 'no-table';
+  let aws: LocalAwsClients;
 
   const post = (raw: string) =>
     fetch(stack.webhookUrl ?? 'http://127.0.0.1:9/none', { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(key.privateKey, raw) }, body: raw });
@@ -88,7 +79,7 @@ describe('fault tolerance on the local stack', () => {
   }
 
   async function getItem(messageId: string): Promise<Item | undefined> {
-    return (await dynamodb.send(new GetItemCommand({ TableName: tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }))).Item;
+    return (await aws.dynamodb.send(new GetItemCommand({ TableName: aws.tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }))).Item;
   }
 
   const historyIds = (item: Item | undefined) => (item?.['history']?.L ?? []).map((e) => e.M?.['webhookId']?.S ?? '');
@@ -117,7 +108,7 @@ describe('fault tolerance on the local stack', () => {
   }
 
   async function queueDepth(url: string): Promise<number> {
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const out = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
     return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
   }
 
@@ -131,7 +122,7 @@ describe('fault tolerance on the local stack', () => {
     }
   }
 
-  const stateDrained = () => waitFor('the state queue to drain', async () => ((await queueDepth(queueUrl('state'))) === 0 ? true : undefined));
+  const stateDrained = () => waitFor('the state queue to drain', async () => ((await queueDepth(aws.queueUrl('state'))) === 0 ? true : undefined));
 
   /** Posts events at once (so the poller batches them together) and waits for every 2xx. */
   const deliverAll = (events: readonly ModelEvent[]) => Promise.all(events.map((e) => deliver(e.raw)));
@@ -146,13 +137,11 @@ describe('fault tolerance on the local stack', () => {
         if (event.kind === 'batch' && event.queueName === 'state') batches.push(event);
       },
     });
-    const settings = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-    sqs = new SQSClient({ ...settings, endpoint: stack.sqsEndpoint });
-    dynamodb = new DynamoDBClient({ ...settings, endpoint: stack.dynamodbEndpoint });
+    aws = localAwsClients(stack);
     expect([...stack.functions.values()].map((f) => f.definition.displayName)).toContain('consumer');
     // The template's 180 s would make every redelivery a three-minute wait. The queue's own
     // setting spaces Lambda's retries, so it is shortened there (above the 1 s batching window).
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl('state'), Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) } }));
+    await aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl: aws.queueUrl('state'), Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) } }));
   }, 90_000);
 
   afterEach(() => {
@@ -164,8 +153,7 @@ describe('fault tolerance on the local stack', () => {
       delete stack.faults.dynamodb;
       await stack.faults.startSqs().catch(() => undefined);
     }
-    sqs?.destroy();
-    dynamodb?.destroy();
+    aws?.close();
     await stack?.stop();
     if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
@@ -194,7 +182,7 @@ describe('fault tolerance on the local stack', () => {
 
     await expectStored(events);
     await stateDrained();
-    expect(await queueDepth(queueUrl('stateDlq'))).toBe(0);
+    expect(await queueDepth(aws.queueUrl('stateDlq'))).toBe(0);
   }, 40_000);
 
   test('DynamoDB failing every write for a while: records come back through SQS redelivery and the final items are right', async () => {
@@ -217,7 +205,7 @@ describe('fault tolerance on the local stack', () => {
     expect(injected).toBeGreaterThan(0);
     expect(batches.slice(firstBatch).some((b) => b.failedMessageIds.length > 0 && b.error === undefined)).toBe(true);
     await stateDrained();
-    expect(await queueDepth(queueUrl('stateDlq'))).toBe(0);
+    expect(await queueDepth(aws.queueUrl('stateDlq'))).toBe(0);
   }, 40_000);
 
   test('a poison record reaches the DLQ after maxReceiveCount receives while the rest of its batch is stored', async () => {
@@ -239,13 +227,13 @@ describe('fault tolerance on the local stack', () => {
     const dead = await waitFor(
       'the poison record in the state DLQ',
       async () => {
-        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl('stateDlq'), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+        const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.queueUrl('stateDlq'), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
         return out.Messages?.length ? out.Messages : undefined;
       },
       30_000,
     );
     expect(dead.map((m: Message) => m.Body)).toEqual([poison.raw]);
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl('stateDlq'), ReceiptHandle: dead[0]?.ReceiptHandle ?? '' }));
+    await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: aws.queueUrl('stateDlq'), ReceiptHandle: dead[0]?.ReceiptHandle ?? '' }));
     expect(poisonWrites).toBe(maxReceiveCount);
     await expectStored(good);
     expect(await getItem(poison.messageId)).toBeUndefined();
@@ -285,7 +273,7 @@ describe('fault tolerance on the local stack', () => {
     await expectStored(events);
     // The three applied before the crash came back with the batch and changed nothing the second time.
     await stateDrained();
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl('stateDlq'), MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.queueUrl('stateDlq'), MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect((out.Messages ?? []).map((m) => m.Body)).toEqual([]);
   }, 40_000);
 });

@@ -1,11 +1,10 @@
-import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SetQueueAttributesCommand,
-  SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -19,11 +18,10 @@ import { synthesize } from '../../local/synth';
 import { startVoltSimulator, type VoltSimulator } from '../../local/volt-simulator';
 import { vendorEvent } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
+import { localAwsClients, stringAttributes, type Item, type LocalAwsClients } from './local-aws';
 
 // The whole pipeline as `npm start` runs it: the product's synthesized template on the local
 // stack, registered with the Volt simulator, driven over HTTP and read back through the AWS SDK.
-
-type Item = Record<string, AttributeValue>;
 
 const SECRET_NAME = 'volt/pipeline-test-token';
 const VENDOR_MESSAGE_ID = 'rf_o6aDxhawR227gt5wgZ2I';
@@ -65,19 +63,8 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
   let volt: VoltSimulator;
   let outdir: string;
   let stack: LocalStack;
-  let sqs: SQSClient;
-  let dynamodb: DynamoDBClient;
+  let aws: LocalAwsClients;
 
-  const queueUrl = (name: string) => {
-    const url = stack.queues.find((q) => q.key === name)?.url;
-    if (!url) throw new Error(`the stack has no queue ${name}: ${stack.queues.map((q) => q.key).join(', ')}`);
-    return url;
-  };
-  const tableName = () => {
-    const name = stack.tables[0]?.name;
-    if (!name) throw new Error('the template declares no table');
-    return name;
-  };
   const post = (body: string, signature?: string) =>
     fetch(stack.webhookUrl ?? 'http://127.0.0.1:9/no-webhook-url', {
       method: 'POST',
@@ -97,27 +84,27 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
   }
 
   async function getItem(messageId: string): Promise<Item | undefined> {
-    const out = await dynamodb.send(new GetItemCommand({ TableName: tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }));
+    const out = await aws.dynamodb.send(new GetItemCommand({ TableName: aws.tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }));
     return out.Item;
   }
 
   async function queueDepth(url: string): Promise<number> {
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const out = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
     return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
   }
 
   /** Waits until the consumer has taken everything off the state queue (deleted, so processed). */
-  const stateQueueDrained = () => waitFor('the state queue to drain', async () => ((await queueDepth(queueUrl('state'))) === 0 ? true : undefined));
+  const stateQueueDrained = () => waitFor('the state queue to drain', async () => ((await queueDepth(aws.queueUrl('state'))) === 0 ? true : undefined));
 
   /** Receives and deletes every message on a queue until a receive comes back empty. */
   async function takeAll(url: string): Promise<Message[]> {
     const taken: Message[] = [];
     for (;;) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+      const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
       const messages = out.Messages ?? [];
       if (messages.length === 0) return taken;
       taken.push(...messages);
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+      await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
     }
   }
 
@@ -141,14 +128,11 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
         if (event.kind === 'batch') batches.push(event);
       },
     });
-    const settings = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-    sqs = new SQSClient({ ...settings, endpoint: stack.sqsEndpoint });
-    dynamodb = new DynamoDBClient({ ...settings, endpoint: stack.dynamodbEndpoint });
+    aws = localAwsClients(stack);
   }, 60_000);
 
   afterAll(async () => {
-    sqs?.destroy();
-    dynamodb?.destroy();
+    aws?.close();
     // The stack first: deleting its registration custom resource calls the simulator.
     await stack?.stop();
     await volt?.stop();
@@ -174,15 +158,8 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
 
       expect(outboundBefore).toEqual(item);
       expect({
-        status: s(item, 'status'),
-        eventType: s(item, 'eventType'),
-        direction: s(item, 'direction'),
-        fromNumber: s(item, 'fromNumber'),
-        toNumber: s(item, 'toNumber'),
-        messageAppId: s(item, 'messageAppId'),
-        occurredAt: s(item, 'occurredAt'),
-        text: s(item, 'text'),
-        encoding: s(item, 'encoding'),
+        ...stringAttributes(item, ['status', 'eventType', 'direction', 'fromNumber', 'toNumber', 'messageAppId', 'occurredAt', 'text', 'encoding']),
+        // A number (N) attribute, not a string one.
         parts: item?.['parts']?.N,
       }).toEqual({
         status: 'delivered',
@@ -222,18 +199,9 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       const { raw, webhookId } = variant('message-failed', { messageId: failedId, messageAppId: randomUUID() });
       expect((await postSigned(raw)).status).toBe(200);
       const item = await waitFor('the failed message', () => getItem(failedId));
-      expect({
-        status: s(item, 'status'),
-        eventType: s(item, 'eventType'),
-        direction: s(item, 'direction'),
-        fromNumber: s(item, 'fromNumber'),
-        toNumber: s(item, 'toNumber'),
-        errorCode: s(item, 'errorCode'),
-        providerErrorCode: s(item, 'providerErrorCode'),
-        providerErrorTitle: s(item, 'providerErrorTitle'),
-        providerErrorDetail: s(item, 'providerErrorDetail'),
-        carrierName: s(item, 'carrierName'),
-      }).toEqual({
+      expect(
+        stringAttributes(item, ['status', 'eventType', 'direction', 'fromNumber', 'toNumber', 'errorCode', 'providerErrorCode', 'providerErrorTitle', 'providerErrorDetail', 'carrierName']),
+      ).toEqual({
         status: 'failed',
         eventType: 'message.finalized',
         direction: 'outbound',
@@ -253,16 +221,7 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
     test('message.received makes an inbound item keyed by message_app_id (its payload id is null)', async () => {
       expect((await postSigned(vendorEvent('message-received').raw)).status).toBe(200);
       const item = await waitFor('the inbound message', () => getItem(VENDOR_INBOUND_ID));
-      expect({
-        status: s(item, 'status'),
-        eventType: s(item, 'eventType'),
-        direction: s(item, 'direction'),
-        fromNumber: s(item, 'fromNumber'),
-        toNumber: s(item, 'toNumber'),
-        messageAppId: s(item, 'messageAppId'),
-        text: s(item, 'text'),
-        occurredAt: s(item, 'occurredAt'),
-      }).toEqual({
+      expect(stringAttributes(item, ['status', 'eventType', 'direction', 'fromNumber', 'toNumber', 'messageAppId', 'text', 'occurredAt'])).toEqual({
         status: 'webhook_delivered',
         eventType: 'message.received',
         direction: 'inbound',
@@ -337,16 +296,7 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
         '+15555550123',
         undefined,
       ]);
-      expect({
-        status: s(failed, 'status'),
-        eventType: s(failed, 'eventType'),
-        toNumber: s(failed, 'toNumber'),
-        errorCode: s(failed, 'errorCode'),
-        providerErrorCode: s(failed, 'providerErrorCode'),
-        providerErrorTitle: s(failed, 'providerErrorTitle'),
-        providerErrorDetail: s(failed, 'providerErrorDetail'),
-        carrierName: s(failed, 'carrierName'),
-      }).toEqual({
+      expect(stringAttributes(failed, ['status', 'eventType', 'toNumber', 'errorCode', 'providerErrorCode', 'providerErrorTitle', 'providerErrorDetail', 'carrierName'])).toEqual({
         status: 'failed',
         eventType: 'message.finalized',
         toNumber: '+15555550666',
@@ -375,7 +325,7 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
   }, 30_000);
 
   test('a subscriber with an eventTypes filter receives exactly the matching events, an unfiltered one all of them', async () => {
-    await Promise.all(['crm', 'tracking', 'audit'].map((name) => takeAll(queueUrl(name))));
+    await Promise.all(['crm', 'tracking', 'audit'].map((name) => takeAll(aws.queueUrl(name))));
     const events = {
       sent: variant('message-sent', { messageId: `rf_sub${randomBytes(6).toString('hex')}` }),
       delivered: variant('message-delivered'),
@@ -386,7 +336,7 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
     for (const e of Object.values(events)) expect((await postSigned(e.raw)).status).toBe(200);
 
     const ids = async (name: string) => {
-      const messages = await takeAll(queueUrl(name));
+      const messages = await takeAll(aws.queueUrl(name));
       for (const m of messages) expect(Object.values(events).some((e) => e.raw === m.Body)).toBe(true);
       return messages.map((m) => `${m.MessageAttributes?.['eventType']?.StringValue}:${m.MessageAttributes?.['webhookId']?.StringValue}`).sort();
     };
@@ -403,24 +353,24 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
   describe('poison records, with the state queue visibility timeout shortened', () => {
     beforeEach(async () => {
       await stateQueueDrained();
-      expect(await queueDepth(queueUrl('stateDlq'))).toBe(0);
+      expect(await queueDepth(aws.queueUrl('stateDlq'))).toBe(0);
       // The template's 180 s visibility timeout would make five receives take 15 minutes; the queue's
       // own setting (not the runner) is what spaces Lambda's retries, so the test shortens it there.
       // It stays above the 1 s batching window: a shorter one lets a record reappear within its own
       // batch while the poller is still filling it, on AWS as here.
-      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl('state'), Attributes: { VisibilityTimeout: '2' } }));
+      await aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl: aws.queueUrl('state'), Attributes: { VisibilityTimeout: '2' } }));
     });
 
     afterEach(async () => {
       const template = stack.queues.find((q) => q.key === 'state')?.visibilityTimeout ?? 180;
-      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl('state'), Attributes: { VisibilityTimeout: String(template) } }));
+      await aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl: aws.queueUrl('state'), Attributes: { VisibilityTimeout: String(template) } }));
     });
 
     /** Waits for the DLQ to hold `count` messages, and takes them off it. */
     const deadLetters = (count: number) =>
       waitFor(
         `${count} record(s) in the state DLQ`,
-        async () => ((await queueDepth(queueUrl('stateDlq'))) >= count ? takeAll(queueUrl('stateDlq')) : undefined),
+        async () => ((await queueDepth(aws.queueUrl('stateDlq'))) >= count ? takeAll(aws.queueUrl('stateDlq')) : undefined),
         25_000,
       );
 
@@ -432,9 +382,9 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       const goodIds = [randomUUID(), randomUUID(), randomUUID()];
       const poisonBody = 'this is not a webhook, not even JSON';
       // Straight onto the state queue in one call, so the poller finds them together.
-      const sent = await sqs.send(
+      const sent = await aws.sqs.send(
         new SendMessageBatchCommand({
-          QueueUrl: queueUrl('state'),
+          QueueUrl: aws.queueUrl('state'),
           Entries: [
             { Id: 'poison', MessageBody: poisonBody },
             ...goodIds.map((id, i) => ({ Id: `good${i}`, MessageBody: variant('message-received', { messageAppId: id }).raw })),
@@ -456,7 +406,7 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       expect(withPoison[withPoison.length - 1]?.exhaustedMessageIds).toEqual([poisonMessageId]);
       // Moved once, not copied: nothing is left on either queue.
       await stateQueueDrained();
-      expect(await queueDepth(queueUrl('stateDlq'))).toBe(0);
+      expect(await queueDepth(aws.queueUrl('stateDlq'))).toBe(0);
     }, 40_000);
   });
 });

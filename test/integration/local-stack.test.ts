@@ -1,5 +1,5 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -9,6 +9,7 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
 import { synthesize } from '../../local/synth';
 import { vendorEvents } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
+import { localAwsClients, type LocalAwsClients } from './local-aws';
 
 // The product's own template, synthesized by the CDK CLI, running on the local stack.
 
@@ -19,15 +20,13 @@ describe('local stack from the synthesized template', () => {
   const other = testKeyPair('someone-else');
   let outdir: string;
   let stack: LocalStack;
-  let sqs: SQSClient;
-  let dynamodb: DynamoDBClient;
+  let aws: LocalAwsClients;
 
-  const queueUrl = (key: string) => stack.queues.find((q) => q.key === key)?.url ?? `no queue ${key}`;
   const post = (body: string, signature?: string) =>
     fetch(stack.webhookUrl ?? '', { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { [SIGNATURE_HEADER]: signature } : {}) }, body });
 
   async function queueDepth(url: string): Promise<number> {
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const out = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
     return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
   }
 
@@ -36,12 +35,12 @@ describe('local stack from the synthesized template', () => {
     const seen = new Map<string, Message>();
     const deadline = Date.now() + 5000;
     while (seen.size < expected && Date.now() < deadline) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, MessageAttributeNames: ['All'] }));
+      const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, MessageAttributeNames: ['All'] }));
       for (const m of out.Messages ?? []) seen.set(m.MessageId ?? '', m);
     }
     const all = [...seen.values()];
     if (all.length > 0) {
-      await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: all.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })) }));
+      await aws.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: all.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })) }));
     }
     return all;
   }
@@ -57,14 +56,11 @@ describe('local stack from the synthesized template', () => {
     });
     // The consumer starts later, so the queue can be read first.
     stack = await startLocalStack({ cdkOut: outdir, eventSources: false });
-    const settings = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-    sqs = new SQSClient({ ...settings, endpoint: stack.sqsEndpoint });
-    dynamodb = new DynamoDBClient({ ...settings, endpoint: stack.dynamodbEndpoint });
+    aws = localAwsClients(stack);
   }, 60_000);
 
   afterAll(async () => {
-    sqs?.destroy();
-    dynamodb?.destroy();
+    aws?.close();
     await stack?.stop();
     if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
@@ -81,10 +77,10 @@ describe('local stack from the synthesized template', () => {
     const raw = first?.raw ?? '{}';
     expect((await post(raw)).status).toBe(401);
     expect((await post(raw, signBody(other.privateKey, raw))).status).toBe(401);
-    expect(await queueDepth(queueUrl('state'))).toBe(0);
-    expect(await queueDepth(queueUrl('crm'))).toBe(0);
+    expect(await queueDepth(aws.queueUrl('state'))).toBe(0);
+    expect(await queueDepth(aws.queueUrl('crm'))).toBe(0);
     // Kept for an operator in the quarantine, which nothing consumes.
-    expect(await queueDepth(queueUrl('quarantine'))).toBe(2);
+    expect(await queueDepth(aws.queueUrl('quarantine'))).toBe(2);
   });
 
   test('the four vendor events, signed with the local key, are accepted and queued with the contract attributes', async () => {
@@ -98,7 +94,7 @@ describe('local stack from the synthesized template', () => {
       expect(response.status).toBe(200);
     }
 
-    const messages = await peekAll(queueUrl('state'), 4);
+    const messages = await peekAll(aws.queueUrl('state'), 4);
     expect(messages).toHaveLength(4);
     for (const e of events) {
       const envelope = parseEnvelope(e.raw);
@@ -112,7 +108,7 @@ describe('local stack from the synthesized template', () => {
       expect(new Date(attributes['receivedAt']?.StringValue ?? '').toISOString()).toBe(attributes['receivedAt']?.StringValue);
     }
     // The crm subscriber asked for message.received only.
-    const crm = await peekAll(queueUrl('crm'), 1);
+    const crm = await peekAll(aws.queueUrl('crm'), 1);
     expect(crm.map((m) => m.MessageAttributes?.['eventType']?.StringValue)).toEqual(['message.received']);
   });
 
@@ -129,14 +125,14 @@ describe('local stack from the synthesized template', () => {
     const items = new Map<string, Record<string, unknown>>();
     while (items.size < ids.length && Date.now() < deadline) {
       for (const id of ids) {
-        const out = await dynamodb.send(new GetItemCommand({ TableName: table.name, Key: { messageId: { S: id } }, ConsistentRead: true }));
+        const out = await aws.dynamodb.send(new GetItemCommand({ TableName: table.name, Key: { messageId: { S: id } }, ConsistentRead: true }));
         if (out.Item) items.set(id, out.Item);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
     expect([...items.keys()].sort()).toEqual([...ids].sort());
     // Every record succeeded, so the mapping deleted them all.
-    while ((await queueDepth(queueUrl('state'))) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await queueDepth(queueUrl('state'))).toBe(0);
+    while ((await queueDepth(aws.queueUrl('state'))) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await queueDepth(aws.queueUrl('state'))).toBe(0);
   }, 30_000);
 });
