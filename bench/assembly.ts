@@ -29,7 +29,9 @@ export async function synthBenchAssembly(outdir: string, publicKeyPem: string): 
 
 export function findBundle(stack: LoadedStack, name: Bundle['name']): Bundle {
   const marker = name === 'ingest' ? '/Ingest/' : '/Consumer/';
-  const found = resourcesOfType(stack.template, 'AWS::Lambda::Function').find(([, r]) => (constructPath(r) ?? '').includes(marker));
+  const found = resourcesOfType(stack.template, 'AWS::Lambda::Function').find(([, r]) =>
+    (constructPath(r) ?? '').includes(marker),
+  );
   if (!found) throw new Error(`no ${name} function in the synthesized template`);
   const [logicalId, resource] = found;
   const dir = functionCodeDir(stack, logicalId);
@@ -38,7 +40,15 @@ export function findBundle(stack: LoadedStack, name: Bundle['name']): Bundle {
   const file = readdirSync(dir).find((f) => f === `${base}.mjs` || f === `${base}.js` || f === `${base}.cjs`);
   if (!file) throw new Error(`${name}: no ${base}.mjs/.js in ${dir}`);
   const entry = path.join(dir, file);
-  const env = (resource.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const env =
+    (resource.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
   const nodeOptions = typeof env['NODE_OPTIONS'] === 'string' ? env['NODE_OPTIONS'] : '';
-  return { name, dir, entry, bytes: statSync(entry).size, nodeOptions, memoryMb: Number(resource.Properties?.['MemorySize'] ?? 128) };
+  return {
+    name,
+    dir,
+    entry,
+    bytes: statSync(entry).size,
+    nodeOptions,
+    memoryMb: Number(resource.Properties?.['MemorySize'] ?? 128),
+  };
 }

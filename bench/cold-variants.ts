@@ -18,11 +18,36 @@ export interface Variant {
 
 const ROOT = PROJECT_ROOT;
 export const INGEST_VARIANTS: readonly Variant[] = [
-  { name: 'full credential chain, source maps on', entry: 'lambda/ingest/handler.ts', credentialAlias: false, nodeOptions: '--enable-source-maps' },
-  { name: 'env credentials, source maps on', entry: 'lambda/ingest/handler.ts', credentialAlias: true, nodeOptions: '--enable-source-maps' },
-  { name: 'env credentials, no source maps (as deployed)', entry: 'lambda/ingest/handler.ts', credentialAlias: true, nodeOptions: '' },
-  { name: 'SQS client imported, nothing sent', entry: 'bench/variants/sqs-import.ts', credentialAlias: true, nodeOptions: '' },
-  { name: 'SQS client alone, one SendMessage (floor)', entry: 'bench/variants/sqs-only.ts', credentialAlias: true, nodeOptions: '' },
+  {
+    name: 'full credential chain, source maps on',
+    entry: 'lambda/ingest/handler.ts',
+    credentialAlias: false,
+    nodeOptions: '--enable-source-maps',
+  },
+  {
+    name: 'env credentials, source maps on',
+    entry: 'lambda/ingest/handler.ts',
+    credentialAlias: true,
+    nodeOptions: '--enable-source-maps',
+  },
+  {
+    name: 'env credentials, no source maps (as deployed)',
+    entry: 'lambda/ingest/handler.ts',
+    credentialAlias: true,
+    nodeOptions: '',
+  },
+  {
+    name: 'SQS client imported, nothing sent',
+    entry: 'bench/variants/sqs-import.ts',
+    credentialAlias: true,
+    nodeOptions: '',
+  },
+  {
+    name: 'SQS client alone, one SendMessage (floor)',
+    entry: 'bench/variants/sqs-only.ts',
+    credentialAlias: true,
+    nodeOptions: '',
+  },
 ];
 
 export async function measureVariants(options: {
@@ -49,11 +74,23 @@ export async function measureVariants(options: {
       minify: true,
       sourcemap: true,
       sourcesContent: false,
-      alias: variant.credentialAlias ? { '@aws-sdk/credential-provider-node': path.join(ROOT, 'lambda/common/env-credentials.ts') } : {},
-      banner: { js: "import { createRequire as __voltCreateRequire } from 'node:module'; const require = __voltCreateRequire(import.meta.url);" },
+      alias: variant.credentialAlias
+        ? { '@aws-sdk/credential-provider-node': path.join(ROOT, 'lambda/common/env-credentials.ts') }
+        : {},
+      banner: {
+        js: "import { createRequire as __voltCreateRequire } from 'node:module'; const require = __voltCreateRequire(import.meta.url);",
+      },
       logLevel: 'error',
     });
-    const cold = await measureCold({ bundle: { entry: outfile, nodeOptions: variant.nodeOptions }, event: options.event, env: options.env, accept: options.accept, runs: options.runs, workDir: dir, label: `variant-${i}` });
+    const cold = await measureCold({
+      bundle: { entry: outfile, nodeOptions: variant.nodeOptions },
+      event: options.event,
+      env: options.env,
+      accept: options.accept,
+      runs: options.runs,
+      workDir: dir,
+      label: `variant-${i}`,
+    });
     out.push({ variant, bytes: statSync(outfile).size, cold });
   }
   return out;

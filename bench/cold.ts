@@ -23,7 +23,12 @@ export interface ColdResult {
 const CHILD = path.join(__dirname, 'cold-child.mjs');
 export const EMPTY_HANDLER = path.join(__dirname, 'empty-handler.mjs');
 
-function runOnce(module: string, eventFile: string, env: NodeJS.ProcessEnv, accept: (result: unknown) => boolean): Promise<{ wallMs: number; insideMs: number; importMs: number }> {
+function runOnce(
+  module: string,
+  eventFile: string,
+  env: NodeJS.ProcessEnv,
+  accept: (result: unknown) => boolean,
+): Promise<{ wallMs: number; insideMs: number; importMs: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     // stdout is where the handlers log, as on Lambda: discarded here.
@@ -33,10 +38,14 @@ function runOnce(module: string, eventFile: string, env: NodeJS.ProcessEnv, acce
     child.on('error', reject);
     child.on('exit', (code) => {
       const wallMs = performance.now() - started;
-      const line = stderr.split('\n').reverse().find((l) => l.startsWith('{"ms"'));
+      const line = stderr
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{"ms"'));
       if (code !== 0 || !line) return reject(new Error(`cold run of ${module} failed (exit ${code}):\n${stderr}`));
       const parsed = JSON.parse(line) as { ms: number; importMs: number; result: unknown };
-      if (!accept(parsed.result)) return reject(new Error(`cold run of ${module} handled the event wrongly: ${JSON.stringify(parsed.result)}`));
+      if (!accept(parsed.result))
+        return reject(new Error(`cold run of ${module} handled the event wrongly: ${JSON.stringify(parsed.result)}`));
       resolve({ wallMs, insideMs: parsed.ms, importMs: parsed.importMs });
     });
   });

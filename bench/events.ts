@@ -50,7 +50,13 @@ export function prng(seed: number): () => number {
   };
 }
 
-const FAILURE_FIELDS = ['error_code', 'provider_error_code', 'provider_error_title', 'provider_error_detail', 'carrier_name'] as const;
+const FAILURE_FIELDS = [
+  'error_code',
+  'provider_error_code',
+  'provider_error_title',
+  'provider_error_detail',
+  'carrier_name',
+] as const;
 
 function payloadOf(name: string): Record<string, unknown> {
   return { ...(vendorEvent(name).json['payload'] as Record<string, unknown>) };
@@ -64,7 +70,8 @@ export function buildStream(options: StreamOptions): Stream {
   const run = Math.floor(random() * 1e9).toString(36);
   const base = Date.UTC(2026, 0, 1);
   const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
-  const body = (id: string, payload: Record<string, unknown>) => JSON.stringify({ type: 'messaging', id, payload, time: 1767225600 });
+  const body = (id: string, payload: Record<string, unknown>) =>
+    JSON.stringify({ type: 'messaging', id, payload, time: 1767225600 });
 
   const perMessage: StreamEvent[][] = [];
   const expected = new Map<string, ExpectedItem>();
@@ -72,10 +79,30 @@ export function buildStream(options: StreamOptions): Stream {
     const messageId = `rf_bench_${run}_${i}`;
     const t = base + i * 1000;
     const fails = random() < 0.1;
-    const sentPayload: Record<string, unknown> = { ...sent, id: messageId, message_app_id: `app-${run}-${i}`, occurred_at: iso(t), sent_at: iso(t) };
+    const sentPayload: Record<string, unknown> = {
+      ...sent,
+      id: messageId,
+      message_app_id: `app-${run}-${i}`,
+      occurred_at: iso(t),
+      sent_at: iso(t),
+    };
     const finalPayload: Record<string, unknown> = fails
-      ? { ...failed, id: messageId, message_app_id: `app-${run}-${i}`, event_type: 'message.finalized', occurred_at: iso(t + 2500) }
-      : { ...sent, id: messageId, message_app_id: `app-${run}-${i}`, event_type: 'message.finalized', status: 'delivered', occurred_at: iso(t + 2500), completed_at: iso(t + 2500) };
+      ? {
+          ...failed,
+          id: messageId,
+          message_app_id: `app-${run}-${i}`,
+          event_type: 'message.finalized',
+          occurred_at: iso(t + 2500),
+        }
+      : {
+          ...sent,
+          id: messageId,
+          message_app_id: `app-${run}-${i}`,
+          event_type: 'message.finalized',
+          status: 'delivered',
+          occurred_at: iso(t + 2500),
+          completed_at: iso(t + 2500),
+        };
     if (!fails) for (const f of FAILURE_FIELDS) delete finalPayload[f];
     const pair = [
       { webhookId: `rfw_${run}_${i}_s`, messageId, body: body(`rfw_${run}_${i}_s`, sentPayload) },

@@ -13,7 +13,9 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-function start(answer: (target: string, body: string) => { status: number; type: string; body: string }): Promise<FakeServer> {
+function start(
+  answer: (target: string, body: string) => { status: number; type: string; body: string },
+): Promise<FakeServer> {
   let count = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,12 +46,20 @@ function start(answer: (target: string, body: string) => { status: number; type:
 /** SendMessage in the SQS JSON protocol; the SDK checks MD5OfMessageBody, so it is computed. */
 export function startFakeSqs(): Promise<FakeServer> {
   return start((target, body) => {
-    if (!target.endsWith('.SendMessage')) return { status: 400, type: 'application/x-amz-json-1.0', body: JSON.stringify({ __type: 'InvalidAction', message: target }) };
+    if (!target.endsWith('.SendMessage'))
+      return {
+        status: 400,
+        type: 'application/x-amz-json-1.0',
+        body: JSON.stringify({ __type: 'InvalidAction', message: target }),
+      };
     const messageBody = (JSON.parse(body) as { MessageBody?: string }).MessageBody ?? '';
     return {
       status: 200,
       type: 'application/x-amz-json-1.0',
-      body: JSON.stringify({ MessageId: 'fake-message-id', MD5OfMessageBody: createHash('md5').update(messageBody).digest('hex') }),
+      body: JSON.stringify({
+        MessageId: 'fake-message-id',
+        MD5OfMessageBody: createHash('md5').update(messageBody).digest('hex'),
+      }),
     };
   });
 }
@@ -59,6 +69,10 @@ export function startFakeDynamoDb(): Promise<FakeServer> {
   return start((target) =>
     target.endsWith('.UpdateItem')
       ? { status: 200, type: 'application/x-amz-json-1.0', body: '{}' }
-      : { status: 400, type: 'application/x-amz-json-1.0', body: JSON.stringify({ __type: 'UnknownOperationException', message: target }) },
+      : {
+          status: 400,
+          type: 'application/x-amz-json-1.0',
+          body: JSON.stringify({ __type: 'UnknownOperationException', message: target }),
+        },
   );
 }

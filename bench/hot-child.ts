@@ -49,7 +49,11 @@ async function main(): Promise<void> {
   let reference: (i: number) => void;
   let sends = 0;
   // Replaces the one network step of every SDK call; the handler's module-scope client is reached through its prototype.
-  const answer = (reply: (request: HttpRequest) => unknown, client: typeof SQSClient | typeof DynamoDBClient, output: unknown) => {
+  const answer = (
+    reply: (request: HttpRequest) => unknown,
+    client: typeof SQSClient | typeof DynamoDBClient,
+    output: unknown,
+  ) => {
     if (stubAt === 'send') {
       // Own property on the client class's prototype: the handler's module-scope instance finds it first.
       Object.defineProperty(client.prototype, 'send', {
@@ -64,20 +68,32 @@ async function main(): Promise<void> {
       sends++;
       const body = Buffer.from(JSON.stringify(reply(request)));
       return Promise.resolve({
-        response: new HttpResponse({ statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(body.length) }, body: Readable.from([body]) }),
+        response: new HttpResponse({
+          statusCode: 200,
+          headers: { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(body.length) },
+          body: Readable.from([body]),
+        }),
       });
     };
   };
   if (which === 'ingest') {
     process.env['TARGET_QUEUES'] = JSON.stringify([
       { name: 'state', queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/state' },
-      { name: 'crm', queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/crm', eventTypes: ['message.received'] },
+      {
+        name: 'crm',
+        queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/crm',
+        eventTypes: ['message.received'],
+      },
     ]);
     process.env['VOLT_PUBLIC_KEYS'] = JSON.stringify([input.publicKeyPem]);
-    answer((request) => {
-      const body = (JSON.parse(String(request.body)) as { MessageBody?: string }).MessageBody ?? '';
-      return { MessageId: 'hot', MD5OfMessageBody: createHash('md5').update(body).digest('hex') };
-    }, SQSClient, { MessageId: 'hot' });
+    answer(
+      (request) => {
+        const body = (JSON.parse(String(request.body)) as { MessageBody?: string }).MessageBody ?? '';
+        return { MessageId: 'hot', MD5OfMessageBody: createHash('md5').update(body).digest('hex') };
+      },
+      SQSClient,
+      { MessageId: 'hot' },
+    );
     // Loaded only now: the handler reads its configuration from the environment at load.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- must run after the env is set
     const { handler } = require('../lambda/ingest/handler') as typeof import('../lambda/ingest/handler');
@@ -104,7 +120,8 @@ async function main(): Promise<void> {
     }));
     run = async (i) => {
       const res = await handler(events[i % events.length] as APIGatewayProxyEventV2);
-      if (res.statusCode !== 200 && res.statusCode !== 202) throw new Error(`ingest answered ${res.statusCode}: ${res.body}`);
+      if (res.statusCode !== 200 && res.statusCode !== 202)
+        throw new Error(`ingest answered ${res.statusCode}: ${res.body}`);
     };
     const key = createPublicKey(input.publicKeyPem);
     reference = (i) => {
@@ -124,7 +141,11 @@ async function main(): Promise<void> {
     for (let b = 0; b < Math.ceil(input.bodies.length / 10); b++) {
       batches.push({ Records: input.bodies.slice(b * 10, b * 10 + 10).map((x, j) => record(x.body, b * 10 + j)) });
     }
-    const context = { functionName: 'bench', awsRequestId: 'hot', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+    const context = {
+      functionName: 'bench',
+      awsRequestId: 'hot',
+      getRemainingTimeInMillis: () => 10_000,
+    } as unknown as Context;
     run = async (i) => {
       const res = await handler(batches[i % batches.length] as SQSEvent, context);
       if (res.batchItemFailures.length > 0) throw new Error(`consumer failed ${res.batchItemFailures.length} records`);
@@ -150,7 +171,9 @@ async function main(): Promise<void> {
     handlerUs.push((await measure('handler', run, handlerCalls)) / perCall);
   }
   const events = (Math.max(50, handlerCalls) + input.rounds * handlerCalls) * perCall;
-  process.stderr.write(`${JSON.stringify({ which, stubAt, handlerUs, referenceUs, sends, events })}\n`, () => process.exit(0));
+  process.stderr.write(`${JSON.stringify({ which, stubAt, handlerUs, referenceUs, sends, events })}\n`, () =>
+    process.exit(0),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -14,25 +14,49 @@ export interface HotResult {
 }
 
 /** Runs bench/hot-child.ts under tsx in a fresh process (its stdout, the handler's logs, only counted). */
-export function measureHot(which: 'ingest' | 'consumer', stubAt: 'send' | 'transport', input: unknown, workDir: string): Promise<HotResult> {
+export function measureHot(
+  which: 'ingest' | 'consumer',
+  stubAt: 'send' | 'transport',
+  input: unknown,
+  workDir: string,
+): Promise<HotResult> {
   const inputFile = path.join(workDir, `hot-${which}-${stubAt}.json`);
   writeFileSync(inputFile, JSON.stringify(input));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'hot-child.ts'), which, inputFile, stubAt], {
-      env: { ...process.env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_LAMBDA_FUNCTION_NAME: `bench-${which}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'hot-child.ts'), which, inputFile, stubAt],
+      {
+        env: {
+          ...process.env,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'bench',
+          AWS_SECRET_ACCESS_KEY: 'bench',
+          AWS_LAMBDA_FUNCTION_NAME: `bench-${which}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     let logBytes = 0;
     child.stdout.on('data', (d: Buffer) => (logBytes += d.length));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      const line = stderr.split('\n').reverse().find((l) => l.startsWith('{"which"'));
+      const line = stderr
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{"which"'));
       if (code !== 0 || !line) return reject(new Error(`hot ${which} failed (exit ${code}):\n${stderr}`));
       const r = JSON.parse(line) as { handlerUs: number[]; referenceUs: number[]; sends: number; events: number };
       const ratios = r.handlerUs.map((h, i) => h / (r.referenceUs[i] ?? Number.NaN));
-      resolve({ handlerUs: r.handlerUs, referenceUs: r.referenceUs, sends: r.sends, ratio: median(ratios), logBytesPerEvent: logBytes / r.events });
+      resolve({
+        handlerUs: r.handlerUs,
+        referenceUs: r.referenceUs,
+        sends: r.sends,
+        ratio: median(ratios),
+        logBytesPerEvent: logBytes / r.events,
+      });
     });
   });
 }

@@ -41,12 +41,28 @@ async function main(): Promise<void> {
       },
     });
     if (!stack.webhookUrl) throw new Error('the local stack has no webhook URL');
-    const stream = buildStream({ outbound: OUTBOUND, inbound: INBOUND, duplicateRate: 0.1, order: { kind: 'shuffle' }, seed: 20_000 });
+    const stream = buildStream({
+      outbound: OUTBOUND,
+      inbound: INBOUND,
+      duplicateRate: 0.1,
+      order: { kind: 'shuffle' },
+      seed: 20_000,
+    });
     const received = stream.events.filter((e) => e.body.includes('"message.received"')).length;
-    console.log(`sending ${stream.events.length} events (${stream.distinct} distinct, ${stream.expected.size} messages) at concurrency ${CONCURRENCY} to ${stack.webhookUrl}`);
+    console.log(
+      `sending ${stream.events.length} events (${stream.distinct} distinct, ${stream.expected.size} messages) at concurrency ${CONCURRENCY} to ${stack.webhookUrl}`,
+    );
     const t0 = performance.now();
-    const sent = await sendAll(stack.webhookUrl, createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' })), stream.events, CONCURRENCY, deadline);
-    console.log(`accepted all in ${round(sent.sendMs / 1000, 1)} s (${sent.retries} retries after 503 or connection errors); waiting for the consumer...`);
+    const sent = await sendAll(
+      stack.webhookUrl,
+      createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' })),
+      stream.events,
+      CONCURRENCY,
+      deadline,
+    );
+    console.log(
+      `accepted all in ${round(sent.sendMs / 1000, 1)} s (${sent.retries} retries after 503 or connection errors); waiting for the consumer...`,
+    );
     const drained = await drainAndVerify(stack, stream, t0, deadline);
     const lat = latencySummary(sent.latenciesMs);
     const figures = {
@@ -66,15 +82,21 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(figures, null, 2));
     const problems: string[] = [];
-    if (drained.mismatches.length > 0) problems.push(`${drained.mismatches.length} items differ from the model, e.g.\n  ${drained.mismatches.slice(0, 10).join('\n  ')}`);
+    if (drained.mismatches.length > 0)
+      problems.push(
+        `${drained.mismatches.length} items differ from the model, e.g.\n  ${drained.mismatches.slice(0, 10).join('\n  ')}`,
+      );
     for (const [key, depth] of Object.entries(drained.queueDepths)) {
       // Every queue but the subscriber's is drained by the pipeline or must stay empty (DLQs, quarantine).
       if (key !== 'crm' && depth > 0) problems.push(`${depth} messages left in ${key}`);
     }
-    if (drained.queueDepths['crm'] !== received) problems.push(`the crm subscriber queue holds ${drained.queueDepths['crm']} messages, expected ${received}`);
+    if (drained.queueDepths['crm'] !== received)
+      problems.push(`the crm subscriber queue holds ${drained.queueDepths['crm']} messages, expected ${received}`);
     if (Date.now() > deadline) problems.push(`gave up after ${MINUTES} minutes`);
     if (problems.length > 0) throw new Error(`load test FAILED:\n${problems.join('\n')}`);
-    console.log(`load test passed: ${stream.events.length} events, every item as the model says, DLQs empty, nothing lost`);
+    console.log(
+      `load test passed: ${stream.events.length} events, every item as the model says, DLQs empty, nothing lost`,
+    );
   } finally {
     await stack?.stop();
     rmSync(workDir, { recursive: true, force: true });

@@ -1,4 +1,9 @@
-import { BatchGetItemCommand, DynamoDBClient, type AttributeValue, type BatchGetItemCommandOutput } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  type AttributeValue,
+  type BatchGetItemCommandOutput,
+} from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { KeyObject } from 'node:crypto';
 import { signBody } from '../lambda/common/signature';
@@ -29,7 +34,13 @@ export interface DrainResult {
 
 const SIGNATURE_HEADER = 'X-Respond-Flow-Signature';
 
-export async function sendAll(webhookUrl: string, privateKey: KeyObject, events: readonly StreamEvent[], concurrency: number, deadline: number): Promise<SendResult> {
+export async function sendAll(
+  webhookUrl: string,
+  privateKey: KeyObject,
+  events: readonly StreamEvent[],
+  concurrency: number,
+  deadline: number,
+): Promise<SendResult> {
   const signed = events.map((e) => ({ body: e.body, signature: signBody(privateKey, e.body) }));
   const latenciesMs: number[] = [];
   let next = 0;
@@ -42,12 +53,17 @@ export async function sendAll(webhookUrl: string, privateKey: KeyObject, events:
       const item = signed[i];
       if (!item) return;
       for (let attempt = 0; ; attempt++) {
-        if (Date.now() > deadline) throw new Error(`gave up: the deadline passed while sending event ${i} of ${signed.length}`);
+        if (Date.now() > deadline)
+          throw new Error(`gave up: the deadline passed while sending event ${i} of ${signed.length}`);
         const t = performance.now();
         requests++;
         let status = 0;
         try {
-          const res = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: item.signature }, body: item.body });
+          const res = await fetch(webhookUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: item.signature },
+            body: item.body,
+          });
           status = res.status;
           await res.arrayBuffer();
         } catch (err: unknown) {
@@ -69,8 +85,16 @@ export async function sendAll(webhookUrl: string, privateKey: KeyObject, events:
 }
 
 async function depth(sqs: SQSClient, url: string): Promise<number> {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-  return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
+    Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
+  );
 }
 
 /** Items that do not (yet) match the model, as readable lines. */
@@ -78,9 +102,21 @@ async function compare(dynamodb: DynamoDBClient, tableName: string, stream: Stre
   const ids = [...stream.expected.keys()];
   const found = new Map<string, Record<string, AttributeValue>>();
   for (let i = 0; i < ids.length; i += 100) {
-    let keys: Record<string, AttributeValue>[] | undefined = ids.slice(i, i + 100).map((id) => ({ messageId: { S: id } }));
+    let keys: Record<string, AttributeValue>[] | undefined = ids
+      .slice(i, i + 100)
+      .map((id) => ({ messageId: { S: id } }));
     while (keys && keys.length > 0) {
-      const out: BatchGetItemCommandOutput = await dynamodb.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: 'messageId, #s, history', ExpressionAttributeNames: { '#s': 'status' } } } }));
+      const out: BatchGetItemCommandOutput = await dynamodb.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: keys,
+              ProjectionExpression: 'messageId, #s, history',
+              ExpressionAttributeNames: { '#s': 'status' },
+            },
+          },
+        }),
+      );
       for (const item of out.Responses?.[tableName] ?? []) found.set(item['messageId']?.S ?? '', item);
       keys = out.UnprocessedKeys?.[tableName]?.Keys;
     }
@@ -89,14 +125,21 @@ async function compare(dynamodb: DynamoDBClient, tableName: string, stream: Stre
   for (const [id, want] of stream.expected) {
     const item = found.get(id);
     if (!item) problems.push(`${id}: no item`);
-    else if (item['status']?.S !== want.status) problems.push(`${id}: status ${item['status']?.S} instead of ${want.status}`);
-    else if ((item['history']?.L?.length ?? 0) !== want.historyLength) problems.push(`${id}: history of ${item['history']?.L?.length ?? 0} instead of ${want.historyLength}`);
+    else if (item['status']?.S !== want.status)
+      problems.push(`${id}: status ${item['status']?.S} instead of ${want.status}`);
+    else if ((item['history']?.L?.length ?? 0) !== want.historyLength)
+      problems.push(`${id}: history of ${item['history']?.L?.length ?? 0} instead of ${want.historyLength}`);
   }
   return problems;
 }
 
 /** Waits until every queue is empty and every item matches the model, or the deadline passes. */
-export async function drainAndVerify(stack: LocalStack, stream: Stream, started: number, deadline: number): Promise<DrainResult> {
+export async function drainAndVerify(
+  stack: LocalStack,
+  stream: Stream,
+  started: number,
+  deadline: number,
+): Promise<DrainResult> {
   const settings = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const sqs = new SQSClient({ ...settings, endpoint: stack.sqsEndpoint });
   const dynamodb = new DynamoDBClient({ ...settings, endpoint: stack.dynamodbEndpoint });

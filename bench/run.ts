@@ -47,7 +47,10 @@ const ASSUMED = {
 
 function signedBodies(stream: Stream, privateKeyPem: string) {
   const key = createPrivateKey(privateKeyPem);
-  return stream.events.map((e) => ({ body: e.body, signature: sign('sha256', Buffer.from(e.body), key).toString('base64') }));
+  return stream.events.map((e) => ({
+    body: e.body,
+    signature: sign('sha256', Buffer.from(e.body), key).toString('base64'),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -55,7 +58,13 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'volt-bench-'));
   const results: Record<string, unknown> = {
     date: started.toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGb: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
   };
   const rows: Row[] = [];
   try {
@@ -65,10 +74,21 @@ async function main(): Promise<void> {
     const outdir = path.join(workDir, 'cdk.out');
     console.error('synthesizing the app (cdk synth)...');
     const stack = await synthBenchAssembly(outdir, publicKeyPem);
-    const bundles: Record<'ingest' | 'consumer', Bundle> = { ingest: findBundle(stack, 'ingest'), consumer: findBundle(stack, 'consumer') };
-    results['bundles'] = Object.fromEntries(Object.values(bundles).map((b) => [b.name, { bytes: b.bytes, nodeOptions: b.nodeOptions, memoryMb: b.memoryMb }]));
+    const bundles: Record<'ingest' | 'consumer', Bundle> = {
+      ingest: findBundle(stack, 'ingest'),
+      consumer: findBundle(stack, 'consumer'),
+    };
+    results['bundles'] = Object.fromEntries(
+      Object.values(bundles).map((b) => [b.name, { bytes: b.bytes, nodeOptions: b.nodeOptions, memoryMb: b.memoryMb }]),
+    );
 
-    const sample = buildStream({ outbound: 80, inbound: 40, duplicateRate: 0, order: { kind: 'swap', rate: 0 }, seed: 7 });
+    const sample = buildStream({
+      outbound: 80,
+      inbound: 40,
+      duplicateRate: 0,
+      order: { kind: 'swap', rate: 0 },
+      seed: 7,
+    });
     const bodies = signedBodies(sample, privateKeyPem);
 
     let hot: Partial<Record<'ingest' | 'consumer', HotResult>> = {};
@@ -76,10 +96,19 @@ async function main(): Promise<void> {
     if (only.has('hot')) {
       console.error('hot path (warm CPU per event)...');
       const input = { publicKeyPem, bodies, rounds: 9, perRound: 2000 };
-      hot = { ingest: await measureHot('ingest', 'send', input, workDir), consumer: await measureHot('consumer', 'send', input, workDir) };
-      hotSdk = { ingest: await measureHot('ingest', 'transport', input, workDir), consumer: await measureHot('consumer', 'transport', input, workDir) };
+      hot = {
+        ingest: await measureHot('ingest', 'send', input, workDir),
+        consumer: await measureHot('consumer', 'send', input, workDir),
+      };
+      hotSdk = {
+        ingest: await measureHot('ingest', 'transport', input, workDir),
+        consumer: await measureHot('consumer', 'transport', input, workDir),
+      };
       results['hot'] = { sendStubbed: hot, transportStubbed: hotSdk };
-      for (const [stub, set] of [['send stubbed', hot], ['SDK, transport stubbed', hotSdk]] as const) {
+      for (const [stub, set] of [
+        ['send stubbed', hot],
+        ['SDK, transport stubbed', hotSdk],
+      ] as const) {
         for (const [name, h] of Object.entries(set)) {
           rows.push({
             figure: `${name} warm CPU/event (${stub})`,
@@ -126,35 +155,102 @@ async function main(): Promise<void> {
           rawPath: '/webhooks',
           rawQueryString: '',
           headers: { 'content-type': 'application/json', 'x-respond-flow-signature': first.signature },
-          requestContext: { http: { method: 'POST', path: '/webhooks', sourceIp: '127.0.0.1' }, requestId: 'cold', stage: '$default' },
+          requestContext: {
+            http: { method: 'POST', path: '/webhooks', sourceIp: '127.0.0.1' },
+            requestId: 'cold',
+            stage: '$default',
+          },
           body: first.body,
           isBase64Encoded: false,
         };
         const sqsEvent = {
-          Records: [{ messageId: 'cold-1', receiptHandle: 'rh', body: first.body, attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:state', awsRegion: 'us-east-1' }],
+          Records: [
+            {
+              messageId: 'cold-1',
+              receiptHandle: 'rh',
+              body: first.body,
+              attributes: { ApproximateReceiveCount: '1' },
+              messageAttributes: {},
+              md5OfBody: '',
+              eventSource: 'aws:sqs',
+              eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:state',
+              awsRegion: 'us-east-1',
+            },
+          ],
         };
-        const ok = (r: unknown) => typeof r === 'object' && r !== null && [200, 202].includes((r as { statusCode?: number }).statusCode ?? 0);
-        const noFailures = (r: unknown) => typeof r === 'object' && r !== null && Array.isArray((r as { batchItemFailures?: unknown[] }).batchItemFailures) && (r as { batchItemFailures: unknown[] }).batchItemFailures.length === 0;
+        const ok = (r: unknown) =>
+          typeof r === 'object' && r !== null && [200, 202].includes((r as { statusCode?: number }).statusCode ?? 0);
+        const noFailures = (r: unknown) =>
+          typeof r === 'object' &&
+          r !== null &&
+          Array.isArray((r as { batchItemFailures?: unknown[] }).batchItemFailures) &&
+          (r as { batchItemFailures: unknown[] }).batchItemFailures.length === 0;
         const before = { sqs: sqs.requests(), dynamo: dynamo.requests() };
         cold = {
-          ingest: await measureCold({ bundle: bundles.ingest, event: httpEvent, env, accept: ok, runs: COLD_RUNS, workDir, label: 'ingest' }),
-          consumer: await measureCold({ bundle: bundles.consumer, event: sqsEvent, env, accept: noFailures, runs: COLD_RUNS, workDir, label: 'consumer' }),
+          ingest: await measureCold({
+            bundle: bundles.ingest,
+            event: httpEvent,
+            env,
+            accept: ok,
+            runs: COLD_RUNS,
+            workDir,
+            label: 'ingest',
+          }),
+          consumer: await measureCold({
+            bundle: bundles.consumer,
+            event: sqsEvent,
+            env,
+            accept: noFailures,
+            runs: COLD_RUNS,
+            workDir,
+            label: 'consumer',
+          }),
         };
         if (only.has('variants')) {
           console.error('cold load of bundling variants...');
-          const variants = await measureVariants({ variants: INGEST_VARIANTS, event: httpEvent, env, accept: ok, runs: COLD_RUNS, workDir });
-          results['coldVariants'] = variants.map((v) => ({ ...v.variant, bytes: v.bytes, medianBundleMs: median(v.cold.bundleMs), medianEmptyMs: median(v.cold.emptyMs), ratio: v.cold.ratio }));
+          const variants = await measureVariants({
+            variants: INGEST_VARIANTS,
+            event: httpEvent,
+            env,
+            accept: ok,
+            runs: COLD_RUNS,
+            workDir,
+          });
+          results['coldVariants'] = variants.map((v) => ({
+            ...v.variant,
+            bytes: v.bytes,
+            medianBundleMs: median(v.cold.bundleMs),
+            medianEmptyMs: median(v.cold.emptyMs),
+            ratio: v.cold.ratio,
+          }));
           for (const v of variants) {
-            rows.push({ figure: `ingest cold: ${v.variant.name} (${Math.round(v.bytes / 1024)} KB)`, value: `${round(median(v.cold.bundleMs), 1)} ms`, reference: `${round(median(v.cold.emptyMs), 1)} ms (empty handler)`, ratio: `${round(v.cold.ratio)}x`, target: '-' });
+            rows.push({
+              figure: `ingest cold: ${v.variant.name} (${Math.round(v.bytes / 1024)} KB)`,
+              value: `${round(median(v.cold.bundleMs), 1)} ms`,
+              reference: `${round(median(v.cold.emptyMs), 1)} ms (empty handler)`,
+              ratio: `${round(v.cold.ratio)}x`,
+              target: '-',
+            });
           }
         }
         // Every ingest run must have reached the (fake) queue, every consumer run the (fake) table.
-        if (sqs.requests() - before.sqs < COLD_RUNS + 1 || dynamo.requests() - before.dynamo < COLD_RUNS + 1) throw new Error('cold runs did not call the fakes');
+        if (sqs.requests() - before.sqs < COLD_RUNS + 1 || dynamo.requests() - before.dynamo < COLD_RUNS + 1)
+          throw new Error('cold runs did not call the fakes');
       } finally {
         await sqs.close();
         await dynamo.close();
       }
-      results['cold'] = Object.fromEntries(Object.entries(cold).map(([k, c]) => [k, { ...c, medianBundleMs: median(c.bundleMs), medianEmptyMs: median(c.emptyMs), medianInsideMs: median(c.bundleInsideMs) }]));
+      results['cold'] = Object.fromEntries(
+        Object.entries(cold).map(([k, c]) => [
+          k,
+          {
+            ...c,
+            medianBundleMs: median(c.bundleMs),
+            medianEmptyMs: median(c.emptyMs),
+            medianInsideMs: median(c.bundleInsideMs),
+          },
+        ]),
+      );
       for (const [name, c] of Object.entries(cold)) {
         const b = bundles[name as 'ingest' | 'consumer'];
         rows.push({
@@ -170,9 +266,16 @@ async function main(): Promise<void> {
     let writes: WritesResult | undefined;
     if (only.has('writes')) {
       console.error('DynamoDB writes per event (dynalite)...');
-      const stream = buildStream({ outbound: 2000, inbound: 500, duplicateRate: 0.1, order: { kind: 'swap', rate: 0.1 }, seed: 11 });
+      const stream = buildStream({
+        outbound: 2000,
+        inbound: 500,
+        duplicateRate: 0.1,
+        order: { kind: 'swap', rate: 0.1 },
+        seed: 11,
+      });
       writes = await measureWrites(stream);
-      if (writes.mismatches.length > 0) throw new Error(`writes: items differ from the model:\n${writes.mismatches.slice(0, 10).join('\n')}`);
+      if (writes.mismatches.length > 0)
+        throw new Error(`writes: items differ from the model:\n${writes.mismatches.slice(0, 10).join('\n')}`);
       results['writes'] = writes;
       rows.push({
         figure: `DynamoDB writes/event (${writes.events} events: ${round((100 * (writes.effects['none'] ?? 0)) / writes.events, 1)}% dup, ${round((100 * (writes.effects['history'] ?? 0)) / writes.events, 1)}% late)`,
@@ -186,7 +289,13 @@ async function main(): Promise<void> {
     let e2e: Record<string, number> | undefined;
     if (only.has('e2e')) {
       console.error('end to end through the local stack...');
-      const stream = buildStream({ outbound: 1500, inbound: 300, duplicateRate: 0.1, order: { kind: 'swap', rate: 0.1 }, seed: 13 });
+      const stream = buildStream({
+        outbound: 1500,
+        inbound: 300,
+        duplicateRate: 0.1,
+        order: { kind: 'swap', rate: 0.1 },
+        seed: 13,
+      });
       let batches = 0;
       let records = 0;
       const failures: string[] = [];
@@ -196,7 +305,8 @@ async function main(): Promise<void> {
           if (e.kind === 'batch' && e.queueName === 'state') {
             batches++;
             records += e.records;
-            if (e.error || e.failedMessageIds.length > 0) failures.push(e.error ?? `${e.failedMessageIds.length} failed records`);
+            if (e.error || e.failedMessageIds.length > 0)
+              failures.push(e.error ?? `${e.failedMessageIds.length} failed records`);
           }
         },
       });
@@ -206,7 +316,10 @@ async function main(): Promise<void> {
         const deadline = Date.now() + 5 * 60_000;
         const sent = await sendAll(local.webhookUrl, createPrivateKey(privateKeyPem), stream.events, 50, deadline);
         const drained = await drainAndVerify(local, stream, t0, deadline);
-        if (drained.mismatches.length > 0) throw new Error(`e2e: ${drained.mismatches.length} items differ from the model:\n${drained.mismatches.slice(0, 10).join('\n')}`);
+        if (drained.mismatches.length > 0)
+          throw new Error(
+            `e2e: ${drained.mismatches.length} items differ from the model:\n${drained.mismatches.slice(0, 10).join('\n')}`,
+          );
         const lost = Object.entries(drained.queueDepths).filter(([, n]) => n > 0);
         const dlqs = lost.filter(([k]) => /Dlq$/.test(k));
         if (dlqs.length > 0) throw new Error(`e2e: messages in DLQs: ${JSON.stringify(dlqs)}`);
@@ -225,7 +338,10 @@ async function main(): Promise<void> {
           consumerBatches: batches,
           recordsPerBatch: round(records / Math.max(1, batches), 2),
           failedBatches: failures.length,
-          receivedShare: round(stream.events.filter((ev) => ev.body.includes('"message.received"')).length / stream.events.length, 4),
+          receivedShare: round(
+            stream.events.filter((ev) => ev.body.includes('"message.received"')).length / stream.events.length,
+            4,
+          ),
         };
         results['e2e'] = e2e;
         rows.push({
@@ -235,7 +351,13 @@ async function main(): Promise<void> {
           ratio: '-',
           target: '-',
         });
-        rows.push({ figure: 'ingest latency over HTTP (local)', value: `p50 ${e2e['p50Ms']} ms`, reference: `p99 ${e2e['p99Ms']} ms`, ratio: '-', target: '-' });
+        rows.push({
+          figure: 'ingest latency over HTTP (local)',
+          value: `p50 ${e2e['p50Ms']} ms`,
+          reference: `p99 ${e2e['p99Ms']} ms`,
+          ratio: '-',
+          target: '-',
+        });
       } finally {
         await local.stop();
       }
@@ -243,9 +365,21 @@ async function main(): Promise<void> {
 
     if (hotSdk.ingest && hotSdk.consumer && writes) {
       // Billed duration includes the SDK's own CPU: the transport-stubbed figures.
-      const cost = costPerMillion({ hot: { ingest: hotSdk.ingest, consumer: hotSdk.consumer }, writes, e2e, memoryMb: bundles.ingest.memoryMb, consumerMemoryMb: bundles.consumer.memoryMb });
+      const cost = costPerMillion({
+        hot: { ingest: hotSdk.ingest, consumer: hotSdk.consumer },
+        writes,
+        e2e,
+        memoryMb: bundles.ingest.memoryMb,
+        consumerMemoryMb: bundles.consumer.memoryMb,
+      });
       results['costPerMillion'] = cost;
-      rows.push({ figure: 'cost per million webhooks (us-east-1)', value: `$${cost.total.toFixed(2)}`, reference: `prices as of ${PRICES.asOf}`, ratio: '-', target: '-' });
+      rows.push({
+        figure: 'cost per million webhooks (us-east-1)',
+        value: `$${cost.total.toFixed(2)}`,
+        reference: `prices as of ${PRICES.asOf}`,
+        ratio: '-',
+        target: '-',
+      });
     }
     results['prices'] = PRICES;
     results['assumptions'] = ASSUMED;
@@ -269,18 +403,23 @@ function costPerMillion(input: {
 }) {
   const M = 1e6;
   const cpuStretch = (mb: number) => Math.max(1, ASSUMED.fullCpuMemoryMb / mb);
-  const ingestMs = Math.ceil((median(input.hot.ingest.handlerUs) / 1000) * cpuStretch(input.memoryMb) + ASSUMED.sqsSendRoundTripMs);
+  const ingestMs = Math.ceil(
+    (median(input.hot.ingest.handlerUs) / 1000) * cpuStretch(input.memoryMb) + ASSUMED.sqsSendRoundTripMs,
+  );
   const measuredBatch = input.e2e?.['recordsPerBatch'];
   // The local run's batches, when it had any; else the mapping's batch size is not assumed full.
   const recordsPerBatch = measuredBatch !== undefined && measuredBatch > 0 ? measuredBatch : 10;
   const receivedShare = input.e2e?.['receivedShare'] ?? 0.1;
   const consumerMsPerEvent =
-    (median(input.hot.consumer.handlerUs) / 1000) * cpuStretch(input.consumerMemoryMb) + input.writes.perEvent * ASSUMED.dynamoWriteRoundTripMs;
+    (median(input.hot.consumer.handlerUs) / 1000) * cpuStretch(input.consumerMemoryMb) +
+    input.writes.perEvent * ASSUMED.dynamoWriteRoundTripMs;
   const gbSeconds = (ms: number, mb: number) => (ms / 1000) * (mb / 1024);
   const apiGateway = PRICES.httpApiPerMillionRequests;
-  const ingestLambda = PRICES.lambdaPerMillionRequests + M * gbSeconds(ingestMs, input.memoryMb) * PRICES.lambdaArmPerGbSecond;
+  const ingestLambda =
+    PRICES.lambdaPerMillionRequests + M * gbSeconds(ingestMs, input.memoryMb) * PRICES.lambdaArmPerGbSecond;
   const consumerLambda =
-    (PRICES.lambdaPerMillionRequests / recordsPerBatch) + M * gbSeconds(consumerMsPerEvent, input.consumerMemoryMb) * PRICES.lambdaArmPerGbSecond;
+    PRICES.lambdaPerMillionRequests / recordsPerBatch +
+    M * gbSeconds(consumerMsPerEvent, input.consumerMemoryMb) * PRICES.lambdaArmPerGbSecond;
   // SendMessage to the state queue, plus the subscriber's for its event types; one ReceiveMessage and one DeleteMessageBatch per consumer batch.
   const sqsRequestsPerEvent = 1 + receivedShare + 2 / recordsPerBatch;
   const sqs = sqsRequestsPerEvent * PRICES.sqsStandardPerMillionRequests;
@@ -293,7 +432,14 @@ function costPerMillion(input: {
   return {
     ...Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, round(v, 3)])),
     total: round(total, 2),
-    inputs: { ingestBilledMs: ingestMs, consumerMsPerEvent: round(consumerMsPerEvent, 2), recordsPerBatch, sqsRequestsPerEvent: round(sqsRequestsPerEvent, 3), writeUnitsPerEvent: round(writeUnitsPerEvent, 3), logBytesPerEvent: round(logBytesPerEvent, 0) },
+    inputs: {
+      ingestBilledMs: ingestMs,
+      consumerMsPerEvent: round(consumerMsPerEvent, 2),
+      recordsPerBatch,
+      sqsRequestsPerEvent: round(sqsRequestsPerEvent, 3),
+      writeUnitsPerEvent: round(writeUnitsPerEvent, 3),
+      logBytesPerEvent: round(logBytesPerEvent, 0),
+    },
   };
 }
 

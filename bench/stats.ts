@@ -23,7 +23,13 @@ export interface Row {
 }
 
 export function printTable(rows: readonly Row[]): void {
-  const headers: Row = { figure: 'figure', value: 'measured', reference: 'reference', ratio: 'ratio', target: 'target' };
+  const headers: Row = {
+    figure: 'figure',
+    value: 'measured',
+    reference: 'reference',
+    ratio: 'ratio',
+    target: 'target',
+  };
   const keys = Object.keys(headers) as (keyof Row)[];
   const widths = keys.map((k) => Math.max(...[headers, ...rows].map((r) => r[k].length)));
   const line = (r: Row) => keys.map((k, i) => r[k].padEnd(widths[i] ?? 0)).join(' | ');

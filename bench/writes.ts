@@ -1,4 +1,11 @@
-import { CreateTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { createRecordProcessor } from '../lambda/consumer/consumer';
 import { messageTableDefinition, startDynalite } from '../test/helpers/dynalite';
 import type { Stream } from './events';
@@ -37,7 +44,8 @@ function attributeBytes(value: AttributeValue): number {
   if (value.N !== undefined) return Math.ceil(value.N.length / 2) + 1;
   if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
   if (value.L) return 3 + value.L.reduce((n, v) => n + 1 + attributeBytes(v), 0);
-  if (value.M) return 3 + Object.entries(value.M).reduce((n, [k, v]) => n + 1 + Buffer.byteLength(k) + attributeBytes(v), 0);
+  if (value.M)
+    return 3 + Object.entries(value.M).reduce((n, [k, v]) => n + 1 + Buffer.byteLength(k) + attributeBytes(v), 0);
   if (value.SS) return value.SS.reduce((n, s) => n + Buffer.byteLength(s), 0);
   return 0;
 }
@@ -51,10 +59,25 @@ async function expectRefusedItems(client: DynamoDBClient, tableName: string): Pr
   const Key = { messageId: { S: 'bench-emulation-check' } };
   await client.send(new PutItemCommand({ TableName: tableName, Item: Key }));
   const err: unknown = await client
-    .send(new UpdateItemCommand({ TableName: tableName, Key, UpdateExpression: 'SET #t = :t', ConditionExpression: 'attribute_not_exists(messageId)', ExpressionAttributeNames: { '#t': 'text' }, ExpressionAttributeValues: { ':t': { S: 'x' } }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }))
-    .then(() => undefined, (e: unknown) => e);
+    .send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key,
+        UpdateExpression: 'SET #t = :t',
+        ConditionExpression: 'attribute_not_exists(messageId)',
+        ExpressionAttributeNames: { '#t': 'text' },
+        ExpressionAttributeValues: { ':t': { S: 'x' } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    )
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   if ((err as { Item?: unknown } | undefined)?.Item === undefined) {
-    throw new Error('writes: the DynamoDB stand-in does not return the item of a refused write (ReturnValuesOnConditionCheckFailure); the count would not be what DynamoDB bills');
+    throw new Error(
+      'writes: the DynamoDB stand-in does not return the item of a refused write (ReturnValuesOnConditionCheckFailure); the count would not be what DynamoDB bills',
+    );
   }
 }
 
@@ -65,7 +88,9 @@ export async function measureWrites(stream: Stream): Promise<WritesResult> {
     await dynamo.client.send(new CreateTableCommand({ ...messageTableDefinition(), TableName: tableName }));
     await expectRefusedItems(dynamo.client, tableName);
     const requestsBefore = dynamo.requests('UpdateItem');
-    const processRecord = createRecordProcessor({ tableName }, (params) => dynamo.client.send(new UpdateItemCommand(params)));
+    const processRecord = createRecordProcessor({ tableName }, (params) =>
+      dynamo.client.send(new UpdateItemCommand(params)),
+    );
     const effects: Record<string, number> = {};
     const outcomes: Record<string, number> = {};
     const stateWrites = new Map<string, number>();
@@ -96,7 +121,8 @@ export async function measureWrites(stream: Stream): Promise<WritesResult> {
         mismatches.push(`${id}: no item`);
         continue;
       }
-      if (item['status']?.S !== want.status) mismatches.push(`${id}: status ${item['status']?.S} instead of ${want.status}`);
+      if (item['status']?.S !== want.status)
+        mismatches.push(`${id}: status ${item['status']?.S} instead of ${want.status}`);
       const bytes = itemBytes(item);
       maxItemBytes = Math.max(maxItemBytes, bytes);
       tableWriteUnits += Math.ceil(bytes / 1024) * (writesPerMessage.get(id) ?? 0);

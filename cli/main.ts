@@ -9,13 +9,17 @@ function overview(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `volt-webhooks <command> --help` for a command\'s options.',
+    "Run `volt-webhooks <command> --help` for a command's options.",
   ].join('\n');
 }
 
 /** node:util parseArgs errors, recognised by code (they may come from another realm than this TypeError). */
 function isParseArgsError(err: unknown): err is Error {
-  return typeof err === 'object' && err !== null && String((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS');
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    String((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS')
+  );
 }
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */

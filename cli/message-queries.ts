@@ -1,9 +1,23 @@
-import { DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { MAX_ID_LENGTH } from '../lambda/common/envelope';
 import { allFailedShards, CONTACT_INDEX, FAILED_INDEX, MESSAGE_ID_ATTRIBUTE } from '../lambda/common/message-table';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError } from './command';
-import { explainAwsError, requireOutput, resolveStackContext, STACK_OPTIONS, stackOptionsFrom, type StackContext, type StackOptions } from './stack-context';
+import {
+  explainAwsError,
+  requireOutput,
+  resolveStackContext,
+  STACK_OPTIONS,
+  stackOptionsFrom,
+  type StackContext,
+  type StackOptions,
+} from './stack-context';
 
 /** A DynamoDB value as plain JSON. */
 export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
@@ -55,9 +69,18 @@ export function historyOf(view: MessageView): HistoryEntry[] {
     if (webhookId === undefined) return [];
     const status = str(e.status);
     const occurredAt = str(e.occurredAt);
-    return [{ webhookId, eventType: str(e.eventType) ?? 'unknown', ...(status ? { status } : {}), ...(occurredAt ? { occurredAt } : {}) }];
+    return [
+      {
+        webhookId,
+        eventType: str(e.eventType) ?? 'unknown',
+        ...(status ? { status } : {}),
+        ...(occurredAt ? { occurredAt } : {}),
+      },
+    ];
   });
-  return entries.sort((a, b) => (a.occurredAt ?? '').localeCompare(b.occurredAt ?? '') || a.webhookId.localeCompare(b.webhookId));
+  return entries.sort(
+    (a, b) => (a.occurredAt ?? '').localeCompare(b.occurredAt ?? '') || a.webhookId.localeCompare(b.webhookId),
+  );
 }
 
 /** E.164 after dropping the spaces, dashes, dots and parentheses people write numbers with. */
@@ -70,12 +93,14 @@ export function parseE164(value: string): string {
 }
 
 export function checkMessageId(value: string | undefined): string {
-  if (value === undefined || value.trim() === '') throw new CliError('a message id is required (e.g. rf_o6aDxhawR227gt5wgZ2I)');
+  if (value === undefined || value.trim() === '')
+    throw new CliError('a message id is required (e.g. rf_o6aDxhawR227gt5wgZ2I)');
   if (value.length > MAX_ID_LENGTH) throw new CliError(`message id is longer than ${MAX_ID_LENGTH} characters`);
   return value.trim();
 }
 
-const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const RELATIVE = /^(\d{1,6})([smhdw])$/;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -88,13 +113,22 @@ export function parseTimeArg(value: string, option: string, now: Date = new Date
   const relative = RELATIVE.exec(text);
   if (relative) return new Date(now.getTime() - Number(relative[1]) * (UNIT_MS[relative[2] ?? ''] ?? 0)).toISOString();
   const match = ISO_DATE_TIME.exec(text);
-  const bad = () => new CliError(`${option} "${value}" is not a date: use ISO 8601 (2026-05-01, 2026-05-01T12:00Z) or a span before now (30m, 24h, 7d)`);
+  const bad = () =>
+    new CliError(
+      `${option} "${value}" is not a date: use ISO 8601 (2026-05-01, 2026-05-01T12:00Z) or a span before now (30m, 24h, 7d)`,
+    );
   if (!match) throw bad();
-  const zoned = match[4] === undefined ? `${text}T00:00Z` : match[7] === undefined ? `${text.replace(' ', 'T')}Z` : text.replace(' ', 'T');
+  const zoned =
+    match[4] === undefined
+      ? `${text}T00:00Z`
+      : match[7] === undefined
+        ? `${text.replace(' ', 'T')}Z`
+        : text.replace(' ', 'T');
   const ms = Date.parse(zoned);
   if (!Number.isFinite(ms)) throw bad();
   // Date.parse rolls 2026-02-30 over into March; a calendar date must come back unchanged.
-  if (match[7] === undefined && new Date(ms).toISOString().slice(0, 10) !== `${match[1]}-${match[2]}-${match[3]}`) throw bad();
+  if (match[7] === undefined && new Date(ms).toISOString().slice(0, 10) !== `${match[1]}-${match[2]}-${match[3]}`)
+    throw bad();
   return new Date(ms).toISOString();
 }
 
@@ -106,10 +140,14 @@ export interface TimeRange {
 }
 
 /** The sort-key part of a key condition for a time range on `occurredAt`. */
-function rangeCondition(range: TimeRange, input: { names: Record<string, string>; values: Record<string, AttributeValue> }): string {
+function rangeCondition(
+  range: TimeRange,
+  input: { names: Record<string, string>; values: Record<string, AttributeValue> },
+): string {
   if (range.since !== undefined || range.until !== undefined) input.names['#t'] = 'occurredAt';
   if (range.since !== undefined && range.until !== undefined) {
-    if (range.since >= range.until) throw new CliError(`--since (${range.since}) must be before --until (${range.until})`);
+    if (range.since >= range.until)
+      throw new CliError(`--since (${range.since}) must be before --until (${range.until})`);
     input.values[':since'] = { S: range.since };
     // BETWEEN is inclusive at both ends; the last millisecond before `until` makes the end exclusive.
     input.values[':until'] = { S: new Date(Date.parse(range.until) - 1).toISOString() };
@@ -145,7 +183,9 @@ export class MessageQueries {
       return await run();
     } catch (err: unknown) {
       if (err instanceof Error && err.name === 'ResourceNotFoundException') {
-        throw new CliError(`table ${this.tableName} (or its index) not found: is the stack deployed with this version?`);
+        throw new CliError(
+          `table ${this.tableName} (or its index) not found: is the stack deployed with this version?`,
+        );
       }
       throw explainAwsError(err, this.ctx);
     }
@@ -154,14 +194,28 @@ export class MessageQueries {
   /** The message's item; a {@link CliError} when there is none. */
   async get(messageId: string): Promise<MessageView> {
     const { Item } = await this.call(() =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [MESSAGE_ID_ATTRIBUTE]: { S: messageId } }, ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [MESSAGE_ID_ATTRIBUTE]: { S: messageId } },
+          ConsistentRead: true,
+        }),
+      ),
     );
-    if (!Item) throw new CliError(`no message "${messageId}" in table ${this.tableName} (ids look like rf_... for outbound messages, a UUID for inbound ones)`);
+    if (!Item)
+      throw new CliError(
+        `no message "${messageId}" in table ${this.tableName} (ids look like rf_... for outbound messages, a UUID for inbound ones)`,
+      );
     return toView(Item);
   }
 
   /** Newest first, up to `limit`, reading page after page of one index partition. */
-  private async queryPartition(index: { name: string; partitionKey: string }, key: string, range: TimeRange, limit: number): Promise<MessageView[]> {
+  private async queryPartition(
+    index: { name: string; partitionKey: string },
+    key: string,
+    range: TimeRange,
+    limit: number,
+  ): Promise<MessageView[]> {
     const names: Record<string, string> = { '#p': index.partitionKey };
     const values: Record<string, AttributeValue> = { ':p': { S: key } };
     const condition = `#p = :p${rangeCondition(range, { names, values })}`;
@@ -192,10 +246,16 @@ export class MessageQueries {
 
   /** Failed messages, newest first: every shard of the failed index, merged. */
   async failed(range: TimeRange, limit: number): Promise<MessageView[]> {
-    const shards = await Promise.all(allFailedShards().map((shard) => this.queryPartition(FAILED_INDEX, shard, range, limit)));
+    const shards = await Promise.all(
+      allFailedShards().map((shard) => this.queryPartition(FAILED_INDEX, shard, range, limit)),
+    );
     return shards
       .flat()
-      .sort((a, b) => String(b.occurredAt ?? '').localeCompare(String(a.occurredAt ?? '')) || String(a.messageId).localeCompare(String(b.messageId)))
+      .sort(
+        (a, b) =>
+          String(b.occurredAt ?? '').localeCompare(String(a.occurredAt ?? '')) ||
+          String(a.messageId).localeCompare(String(b.messageId)),
+      )
       .slice(0, limit);
   }
 }
@@ -203,7 +263,11 @@ export class MessageQueries {
 /** A plain-text table: a header row, then one row per entry; columns as wide as their widest cell. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -215,7 +279,10 @@ export function cell(value: Plain | undefined, max = 40): string {
 }
 
 /** Resolves the stack from the command's options, runs `use` with its table, and closes the client. */
-export async function withMessageQueries<T>(options: StackOptions, use: (queries: MessageQueries) => Promise<T>): Promise<T> {
+export async function withMessageQueries<T>(
+  options: StackOptions,
+  use: (queries: MessageQueries) => Promise<T>,
+): Promise<T> {
   const queries = new MessageQueries(await resolveStackContext(options));
   try {
     return await use(queries);
@@ -228,8 +295,15 @@ export async function withMessageQueries<T>(options: StackOptions, use: (queries
  * The argument handling `status` and `history` share: exactly one message id, `--json`, and the
  * stack options; returns the id, the stored message and whether to print JSON.
  */
-export async function readOneMessage(argv: readonly string[]): Promise<{ messageId: string; view: MessageView; json: boolean }> {
-  const { values, positionals } = parseArgs({ args: [...argv], options: { ...STACK_OPTIONS, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+export async function readOneMessage(
+  argv: readonly string[],
+): Promise<{ messageId: string; view: MessageView; json: boolean }> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: { ...STACK_OPTIONS, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length !== 1) throw new UsageError('exactly one message id is required');
   const messageId = checkMessageId(positionals[0]);
   const view = await withMessageQueries(stackOptionsFrom(values), (q) => q.get(messageId));
@@ -240,7 +314,8 @@ export async function readOneMessage(argv: readonly string[]): Promise<{ message
 export function parseLimit(value: string | undefined): number {
   if (value === undefined) return 50;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new CliError(`--limit "${value}" must be a whole number from 1 to 10000`);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new CliError(`--limit "${value}" must be a whole number from 1 to 10000`);
   return n;
 }
 
@@ -256,7 +331,10 @@ export function renderMessageList(messages: readonly MessageView[]): string {
       cell(m.status),
       cell(m.fromNumber),
       cell(m.toNumber),
-      cell(m.errorCode !== undefined ? `${String(m.errorCode)} ${String(m.providerErrorTitle ?? '')}`.trim() : undefined, 36),
+      cell(
+        m.errorCode !== undefined ? `${String(m.errorCode)} ${String(m.providerErrorTitle ?? '')}`.trim() : undefined,
+        36,
+      ),
       cell(m.text, 30),
     ]),
   );
@@ -279,7 +357,10 @@ Times: ISO 8601 (2026-05-01, 2026-05-01T12:00:00Z; UTC when no zone is given) or
 now (30m, 24h, 7d, 2w).`;
 
 /** Reads `--since`, `--until` and `--limit` as the list commands take them. */
-export function listArgs(values: { since?: string; until?: string; limit?: string }): { range: TimeRange; limit: number } {
+export function listArgs(values: { since?: string; until?: string; limit?: string }): {
+  range: TimeRange;
+  limit: number;
+} {
   return {
     range: {
       ...(values.since !== undefined ? { since: parseTimeArg(values.since, '--since') } : {}),

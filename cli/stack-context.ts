@@ -88,7 +88,11 @@ function errorName(err: unknown): string {
 /** True for the SDK's "no credentials could be found" family of errors. */
 export function isMissingCredentials(err: unknown): boolean {
   const name = errorName(err);
-  return name === 'CredentialsProviderError' || name === 'TokenProviderError' || (err instanceof Error && /could not load credentials/i.test(err.message));
+  return (
+    name === 'CredentialsProviderError' ||
+    name === 'TokenProviderError' ||
+    (err instanceof Error && /could not load credentials/i.test(err.message))
+  );
 }
 
 /** True for the SDK's "region is missing" error. */
@@ -102,31 +106,51 @@ export function isMissingRegion(err: unknown): boolean {
  */
 export function explainAwsError(err: unknown, ctx?: Pick<StackContext, 'kind' | 'source'>): unknown {
   if (isMissingCredentials(err)) {
-    return new CliError('no AWS credentials found: set AWS_PROFILE (or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use --local for the local stack');
+    return new CliError(
+      'no AWS credentials found: set AWS_PROFILE (or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use --local for the local stack',
+    );
   }
-  if (isMissingRegion(err)) return new CliError('no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile');
+  if (isMissingRegion(err))
+    return new CliError('no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile');
   const name = errorName(err);
-  if (name === 'ExpiredTokenException' || name === 'ExpiredToken') return new CliError('your AWS credentials have expired: refresh them (e.g. `aws sso login`) and retry');
-  if (name === 'UnrecognizedClientException' || name === 'InvalidClientTokenId' || name === 'InvalidSignatureException') {
+  if (name === 'ExpiredTokenException' || name === 'ExpiredToken')
+    return new CliError('your AWS credentials have expired: refresh them (e.g. `aws sso login`) and retry');
+  if (
+    name === 'UnrecognizedClientException' ||
+    name === 'InvalidClientTokenId' ||
+    name === 'InvalidSignatureException'
+  ) {
     return new CliError(`AWS rejected the credentials (${name}): check AWS_PROFILE or your access keys`);
   }
-  if (name === 'AccessDeniedException' || name === 'AccessDenied') return new CliError(`access denied: ${(err as Error).message}`);
-  if (ctx?.kind === 'local' && (name === 'TimeoutError' || /ECONNREFUSED|connect/i.test(err instanceof Error ? err.message : ''))) {
-    return new CliError(`the local stack does not answer (${(err as Error).message}): is \`npm start\` running? (described by ${ctx.source})`);
+  if (name === 'AccessDeniedException' || name === 'AccessDenied')
+    return new CliError(`access denied: ${(err as Error).message}`);
+  if (
+    ctx?.kind === 'local' &&
+    (name === 'TimeoutError' || /ECONNREFUSED|connect/i.test(err instanceof Error ? err.message : ''))
+  ) {
+    return new CliError(
+      `the local stack does not answer (${(err as Error).message}): is \`npm start\` running? (described by ${ctx.source})`,
+    );
   }
   return err;
 }
 
-async function describeWithCloudFormation(stackName: string, region: string | undefined): Promise<Record<string, string>> {
+async function describeWithCloudFormation(
+  stackName: string,
+  region: string | undefined,
+): Promise<Record<string, string>> {
   const client = new CloudFormationClient(region ? { region } : {});
   try {
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
     const outputs: Record<string, string> = {};
-    for (const o of Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
+    for (const o of Stacks?.[0]?.Outputs ?? [])
+      if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
     return outputs;
   } catch (err: unknown) {
     if (errorName(err) === 'ValidationError' && /does not exist/i.test((err as Error).message)) {
-      throw new CliError(`stack "${stackName}" not found${region ? ` in ${region}` : ''}: check --stack and --region, or deploy it with \`npx cdk deploy\``);
+      throw new CliError(
+        `stack "${stackName}" not found${region ? ` in ${region}` : ''}: check --stack and --region, or deploy it with \`npx cdk deploy\``,
+      );
     }
     throw explainAwsError(err);
   } finally {
@@ -140,7 +164,8 @@ function readLocalFile(file: string): LocalStackFile {
     text = readFileSync(file, 'utf8');
   } catch (err: unknown) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`${file} not found: start the local stack with \`npm start\` (in this directory) first`);
+    if (code === 'ENOENT')
+      throw new CliError(`${file} not found: start the local stack with \`npm start\` (in this directory) first`);
     throw new CliError(`cannot read ${file}: ${code ?? String(err)}`);
   }
   let parsed: unknown;
@@ -149,7 +174,8 @@ function readLocalFile(file: string): LocalStackFile {
   } catch {
     throw new CliError(`${file} is not valid JSON: restart the local stack to rewrite it`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${file} does not hold a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new CliError(`${file} does not hold a JSON object`);
   return parsed as LocalStackFile;
 }
 
@@ -171,18 +197,42 @@ export async function resolveStackContext(options: StackOptions): Promise<StackC
     const file = path.resolve(options.cwd ?? process.cwd(), options.localFile ?? LOCAL_STACK_FILE);
     const local = readLocalFile(file);
     const region = options.region ?? local.region ?? 'us-east-1';
-    const settings = (endpoint: string | undefined): ClientSettings => ({ region, credentials: localCredentials(), ...(endpoint ? { endpoint } : {}) });
-    return { kind: 'local', source: file, region, outputs: outputsOfLocal(local), local, dynamodb: settings(local.dynamodbEndpoint), sqs: settings(local.sqsEndpoint) };
+    const settings = (endpoint: string | undefined): ClientSettings => ({
+      region,
+      credentials: localCredentials(),
+      ...(endpoint ? { endpoint } : {}),
+    });
+    return {
+      kind: 'local',
+      source: file,
+      region,
+      outputs: outputsOfLocal(local),
+      local,
+      dynamodb: settings(local.dynamodbEndpoint),
+      sqs: settings(local.sqsEndpoint),
+    };
   }
   const stackName = options.stack ?? DEFAULT_STACK_NAME;
   const describe = options.describeStack ?? describeWithCloudFormation;
   const outputs = await describe(stackName, options.region);
   const settings: ClientSettings = options.region ? { region: options.region } : {};
-  return { kind: 'deployed', source: stackName, ...(options.region ? { region: options.region } : {}), outputs, dynamodb: settings, sqs: settings };
+  return {
+    kind: 'deployed',
+    source: stackName,
+    ...(options.region ? { region: options.region } : {}),
+    outputs,
+    dynamodb: settings,
+    sqs: settings,
+  };
 }
 
 /** {@link StackOptions} from the values parseArgs returned for {@link STACK_OPTIONS}. */
-export function stackOptionsFrom(values: { local?: boolean; 'local-file'?: string; stack?: string; region?: string }): StackOptions {
+export function stackOptionsFrom(values: {
+  local?: boolean;
+  'local-file'?: string;
+  stack?: string;
+  region?: string;
+}): StackOptions {
   return {
     ...(values.local ? { local: true } : {}),
     ...(values['local-file'] !== undefined ? { localFile: values['local-file'] } : {}),

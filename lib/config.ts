@@ -1,4 +1,10 @@
-import { LOG_LEVELS, type LogLevel, type PublicKeyConfig, type SubscriberConfig, type VoltWebhookPipelineProps } from './constructs/volt-webhook-pipeline';
+import {
+  LOG_LEVELS,
+  type LogLevel,
+  type PublicKeyConfig,
+  type SubscriberConfig,
+  type VoltWebhookPipelineProps,
+} from './constructs/volt-webhook-pipeline';
 
 /** Every CDK context key the app reads. Unknown `volt*`-looking keys are reported as likely typos. */
 export const CONTEXT_KEYS = [
@@ -54,18 +60,23 @@ function optionalString(key: string, value: unknown): string | undefined {
 function optionalPositiveInt(key: string, value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new ContextError(`context "${key}" must be a positive whole number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ContextError(`context "${key}" must be a positive whole number, got ${JSON.stringify(value)}`);
   return n;
 }
 
 function subscribersFrom(value: unknown): SubscriberConfig[] | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const list = jsonValue('subscribers', value);
-  if (!Array.isArray(list)) throw new ContextError('context "subscribers" must be a JSON array like [{"name":"crm","eventTypes":["message.received"]}]');
+  if (!Array.isArray(list))
+    throw new ContextError(
+      'context "subscribers" must be a JSON array like [{"name":"crm","eventTypes":["message.received"]}]',
+    );
   return list.map((entry: unknown, i) => {
     const s = entry as { name?: unknown; eventTypes?: unknown } | null;
     if (!s || typeof s.name !== 'string') throw new ContextError(`subscribers[${i}] needs a string "name"`);
-    if (s.eventTypes !== undefined && !Array.isArray(s.eventTypes)) throw new ContextError(`subscribers[${i}].eventTypes must be an array`);
+    if (s.eventTypes !== undefined && !Array.isArray(s.eventTypes))
+      throw new ContextError(`subscribers[${i}].eventTypes must be an array`);
     return { name: s.name, ...(s.eventTypes ? { eventTypes: s.eventTypes as string[] } : {}) };
   });
 }
@@ -73,28 +84,32 @@ function subscribersFrom(value: unknown): SubscriberConfig[] | undefined {
 function publicKeysFrom(value: unknown): PublicKeyConfig[] | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const list = jsonValue('voltPublicKeys', value);
-  if (!Array.isArray(list)) throw new ContextError('context "voltPublicKeys" must be a JSON array of ssh-rsa lines, PEM blocks or JWK objects');
+  if (!Array.isArray(list))
+    throw new ContextError('context "voltPublicKeys" must be a JSON array of ssh-rsa lines, PEM blocks or JWK objects');
   return list as PublicKeyConfig[];
 }
 
 function optionalWholeNumber(key: string, value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new ContextError(`context "${key}" must be a whole number, 0 or more, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ContextError(`context "${key}" must be a whole number, 0 or more, got ${JSON.stringify(value)}`);
   return n;
 }
 
 function logLevelFrom(value: unknown): LogLevel | undefined {
   const text = optionalString('logLevel', value)?.toUpperCase();
   if (text === undefined) return undefined;
-  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new ContextError(`context "logLevel" must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(text))
+    throw new ContextError(`context "logLevel" must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`);
   return text as LogLevel;
 }
 
 function optionalPositiveNumber(key: string, value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ContextError(`context "${key}" must be a number above 0, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ContextError(`context "${key}" must be a number above 0, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -109,7 +124,8 @@ export function readAppConfig(get: (key: string) => unknown): AppConfig {
     throw new ContextError(`context "alarmEmail" is not an email address: ${alarmEmail}`);
   }
   const apiUrl = optionalString('voltApiUrl', get('voltApiUrl'));
-  if (apiUrl !== undefined && !/^https?:\/\//.test(apiUrl)) throw new ContextError(`context "voltApiUrl" must be an http(s) URL, got ${apiUrl}`);
+  if (apiUrl !== undefined && !/^https?:\/\//.test(apiUrl))
+    throw new ContextError(`context "voltApiUrl" must be an http(s) URL, got ${apiUrl}`);
   const optional = {
     voltApiTokenSecret: optionalString('voltApiTokenSecret', get('voltApiTokenSecret')),
     voltApiUrl: apiUrl,

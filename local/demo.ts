@@ -13,7 +13,12 @@ const CONTACT = '+15555550123';
 /** One of the simulator's failing recipients (spam filter). */
 const FAILING = '+15555550666';
 
-export async function runDemo(options: { stack: LocalStack; simulator: VoltSimulator; log: (line: string) => void; timeoutMs?: number }): Promise<void> {
+export async function runDemo(options: {
+  stack: LocalStack;
+  simulator: VoltSimulator;
+  log: (line: string) => void;
+  timeoutMs?: number;
+}): Promise<void> {
   const { stack, simulator, log } = options;
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   log('demo: sending a message, a failing message and an inbound reply through the Volt simulator');
@@ -33,8 +38,12 @@ export async function runDemo(options: { stack: LocalStack; simulator: VoltSimul
     const sqs = new SQSClient({ region: stack.region, endpoint: stack.sqsEndpoint, credentials });
     const state = stack.queues.find((q) => q.key === 'state');
     if (state) {
-      const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: state.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
-      log(`demo: the template has no table yet; ${out.Attributes?.['ApproximateNumberOfMessages'] ?? '?'} event(s) wait on the state queue`);
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: state.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      );
+      log(
+        `demo: the template has no table yet; ${out.Attributes?.['ApproximateNumberOfMessages'] ?? '?'} event(s) wait on the state queue`,
+      );
     }
     sqs.destroy();
     return;
@@ -47,7 +56,9 @@ export async function runDemo(options: { stack: LocalStack; simulator: VoltSimul
   try {
     while (Date.now() < deadline) {
       for (const { label, id } of ids) {
-        const out = await dynamodb.send(new GetItemCommand({ TableName: table.name, Key: { messageId: { S: id } }, ConsistentRead: true }));
+        const out = await dynamodb.send(
+          new GetItemCommand({ TableName: table.name, Key: { messageId: { S: id } }, ConsistentRead: true }),
+        );
         const status = out.Item?.['status']?.S;
         if (status && seen.get(id) !== status) {
           seen.set(id, status);
@@ -59,7 +70,11 @@ export async function runDemo(options: { stack: LocalStack; simulator: VoltSimul
       await new Promise((r) => setTimeout(r, 250));
     }
     const missing = ids.filter(({ id }) => !seen.has(id));
-    log(missing.length === 0 ? 'demo: done. Try `npm run cli -- history <id> --local`.' : `demo: no item yet for ${missing.map((m) => m.id).join(', ')}`);
+    log(
+      missing.length === 0
+        ? 'demo: done. Try `npm run cli -- history <id> --local`.'
+        : `demo: no item yet for ${missing.map((m) => m.id).join(', ')}`,
+    );
   } finally {
     dynamodb.destroy();
   }

@@ -24,7 +24,12 @@ export interface DynaliteOptions {
 /** Starts nothing: returns dynalite's server, emulation in front, for the caller to `listen`. Tables go ACTIVE at once. */
 export function createDynaliteServer(options: DynaliteOptions = {}): Server {
   // The 500 ms CREATING state of dynalite's default only slows a local start and every test.
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.dataDir ? { path: options.dataDir } : {}),
+  });
   wrapRequestListener(server, withConditionCheckItems);
   return server;
 }
@@ -33,19 +38,28 @@ export function createDynaliteServer(options: DynaliteOptions = {}): Server {
 export function wrapRequestListener(server: Server, wrap: (serve: RequestListener) => RequestListener): void {
   const listeners = server.listeners('request') as RequestListener[];
   const serve = listeners[0];
-  if (listeners.length !== 1 || !serve) throw new Error(`expected dynalite's server to have one request listener, found ${listeners.length}`);
+  if (listeners.length !== 1 || !serve)
+    throw new Error(`expected dynalite's server to have one request listener, found ${listeners.length}`);
   server.removeAllListeners('request');
   server.on('request', wrap(serve));
 }
 
 /** The operation named by `X-Amz-Target`, e.g. `UpdateItem`. */
 export function operationOf(headers: IncomingHttpHeaders): string {
-  return String(headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+  return (
+    String(headers['x-amz-target'] ?? '')
+      .split('.')
+      .pop() ?? ''
+  );
 }
 
 /** A request that replays an already read body, for a listener that reads the body itself. */
 export function replayRequest(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>, body: Buffer): IncomingMessage {
-  const replay = Object.assign(Readable.from([body], { objectMode: false }), { headers: req.headers, method: req.method, url: req.url });
+  const replay = Object.assign(Readable.from([body], { objectMode: false }), {
+    headers: req.headers,
+    method: req.method,
+    url: req.url,
+  });
   // dynalite reads only these members (and the stream events) of its request.
   return replay as unknown as IncomingMessage;
 }
@@ -105,16 +119,27 @@ function withBody(answer: Answer, body: unknown): Answer {
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** Sends one request of the stand-in's own straight to dynalite's listener: not through the server, so no hook or counter sees it. */
-async function internalCall(serve: RequestListener, headers: IncomingHttpHeaders, operation: string, input: unknown): Promise<Record<string, unknown> | undefined> {
+async function internalCall(
+  serve: RequestListener,
+  headers: IncomingHttpHeaders,
+  operation: string,
+  input: unknown,
+): Promise<Record<string, unknown> | undefined> {
   const req = replayRequest(
-    { headers: { ...headers, 'x-amz-target': `DynamoDB_20120810.${operation}`, 'content-length': undefined }, method: 'POST', url: '/' },
+    {
+      headers: { ...headers, 'x-amz-target': `DynamoDB_20120810.${operation}`, 'content-length': undefined },
+      method: 'POST',
+      url: '/',
+    },
     Buffer.from(JSON.stringify(input)),
   );
   const answer = await captureAnswer(serve, req);
@@ -122,14 +147,20 @@ async function internalCall(serve: RequestListener, headers: IncomingHttpHeaders
 }
 
 /** The item's key, from the request: `Key` (UpdateItem, DeleteItem), or the table's key attributes of `Item` (PutItem). */
-async function keyOf(serve: RequestListener, headers: IncomingHttpHeaders, request: Record<string, unknown>): Promise<unknown> {
+async function keyOf(
+  serve: RequestListener,
+  headers: IncomingHttpHeaders,
+  request: Record<string, unknown>,
+): Promise<unknown> {
   if (request['Key'] !== undefined) return request['Key'];
   const item = request['Item'];
   if (typeof item !== 'object' || item === null) return undefined;
   const described = await internalCall(serve, headers, 'DescribeTable', { TableName: request['TableName'] });
   const schema = (described?.['Table'] as { KeySchema?: { AttributeName: string }[] } | undefined)?.KeySchema;
   if (!schema) return undefined;
-  return Object.fromEntries(schema.map(({ AttributeName }) => [AttributeName, (item as Record<string, unknown>)[AttributeName]]));
+  return Object.fromEntries(
+    schema.map(({ AttributeName }) => [AttributeName, (item as Record<string, unknown>)[AttributeName]]),
+  );
 }
 
 const RETURNS_ITEM_ON_REFUSAL = new Set(['UpdateItem', 'PutItem', 'DeleteItem']);
@@ -172,7 +203,14 @@ export function withConditionCheckItems(serve: RequestListener): RequestListener
           return;
         }
         const key = await keyOf(serve, req.headers, request);
-        const current = key === undefined ? undefined : await internalCall(serve, req.headers, 'GetItem', { TableName: request['TableName'], Key: key, ConsistentRead: true });
+        const current =
+          key === undefined
+            ? undefined
+            : await internalCall(serve, req.headers, 'GetItem', {
+                TableName: request['TableName'],
+                Key: key,
+                ConsistentRead: true,
+              });
         const item = current?.['Item'];
         sendAnswer(res, item === undefined ? answer : withBody(answer, { ...error, Item: item }));
       })

@@ -1,4 +1,10 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { FunctionError, type LocalFunction } from './lambda-runtime';
 
@@ -203,7 +209,9 @@ export class SqsEventSource {
       );
     }
     const max = this.def.maxReceiveCount;
-    const exhausted = records.filter((r) => failed.has(r.messageId) && max !== undefined && Number(r.attributes.ApproximateReceiveCount) >= max);
+    const exhausted = records.filter(
+      (r) => failed.has(r.messageId) && max !== undefined && Number(r.attributes.ApproximateReceiveCount) >= max,
+    );
     this.onBatch({
       mapping: this.def.logicalId,
       queueName: this.def.queueName,

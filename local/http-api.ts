@@ -68,11 +68,17 @@ function compile(route: HttpRoute): CompiledRoute {
   const [method, routePath] = route.routeKey.split(' ');
   if (!method || !routePath) throw new Error(`route key "${route.routeKey}" is not "<METHOD> <path>" or $default`);
   const segments = routePath.split('/').filter(Boolean);
-  const specificity = segments.reduce((n, s) => n + (s.endsWith('+}') ? 1 : s.startsWith('{') ? 100 : 10000), 0) * 2 + (method === 'ANY' ? 0 : 1);
+  const specificity =
+    segments.reduce((n, s) => n + (s.endsWith('+}') ? 1 : s.startsWith('{') ? 100 : 10000), 0) * 2 +
+    (method === 'ANY' ? 0 : 1);
   return { route, method: method.toUpperCase(), segments, specificity };
 }
 
-function match(compiled: CompiledRoute, method: string, pathSegments: readonly string[]): Record<string, string> | undefined {
+function match(
+  compiled: CompiledRoute,
+  method: string,
+  pathSegments: readonly string[],
+): Record<string, string> | undefined {
   if (compiled.method !== 'ANY' && compiled.method !== method) return undefined;
   if (compiled.specificity < 0) return {};
   const params: Record<string, string> = {};
@@ -119,7 +125,12 @@ function eventHeaders(req: IncomingMessage): { headers: Record<string, string>; 
     const name = (raw[i] ?? '').toLowerCase();
     const value = raw[i + 1] ?? '';
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
       continue;
     }
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
@@ -143,8 +154,13 @@ function toHttpResponse(value: unknown): { status: number; headers: Record<strin
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
     if (Array.isArray(r.cookies) && r.cookies.length > 0) headers['set-cookie'] = r.cookies.map(String);
-    const text = r.body === undefined || r.body === null ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
-    return { status: r.statusCode, headers, body: r.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8') };
+    const text =
+      r.body === undefined || r.body === null ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+    return {
+      status: r.statusCode,
+      headers,
+      body: r.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8'),
+    };
   }
   const body = typeof value === 'string' ? value : JSON.stringify(value ?? null);
   return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(body, 'utf8') };
@@ -168,11 +184,22 @@ export class LocalHttpApi {
   readonly handler: RequestListener = (req, res) => {
     this.handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) this.answer(res, 500, { message: 'Internal Server Error' });
-      this.options.onRequest?.({ method: req.method ?? '?', path: req.url ?? '?', statusCode: 500, durationMs: 0, error: String(err) });
+      this.options.onRequest?.({
+        method: req.method ?? '?',
+        path: req.url ?? '?',
+        statusCode: 500,
+        durationMs: 0,
+        error: String(err),
+      });
     });
   };
 
-  private answer(res: ServerResponse, status: number, body: Record<string, unknown>, requestId = randomBytes(8).toString('base64url')): void {
+  private answer(
+    res: ServerResponse,
+    status: number,
+    body: Record<string, unknown>,
+    requestId = randomBytes(8).toString('base64url'),
+  ): void {
     res.writeHead(status, { 'content-type': 'application/json', 'apigw-requestid': requestId });
     res.end(JSON.stringify(body));
   }
@@ -217,10 +244,13 @@ export class LocalHttpApi {
 
     const { headers, cookies } = eventHeaders(req);
     const socket = req.socket;
-    headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${socket.remoteAddress ?? ''}` : socket.remoteAddress ?? '';
+    headers['x-forwarded-for'] = headers['x-forwarded-for']
+      ? `${headers['x-forwarded-for']}, ${socket.remoteAddress ?? ''}`
+      : (socket.remoteAddress ?? '');
     headers['x-forwarded-port'] = String(socket.localPort ?? '');
     headers['x-forwarded-proto'] = 'http';
-    headers['x-amzn-trace-id'] = `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+    headers['x-amzn-trace-id'] =
+      `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
     const text = isTextContentType(headers['content-type']);
@@ -264,7 +294,12 @@ export class LocalHttpApi {
     } catch (err: unknown) {
       // API Gateway hides the function's error from the caller; the log shows it.
       this.answer(res, 500, { message: 'Internal Server Error' }, requestId);
-      const detail = err instanceof FunctionError ? `${err.payload.errorType}: ${err.payload.errorMessage}` : err instanceof Error ? err.message : String(err);
+      const detail =
+        err instanceof FunctionError
+          ? `${err.payload.errorType}: ${err.payload.errorMessage}`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       return log({ statusCode: 500, routeKey: route.route.routeKey, functionName, error: detail });
     }
     res.writeHead(response.status, { ...response.headers, 'apigw-requestid': requestId });

@@ -46,7 +46,9 @@ export class FunctionError extends Error {
     readonly payload: FunctionErrorPayload,
     readonly phase: 'init' | 'invoke' | 'timeout',
   ) {
-    super(`${functionName} ${phase === 'init' ? 'failed to initialize' : phase === 'timeout' ? 'timed out' : 'failed'}: ${payload.errorType}: ${payload.errorMessage}`);
+    super(
+      `${functionName} ${phase === 'init' ? 'failed to initialize' : phase === 'timeout' ? 'timed out' : 'failed'}: ${payload.errorType}: ${payload.errorMessage}`,
+    );
   }
 }
 
@@ -108,7 +110,12 @@ class Sandbox {
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       createInterface({ input: this.worker[stream] }).on('line', (line) =>
-        onLog({ function: def.displayName, stream, line, ...(this.currentRequestId ? { requestId: this.currentRequestId } : {}) }),
+        onLog({
+          function: def.displayName,
+          stream,
+          line,
+          ...(this.currentRequestId ? { requestId: this.currentRequestId } : {}),
+        }),
       );
     }
     this.ready = new Promise<void>((resolve, reject) => {
@@ -125,14 +132,30 @@ class Sandbox {
       this.worker.on('message', onMessage);
       this.worker.on('error', (err: Error) => {
         // An uncaught exception or unhandled rejection ends the environment, as on Lambda.
-        const payload = { errorType: err.name === 'Error' ? 'Runtime.UnhandledError' : err.name, errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
+        const payload = {
+          errorType: err.name === 'Error' ? 'Runtime.UnhandledError' : err.name,
+          errorMessage: err.message,
+          trace: (err.stack ?? '').split('\n'),
+        };
         reject(new FunctionError(def.displayName, payload, 'init'));
         this.failPending(new FunctionError(def.displayName, payload, 'invoke'));
       });
       this.worker.on('exit', () => {
         this.dead = true;
-        reject(new FunctionError(def.displayName, { errorType: 'Runtime.ExitError', errorMessage: 'the execution environment exited' }, 'init'));
-        this.failPending(new FunctionError(def.displayName, { errorType: 'Runtime.ExitError', errorMessage: 'the execution environment exited' }, 'invoke'));
+        reject(
+          new FunctionError(
+            def.displayName,
+            { errorType: 'Runtime.ExitError', errorMessage: 'the execution environment exited' },
+            'init',
+          ),
+        );
+        this.failPending(
+          new FunctionError(
+            def.displayName,
+            { errorType: 'Runtime.ExitError', errorMessage: 'the execution environment exited' },
+            'invoke',
+          ),
+        );
         this.onExit(this);
       });
     });
@@ -159,7 +182,14 @@ class Sandbox {
       return await new Promise<unknown>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.failPending(
-            new FunctionError(this.def.displayName, { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.def.timeout.toFixed(2)} seconds` }, 'timeout'),
+            new FunctionError(
+              this.def.displayName,
+              {
+                errorType: 'Sandbox.Timedout',
+                errorMessage: `Task timed out after ${this.def.timeout.toFixed(2)} seconds`,
+              },
+              'timeout',
+            ),
           );
           void this.terminate();
         }, timeoutMs);

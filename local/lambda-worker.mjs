@@ -6,13 +6,29 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { codeDir, handler: handlerSetting, functionName, functionArn, memorySize, logGroupName, logStreamName } = workerData;
+const {
+  codeDir,
+  handler: handlerSetting,
+  functionName,
+  functionArn,
+  memorySize,
+  logGroupName,
+  logStreamName,
+} = workerData;
 
 function errorPayload(err, fallbackType) {
   if (err instanceof Error) {
-    return { errorType: err.name && err.name !== 'Error' ? err.name : fallbackType ?? 'Error', errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
+    return {
+      errorType: err.name && err.name !== 'Error' ? err.name : (fallbackType ?? 'Error'),
+      errorMessage: err.message,
+      trace: (err.stack ?? '').split('\n'),
+    };
   }
-  return { errorType: fallbackType ?? 'Error', errorMessage: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err), trace: [] };
+  return {
+    errorType: fallbackType ?? 'Error',
+    errorMessage: typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)),
+    trace: [],
+  };
 }
 
 class HandlerError extends Error {}
@@ -20,18 +36,25 @@ class HandlerError extends Error {}
 async function loadHandler() {
   // `dir/file.exportName`: the module is everything before the last dot, as on Lambda.
   const dot = handlerSetting.lastIndexOf('.');
-  if (dot <= 0) throw Object.assign(new HandlerError(`Bad handler ${handlerSetting}: missing module or export name`), { name: 'Runtime.MalformedHandlerName' });
+  if (dot <= 0)
+    throw Object.assign(new HandlerError(`Bad handler ${handlerSetting}: missing module or export name`), {
+      name: 'Runtime.MalformedHandlerName',
+    });
   const modulePath = handlerSetting.slice(0, dot);
   const exportName = handlerSetting.slice(dot + 1);
   const base = path.resolve(codeDir, modulePath);
   const file = ['.js', '.mjs', '.cjs'].map((ext) => base + ext).find((f) => existsSync(f));
   if (!file) {
-    throw Object.assign(new HandlerError(`Error: Cannot find module '${modulePath}'`), { name: 'Runtime.ImportModuleError' });
+    throw Object.assign(new HandlerError(`Error: Cannot find module '${modulePath}'`), {
+      name: 'Runtime.ImportModuleError',
+    });
   }
   const mod = await import(pathToFileURL(file).href);
   const fn = mod[exportName] ?? mod.default?.[exportName];
   if (typeof fn !== 'function') {
-    throw Object.assign(new HandlerError(`${handlerSetting} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
+    throw Object.assign(new HandlerError(`${handlerSetting} is undefined or not exported`), {
+      name: 'Runtime.HandlerNotFound',
+    });
   }
   return fn;
 }
@@ -81,7 +104,12 @@ parentPort.on('message', async (message) => {
         : await handler(message.event, context);
     // Lambda serializes the result as JSON: `undefined` becomes null, class instances plain objects.
     const json = JSON.stringify(result);
-    parentPort.postMessage({ type: 'result', id: message.id, ok: true, value: json === undefined ? null : JSON.parse(json) });
+    parentPort.postMessage({
+      type: 'result',
+      id: message.id,
+      ok: true,
+      value: json === undefined ? null : JSON.parse(json),
+    });
   } catch (err) {
     parentPort.postMessage({ type: 'result', id: message.id, ok: false, error: errorPayload(err) });
   }

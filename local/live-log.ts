@@ -23,7 +23,14 @@ const ROUTINE_KEYS = new Set([
   'type',
 ]);
 
-const COLORS = { dim: '\x1b[2m', red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', cyan: '\x1b[36m', reset: '\x1b[0m' } as const;
+const COLORS = {
+  dim: '\x1b[2m',
+  red: '\x1b[31m',
+  yellow: '\x1b[33m',
+  green: '\x1b[32m',
+  cyan: '\x1b[36m',
+  reset: '\x1b[0m',
+} as const;
 
 export interface LiveLogOptions {
   readonly color?: boolean;
@@ -47,8 +54,15 @@ export function createLiveLog(options: LiveLogOptions = {}): (event: LocalStackE
   return (event) => {
     switch (event.kind) {
       case 'http': {
-        const status = event.statusCode >= 500 ? paint('red', String(event.statusCode)) : event.statusCode >= 400 ? paint('yellow', String(event.statusCode)) : paint('green', String(event.statusCode));
-        write(`${stamp()} ${tag('http')} ${event.method} ${event.path} -> ${status} (${Math.round(event.durationMs)} ms)${event.error ? `  ${event.error}` : ''}`);
+        const status =
+          event.statusCode >= 500
+            ? paint('red', String(event.statusCode))
+            : event.statusCode >= 400
+              ? paint('yellow', String(event.statusCode))
+              : paint('green', String(event.statusCode));
+        write(
+          `${stamp()} ${tag('http')} ${event.method} ${event.path} -> ${status} (${Math.round(event.durationMs)} ms)${event.error ? `  ${event.error}` : ''}`,
+        );
         return;
       }
       case 'batch': {
@@ -56,7 +70,10 @@ export function createLiveLog(options: LiveLogOptions = {}): (event: LocalStackE
         const ok = event.records - failed;
         const parts = [`${event.queueName} -> ${event.functionName}: ${event.records} record(s), ${ok} done`];
         if (failed > 0) parts.push(paint('yellow', `${failed} left on the queue to retry`));
-        if (event.exhaustedMessageIds.length > 0) parts.push(paint('red', `${event.exhaustedMessageIds.length} at maxReceiveCount: next receive moves them to the DLQ`));
+        if (event.exhaustedMessageIds.length > 0)
+          parts.push(
+            paint('red', `${event.exhaustedMessageIds.length} at maxReceiveCount: next receive moves them to the DLQ`),
+          );
         if (event.error) parts.push(paint('red', event.error));
         write(`${stamp()} ${tag('sqs')} ${parts.join('; ')}`);
         return;
@@ -73,18 +90,26 @@ export function createLiveLog(options: LiveLogOptions = {}): (event: LocalStackE
           }
         }
         if (!parsed) {
-          if (options.plainLines !== false) write(`${stamp()} ${tag(event.function)} ${event.stream === 'stderr' ? paint('red', line) : line}`);
+          if (options.plainLines !== false)
+            write(`${stamp()} ${tag(event.function)} ${event.stream === 'stderr' ? paint('red', line) : line}`);
           return;
         }
         // Metrics (EMF) lines are for CloudWatch, not for reading.
         if ('_aws' in parsed) return;
         const level = String(parsed['level'] ?? 'INFO').toUpperCase();
-        const levelText = level === 'ERROR' || level === 'CRITICAL' ? paint('red', level) : level === 'WARN' ? paint('yellow', level) : paint('cyan', level);
+        const levelText =
+          level === 'ERROR' || level === 'CRITICAL'
+            ? paint('red', level)
+            : level === 'WARN'
+              ? paint('yellow', level)
+              : paint('cyan', level);
         const extras = Object.entries(parsed)
           .filter(([k]) => !ROUTINE_KEYS.has(k))
           .map(([k, v]) => `${k}=${short(v)}`)
           .join(' ');
-        write(`${stamp()} ${tag(event.function)} ${levelText} ${String(parsed['message'] ?? '')}${extras ? `  ${paint('dim', extras)}` : ''}`);
+        write(
+          `${stamp()} ${tag(event.function)} ${levelText} ${String(parsed['message'] ?? '')}${extras ? `  ${paint('dim', extras)}` : ''}`,
+        );
         return;
       }
       case 'info':

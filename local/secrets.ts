@@ -69,17 +69,33 @@ export function createSecretsStore(options: { region: string; accountId: string 
       const id = String(input['SecretId'] ?? '');
       const s = find(id);
       if (!s) throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-      return { ARN: s.arn, Name: s.name, SecretString: s.value, VersionId: s.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: s.createdDate };
+      return {
+        ARN: s.arn,
+        Name: s.name,
+        SecretString: s.value,
+        VersionId: s.versionId,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: s.createdDate,
+      };
     },
     DescribeSecret: (input) => {
       const s = find(String(input['SecretId'] ?? ''));
       if (!s) throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-      return { ARN: s.arn, Name: s.name, CreatedDate: s.createdDate, VersionIdsToStages: { [s.versionId]: ['AWSCURRENT'] } };
+      return {
+        ARN: s.arn,
+        Name: s.name,
+        CreatedDate: s.createdDate,
+        VersionIdsToStages: { [s.versionId]: ['AWSCURRENT'] },
+      };
     },
     CreateSecret: (input) => {
       const name = String(input['Name'] ?? '');
       if (!name) throw new ServiceError('InvalidParameterException', 'Name is required');
-      if (find(name)) throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+      if (find(name))
+        throw new ServiceError(
+          'ResourceExistsException',
+          `The operation failed because the secret ${name} already exists.`,
+        );
       const { arn } = put(name, String(input['SecretString'] ?? ''));
       return { ARN: arn, Name: name, VersionId: find(name)?.versionId };
     },
@@ -104,7 +120,10 @@ export function createSecretsStore(options: { region: string; accountId: string 
         const target = String(req.headers['x-amz-target'] ?? '');
         const operation = operations[target.replace(/^secretsmanager\./, '')];
         if (req.method !== 'POST' || !operation) {
-          throw new ServiceError('UnknownOperationException', `the local Secrets Manager does not implement ${target || req.method}`);
+          throw new ServiceError(
+            'UnknownOperationException',
+            `the local Secrets Manager does not implement ${target || req.method}`,
+          );
         }
         const input = text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
         send(200, operation(input));

@@ -172,7 +172,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const emit = options.onEvent ?? (() => undefined);
   const stack: LoadedStack = loadStack(options.cdkOut, options.stackName);
   const { template, stackName } = stack;
-  const hint = (service: keyof LocalStackPorts) => options.portHint?.(service) ?? `choose another ${service} port, or 0 for a free one`;
+  const hint = (service: keyof LocalStackPorts) =>
+    options.portHint?.(service) ?? `choose another ${service} port, or 0 for a free one`;
 
   const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -213,7 +214,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // a queue's redrive policy or a function's environment resolves in one pass.
     const refs = new Map<string, string>();
     const attributes = new Map<string, Record<string, Json>>();
-    const ctx: ResolveContext = { region, accountId, partition: 'aws', urlSuffix: 'amazonaws.com', stackName, template, refs, attributes };
+    const ctx: ResolveContext = {
+      region,
+      accountId,
+      partition: 'aws',
+      urlSuffix: 'amazonaws.com',
+      stackName,
+      template,
+      refs,
+      attributes,
+    };
     const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${accountId}:${resource}`;
 
     // HTTP APIs listen first: their endpoint URL appears in outputs and custom resource properties.
@@ -222,14 +232,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let firstApi = true;
     for (const [id, r] of resourcesOfType(template, 'AWS::ApiGatewayV2::Api')) {
       if (str(r.Properties?.['ProtocolType']) !== 'HTTP') {
-        emit({ kind: 'warn', message: `${id}: only HTTP APIs run locally; ${str(r.Properties?.['ProtocolType'])} API skipped` });
+        emit({
+          kind: 'warn',
+          message: `${id}: only HTTP APIs run locally; ${str(r.Properties?.['ProtocolType'])} API skipped`,
+        });
         continue;
       }
       const apiId = createHash('sha256').update(`${stackName}/${id}`).digest('hex').slice(0, 10);
-      const stageResource = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage').find(([, s]) => JSON.stringify(s.Properties?.['ApiId']) === JSON.stringify({ Ref: id }));
+      const stageResource = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage').find(
+        ([, s]) => JSON.stringify(s.Properties?.['ApiId']) === JSON.stringify({ Ref: id }),
+      );
       const stage = str(stageResource?.[1].Properties?.['StageName']) ?? '$default';
       const api = new LocalHttpApi({ apiId, stage, accountId, onRequest: (log) => emit({ kind: 'http', ...log }) });
-      const server = await listen(createServer(api.handler), firstApi ? (options.ports?.http ?? 0) : 0, host, 'HTTP API', hint('http'));
+      const server = await listen(
+        createServer(api.handler),
+        firstApi ? (options.ports?.http ?? 0) : 0,
+        host,
+        'HTTP API',
+        hint('http'),
+      );
       firstApi = false;
       stoppers.push(() => server.close());
       api.domainName = `${host}:${server.port}`;
@@ -253,7 +274,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const [id, r] of resourcesOfType(template, 'AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable')) {
       const name = str(r.Properties?.['TableName']) ?? physicalName(stackName, id, 255);
       refs.set(id, name);
-      attributes.set(id, { Arn: arn('dynamodb', `table/${name}`), StreamArn: arn('dynamodb', `table/${name}/stream/local`) });
+      attributes.set(id, {
+        Arn: arn('dynamodb', `table/${name}`),
+        StreamArn: arn('dynamodb', `table/${name}/stream/local`),
+      });
     }
     for (const [id, r] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       const name = str(r.Properties?.['FunctionName']) ?? physicalName(stackName, id, 64);
@@ -263,7 +287,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const [id, r] of resourcesOfType(template, 'AWS::IAM::Role')) {
       const name = str(r.Properties?.['RoleName']) ?? physicalName(stackName, id, 64);
       refs.set(id, name);
-      attributes.set(id, { Arn: `arn:aws:iam::${accountId}:role/${name}`, RoleId: `AROA${id.slice(0, 16).toUpperCase()}` });
+      attributes.set(id, {
+        Arn: `arn:aws:iam::${accountId}:role/${name}`,
+        RoleId: `AROA${id.slice(0, 16).toUpperCase()}`,
+      });
     }
     for (const [id, r] of resourcesOfType(template, 'AWS::Logs::LogGroup')) {
       const name = str(r.Properties?.['LogGroupName']) ?? `/local/${physicalName(stackName, id, 200)}`;
@@ -295,12 +322,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         return pendingQueues.every(([other]) => !target.includes(`"${other}"`));
       });
       const entry = index < 0 ? undefined : pendingQueues.splice(index, 1)[0];
-      if (!entry) throw new TemplateError(`queues ${pendingQueues.map(([id]) => id).join(', ')} name each other as dead-letter queues`);
+      if (!entry)
+        throw new TemplateError(
+          `queues ${pendingQueues.map(([id]) => id).join(', ')} name each other as dead-letter queues`,
+        );
       const [id, r] = entry;
       const props = resolveObject(r.Properties, ctx, `${id}.Properties`);
       const name = String(attributes.get(id)?.['QueueName']);
       const queueAttributes: Record<string, string> = {};
-      for (const key of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'MaximumMessageSize', 'ReceiveMessageWaitTimeSeconds', 'FifoQueue', 'ContentBasedDeduplication', 'DeduplicationScope', 'FifoThroughputLimit']) {
+      for (const key of [
+        'VisibilityTimeout',
+        'MessageRetentionPeriod',
+        'DelaySeconds',
+        'MaximumMessageSize',
+        'ReceiveMessageWaitTimeSeconds',
+        'FifoQueue',
+        'ContentBasedDeduplication',
+        'DeduplicationScope',
+        'FifoThroughputLimit',
+      ]) {
         const v = props[key];
         if (v !== undefined && v !== null) queueAttributes[key] = String(v);
       }
@@ -310,7 +350,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: queueAttributes }));
       const url = refs.get(id) ?? '';
-      if (out.QueueUrl !== url) throw new Error(`${id}: the SQS stand-in named the queue ${out.QueueUrl}, expected ${refs.get(id)}`);
+      if (out.QueueUrl !== url)
+        throw new Error(`${id}: the SQS stand-in named the queue ${out.QueueUrl}, expected ${refs.get(id)}`);
       created.add(id);
       const redrive = props['RedrivePolicy'];
       const redriveObject = typeof redrive === 'string' ? (JSON.parse(redrive) as JsonObject) : redrive;
@@ -323,7 +364,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         arn: String(attributes.get(id)?.['Arn']),
         visibilityTimeout: num(props['VisibilityTimeout'], 30),
         ...(redriveObject && typeof redriveObject === 'object' && !Array.isArray(redriveObject)
-          ? { redrive: { deadLetterTargetArn: String(redriveObject['deadLetterTargetArn']), maxReceiveCount: num(redriveObject['maxReceiveCount'], 1) } }
+          ? {
+              redrive: {
+                deadLetterTargetArn: String(redriveObject['deadLetterTargetArn']),
+                maxReceiveCount: num(redriveObject['maxReceiveCount'], 1),
+              },
+            }
           : {}),
       });
     }
@@ -335,7 +381,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         Array.isArray(list)
           ? list.map((index) => {
               const ix = index as JsonObject;
-              return { IndexName: String(ix['IndexName']), KeySchema: ix['KeySchema'], Projection: ix['Projection'] ?? { ProjectionType: 'ALL' } };
+              return {
+                IndexName: String(ix['IndexName']),
+                KeySchema: ix['KeySchema'],
+                Projection: ix['Projection'] ?? { ProjectionType: 'ALL' },
+              };
             })
           : undefined;
       const gsis = indexes(props['GlobalSecondaryIndexes']);
@@ -354,13 +404,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       } catch (err: unknown) {
         // With a data directory the table survives from the last run.
         if (!(err instanceof Error && err.name === 'ResourceInUseException')) {
-          throw new TemplateError(`${id}: the DynamoDB stand-in refused the table: ${err instanceof Error ? err.message : String(err)}`);
+          throw new TemplateError(
+            `${id}: the DynamoDB stand-in refused the table: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       }
       const ttl = props['TimeToLiveSpecification'] as JsonObject | undefined;
       const ttlAttribute = ttl && ttl['Enabled'] !== false ? str(ttl['AttributeName']) : undefined;
-      if (ttlAttribute) emit({ kind: 'info', message: `table ${name}: TTL on "${ttlAttribute}" is not enforced locally (dynalite has no TTL)` });
-      if (props['StreamSpecification']) emit({ kind: 'warn', message: `table ${name}: DynamoDB streams are not emulated locally` });
+      if (ttlAttribute)
+        emit({
+          kind: 'info',
+          message: `table ${name}: TTL on "${ttlAttribute}" is not enforced locally (dynalite has no TTL)`,
+        });
+      if (props['StreamSpecification'])
+        emit({ kind: 'warn', message: `table ${name}: DynamoDB streams are not emulated locally` });
       tables.push({
         logicalId: id,
         ...(constructPath(r) ? { path: constructPath(r) } : {}),
@@ -377,7 +434,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const [id, r] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       const props = resolveObject(r.Properties, ctx, `${id}.Properties`);
       const runtime = str(props['Runtime']) ?? '';
-      if (!runtime.startsWith('nodejs')) throw new TemplateError(`${id}: runtime ${runtime || '(none)'} cannot run locally; only Node.js functions do`);
+      if (!runtime.startsWith('nodejs'))
+        throw new TemplateError(`${id}: runtime ${runtime || '(none)'} cannot run locally; only Node.js functions do`);
       const handler = str(props['Handler']);
       if (!handler) throw new TemplateError(`${id}: no Handler`);
       const variables = ((props['Environment'] as JsonObject | undefined)?.['Variables'] ?? {}) as JsonObject;
@@ -399,7 +457,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomUUID().replace(/-/g, '')}`,
         ...(str(loggingConfig?.['LogFormat']) ? { AWS_LAMBDA_LOG_FORMAT: str(loggingConfig?.['LogFormat']) } : {}),
         // As Lambda's logging controls do; Powertools Logger follows it.
-        ...(str(loggingConfig?.['ApplicationLogLevel']) ? { AWS_LAMBDA_LOG_LEVEL: str(loggingConfig?.['ApplicationLogLevel']) } : {}),
+        ...(str(loggingConfig?.['ApplicationLogLevel'])
+          ? { AWS_LAMBDA_LOG_LEVEL: str(loggingConfig?.['ApplicationLogLevel']) }
+          : {}),
         LAMBDA_TASK_ROOT: functionCodeDir(stack, id),
         TZ: 'UTC',
         // The SDK's standard per-service endpoint settings: function code needs no local branch.
@@ -420,7 +480,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           codeDir: functionCodeDir(stack, id),
           handler,
           runtime,
-          timeout: (options.functionTimeouts && Object.hasOwn(options.functionTimeouts, displayName) ? options.functionTimeouts[displayName] : undefined) ?? num(props['Timeout'], 3),
+          timeout:
+            (options.functionTimeouts && Object.hasOwn(options.functionTimeouts, displayName)
+              ? options.functionTimeouts[displayName]
+              : undefined) ?? num(props['Timeout'], 3),
           memorySize: num(props['MemorySize'], 128),
           environment,
           maxConcurrency: Math.max(1, Math.min(reserved, 4)),
@@ -435,19 +498,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await Promise.all(
         // A Provider's framework function is never invoked locally (its onEvent function is), and it
         // needs the SDK copy that only Lambda's runtime provides: it is not started.
-        [...functions.values()].filter((fn) => !fn.definition.environment['USER_ON_EVENT_FUNCTION_ARN']).map((fn) =>
-          fn.warm().then(
-            () => undefined,
-            (err: unknown) => (err instanceof Error ? err.message : String(err)),
+        [...functions.values()]
+          .filter((fn) => !fn.definition.environment['USER_ON_EVENT_FUNCTION_ARN'])
+          .map((fn) =>
+            fn.warm().then(
+              () => undefined,
+              (err: unknown) => (err instanceof Error ? err.message : String(err)),
+            ),
           ),
-        ),
       )
     ).filter((m): m is string => m !== undefined);
-    if (initFailures.length > 0) throw new Error(`functions failed to initialize, as they would on Lambda:\n  ${initFailures.join('\n  ')}`);
+    if (initFailures.length > 0)
+      throw new Error(`functions failed to initialize, as they would on Lambda:\n  ${initFailures.join('\n  ')}`);
 
     const functionFor = (reference: string, where: string): LocalFunction => {
       // Lambda accepts a name, a full ARN, or an ARN with a qualifier or an API Gateway invocation path around it.
-      const direct = byArn.get(reference) ?? [...functions.values()].find((f) => f.definition.functionName === reference);
+      const direct =
+        byArn.get(reference) ?? [...functions.values()].find((f) => f.definition.functionName === reference);
       if (direct) return direct;
       const embedded = /arn:aws:lambda:[^:]+:[^:]+:function:[^/:]+/.exec(reference)?.[0];
       const found = embedded ? byArn.get(embedded) : undefined;
@@ -468,10 +535,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       const integrationId = targetText.replace(/^integrations\//, '');
       const integration = Object.entries(template.Resources).find(([iid]) => refs.get(iid) === integrationId);
-      if (!integration || integration[1].Type !== 'AWS::ApiGatewayV2::Integration') throw new TemplateError(`${id}: target ${targetText} is not an integration in the template`);
+      if (!integration || integration[1].Type !== 'AWS::ApiGatewayV2::Integration')
+        throw new TemplateError(`${id}: target ${targetText} is not an integration in the template`);
       const ip = resolveObject(integration[1].Properties, ctx, `${integration[0]}.Properties`);
-      if (str(ip['IntegrationType']) !== 'AWS_PROXY') throw new TemplateError(`${integration[0]}: only Lambda proxy integrations run locally, not ${str(ip['IntegrationType'])}`);
-      if (str(ip['PayloadFormatVersion']) !== '2.0') throw new TemplateError(`${integration[0]}: payload format ${str(ip['PayloadFormatVersion'])} is not emulated; only 2.0 is`);
+      if (str(ip['IntegrationType']) !== 'AWS_PROXY')
+        throw new TemplateError(
+          `${integration[0]}: only Lambda proxy integrations run locally, not ${str(ip['IntegrationType'])}`,
+        );
+      if (str(ip['PayloadFormatVersion']) !== '2.0')
+        throw new TemplateError(
+          `${integration[0]}: payload format ${str(ip['PayloadFormatVersion'])} is not emulated; only 2.0 is`,
+        );
       const target = functionFor(str(ip['IntegrationUri']) ?? '', integration[0]);
       const list = routesByApi.get(apiLogical) ?? [];
       list.push({ routeKey: str(props['RouteKey']) ?? '$default', target });
@@ -482,14 +556,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Custom resources: the user's onEvent function gets a CloudFormation-style event directly,
     // instead of going through the provider framework's function and its S3 response URL.
     const customResources: LocalCustomResource[] = [];
-    const invokeCustom = async (id: string, type: string, requestType: 'Create' | 'Delete', properties: JsonObject, physicalResourceId?: string) => {
+    const invokeCustom = async (
+      id: string,
+      type: string,
+      requestType: 'Create' | 'Delete',
+      properties: JsonObject,
+      physicalResourceId?: string,
+    ) => {
       const token = str(properties['ServiceToken']);
       if (!token) throw new TemplateError(`${id}: no ServiceToken`);
       const framework = functionFor(token, `${id}.ServiceToken`);
       const onEventArn = framework.definition.environment['USER_ON_EVENT_FUNCTION_ARN'];
       const isCompleteArn = framework.definition.environment['USER_IS_COMPLETE_FUNCTION_ARN'];
       if (!onEventArn) {
-        throw new TemplateError(`${id}: its ServiceToken is not a custom-resources Provider (no USER_ON_EVENT_FUNCTION_ARN); only Provider-backed custom resources run locally`);
+        throw new TemplateError(
+          `${id}: its ServiceToken is not a custom-resources Provider (no USER_ON_EVENT_FUNCTION_ARN); only Provider-backed custom resources run locally`,
+        );
       }
       const onEvent = functionFor(onEventArn, `${id} provider onEvent`);
       const event: Record<string, unknown> = {
@@ -509,7 +591,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const isComplete = functionFor(isCompleteArn, `${id} provider isComplete`);
         const deadline = Date.now() + 60_000;
         for (;;) {
-          const done = (await isComplete.invoke({ ...event, ...result })).value as { IsComplete?: boolean; Data?: Record<string, Json> } | null;
+          const done = (await isComplete.invoke({ ...event, ...result })).value as {
+            IsComplete?: boolean;
+            Data?: Record<string, Json>;
+          } | null;
           if (done?.IsComplete) {
             result.Data = { ...(result.Data ?? {}), ...(done.Data ?? {}) };
             break;
@@ -518,7 +603,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           await new Promise((r) => setTimeout(r, 1000));
         }
       }
-      return { physicalResourceId: typeof result.PhysicalResourceId === 'string' ? result.PhysicalResourceId : (physicalResourceId ?? String(event['RequestId'])), data: result.Data ?? {} };
+      return {
+        physicalResourceId:
+          typeof result.PhysicalResourceId === 'string'
+            ? result.PhysicalResourceId
+            : (physicalResourceId ?? String(event['RequestId'])),
+        data: result.Data ?? {},
+      };
     };
     for (const [id, r] of Object.entries(template.Resources)) {
       if (!r.Type.startsWith('Custom::') && r.Type !== 'AWS::CloudFormation::CustomResource') continue;
@@ -527,8 +618,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       try {
         outcome = await invokeCustom(id, r.Type, 'Create', properties);
       } catch (err: unknown) {
-        const detail = err instanceof FunctionError ? `${err.payload.errorType}: ${err.payload.errorMessage}` : err instanceof Error ? err.message : String(err);
-        throw new Error(`custom resource ${id} (${r.Type}) failed to create, as the deployment would: ${detail}`, { cause: err });
+        const detail =
+          err instanceof FunctionError
+            ? `${err.payload.errorType}: ${err.payload.errorMessage}`
+            : err instanceof Error
+              ? err.message
+              : String(err);
+        throw new Error(`custom resource ${id} (${r.Type}) failed to create, as the deployment would: ${detail}`, {
+          cause: err,
+        });
       }
       refs.set(id, outcome.physicalResourceId);
       attributes.set(id, outcome.data);
@@ -539,7 +637,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           await invokeCustom(id, r.Type, 'Delete', properties, outcome.physicalResourceId);
           emit({ kind: 'info', message: `custom resource ${id} deleted` });
         } catch (err: unknown) {
-          emit({ kind: 'warn', message: `custom resource ${id} failed to delete: ${err instanceof Error ? err.message : String(err)}` });
+          emit({
+            kind: 'warn',
+            message: `custom resource ${id} failed to delete: ${err instanceof Error ? err.message : String(err)}`,
+          });
         }
       });
     }
@@ -556,7 +657,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           emit({ kind: 'warn', message: `${id}: only SQS event sources run locally; ${sourceArn} skipped` });
           continue;
         }
-        if (props['FilterCriteria']) throw new TemplateError(`${id}: FilterCriteria is not emulated locally; a local run would deliver what AWS filters out`);
+        if (props['FilterCriteria'])
+          throw new TemplateError(
+            `${id}: FilterCriteria is not emulated locally; a local run would deliver what AWS filters out`,
+          );
         const target = functionFor(str(props['FunctionName']) ?? '', `${id}.FunctionName`);
         const types = Array.isArray(props['FunctionResponseTypes']) ? props['FunctionResponseTypes'] : [];
         const source = new SqsEventSource(
@@ -574,7 +678,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           },
           sqs,
           (outcome) => emit({ kind: 'batch', ...outcome }),
-          (err: unknown) => emit({ kind: 'error', message: `${id}: polling ${queue.name} failed: ${err instanceof Error ? err.message : String(err)}` }),
+          (err: unknown) =>
+            emit({
+              kind: 'error',
+              message: `${id}: polling ${queue.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+            }),
         );
         eventSources.push(source);
         if (options.eventSources !== false) source.start();
@@ -587,7 +695,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       try {
         outputs[name] = resolveValue(output.Value, ctx, `Outputs.${name}`);
       } catch (err: unknown) {
-        emit({ kind: 'warn', message: `output ${name} has no local value: ${err instanceof Error ? err.message : String(err)}` });
+        emit({
+          kind: 'warn',
+          message: `output ${name} has no local value: ${err instanceof Error ? err.message : String(err)}`,
+        });
       }
     }
     const webhookUrl = typeof outputs['WebhookUrl'] === 'string' ? outputs['WebhookUrl'] : undefined;
@@ -610,8 +721,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       faults: standins.faults,
       startEventSources: () => eventSources.forEach((s) => s.start()),
       invoke: async (functionId, event) => {
-        const fn = functions.get(functionId) ?? [...functions.values()].find((f) => f.definition.displayName === functionId || f.definition.functionName === functionId);
-        if (!fn) throw new Error(`no function ${functionId}; the stack has ${[...functions.values()].map((f) => f.definition.displayName).join(', ')}`);
+        const fn =
+          functions.get(functionId) ??
+          [...functions.values()].find(
+            (f) => f.definition.displayName === functionId || f.definition.functionName === functionId,
+          );
+        if (!fn)
+          throw new Error(
+            `no function ${functionId}; the stack has ${[...functions.values()].map((f) => f.definition.displayName).join(', ')}`,
+          );
         return (await fn.invoke(event)).value;
       },
       stop: async () => {

@@ -34,7 +34,13 @@ export interface ListeningServer {
  * Listens on `port` (0 = a free one) and turns EADDRINUSE into a {@link PortInUseError}.
  * `close` drops keep-alive connections too, so nothing outlives a stop.
  */
-export function listen(server: Server, port: number, host: string, service: string, hint: string): Promise<ListeningServer> {
+export function listen(
+  server: Server,
+  port: number,
+  host: string,
+  service: string,
+  hint: string,
+): Promise<ListeningServer> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       reject(err.code === 'EADDRINUSE' ? new PortInUseError(service, port, hint) : err);
@@ -129,16 +135,19 @@ function withDynamoDbFaults(serve: RequestListener, faults: StandinFaults): Requ
       serve(req, res);
       return;
     }
-    void readBody(req).then((body) => {
-      const fault = hook({ operation: operationOf(req.headers), body: body.toString('utf8') });
-      if (fault?.kind === 'hang') return;
-      if (fault) {
-        res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${fault.type}`, message: fault.message }));
-        return;
-      }
-      serve(replayRequest(req, body), res);
-    }, (err: unknown) => res.destroy(err instanceof Error ? err : undefined));
+    void readBody(req).then(
+      (body) => {
+        const fault = hook({ operation: operationOf(req.headers), body: body.toString('utf8') });
+        if (fault?.kind === 'hang') return;
+        if (fault) {
+          res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${fault.type}`, message: fault.message }));
+          return;
+        }
+        serve(replayRequest(req, body), res);
+      },
+      (err: unknown) => res.destroy(err instanceof Error ? err : undefined),
+    );
   };
 }
 
@@ -202,7 +211,13 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
       });
 
     const secrets = createSecretsStore({ region: options.region, accountId: options.accountId });
-    const secretsServer = await listen(createServer(secrets.handler), options.ports?.secretsManager ?? 0, host, 'Secrets Manager stand-in', hint('secretsManager'));
+    const secretsServer = await listen(
+      createServer(secrets.handler),
+      options.ports?.secretsManager ?? 0,
+      host,
+      'Secrets Manager stand-in',
+      hint('secretsManager'),
+    );
     started.push(secretsServer);
 
     return {

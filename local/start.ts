@@ -36,7 +36,8 @@ function portOption(flag: string, value: string | undefined, envName: string, fa
   const text = value ?? process.env[envName];
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} (or ${envName}) must be a port number 0-65535, got "${text}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--${flag} (or ${envName}) must be a port number 0-65535, got "${text}"`);
   return n;
 }
 
@@ -46,7 +47,9 @@ class UsageError extends Error {}
 function configuredContext(key: string): unknown {
   for (const file of ['cdk.json', 'cdk.context.json']) {
     try {
-      const json = JSON.parse(readFileSync(path.join(PROJECT_ROOT, file), 'utf8')) as { context?: Record<string, unknown> };
+      const json = JSON.parse(readFileSync(path.join(PROJECT_ROOT, file), 'utf8')) as {
+        context?: Record<string, unknown>;
+      };
       const value = file === 'cdk.json' ? json.context?.[key] : (json as Record<string, unknown>)[key];
       if (value !== undefined) return value;
     } catch {
@@ -104,8 +107,14 @@ async function main(): Promise<void> {
     secretsManager: portOption('secrets-port', values['secrets-port'], 'LOCAL_SECRETS_PORT', 0),
   };
   const voltPort = portOption('volt-port', values['volt-port'], 'LOCAL_VOLT_PORT', 4010);
-  if (values['no-synth'] && voltPort === 0) throw new UsageError('--no-synth reuses a template that holds the simulator URL: give a fixed --volt-port, not 0');
-  const flagFor: Record<keyof LocalStackPorts, string> = { http: '--port', sqs: '--sqs-port', dynamodb: '--dynamodb-port', secretsManager: '--secrets-port' };
+  if (values['no-synth'] && voltPort === 0)
+    throw new UsageError('--no-synth reuses a template that holds the simulator URL: give a fixed --volt-port, not 0');
+  const flagFor: Record<keyof LocalStackPorts, string> = {
+    http: '--port',
+    sqs: '--sqs-port',
+    dynamodb: '--dynamodb-port',
+    secretsManager: '--secrets-port',
+  };
   // The runner's own clients run on this machine's Node, not the function's Lambda runtime.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -133,7 +142,8 @@ async function main(): Promise<void> {
   // Locally every accepted webhook gets its line in the live log; a deployed stack defaults to INFO.
   if (configuredContext('logLevel') === undefined) context['logLevel'] = 'DEBUG';
   if (values.subscribers !== undefined) context['subscribers'] = values.subscribers;
-  else if (configuredContext('subscribers') === undefined) context['subscribers'] = JSON.stringify([{ name: 'inbox', eventTypes: ['message.received'] }]);
+  else if (configuredContext('subscribers') === undefined)
+    context['subscribers'] = JSON.stringify([{ name: 'inbox', eventTypes: ['message.received'] }]);
   for (const entry of values.context ?? []) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new UsageError(`--context takes key=value, got "${entry}"`);
@@ -181,7 +191,11 @@ async function main(): Promise<void> {
   const registeredByStack = stack.customResources.some((c) => c.type === 'Custom::VoltWebhookRegistration');
   if (!registeredByStack && webhookUrl) {
     await simulator.registerWebhook(webhookUrl);
-    log({ kind: 'warn', message: 'the template has no Custom::VoltWebhookRegistration: the runner registered the webhook URL with the simulator itself' });
+    log({
+      kind: 'warn',
+      message:
+        'the template has no Custom::VoltWebhookRegistration: the runner registered the webhook URL with the simulator itself',
+    });
   }
 
   const queueUrls = Object.fromEntries(stack.queues.map((q) => [q.key, q.url]));
@@ -220,9 +234,15 @@ async function main(): Promise<void> {
     'next steps (in another terminal):',
     '  send a message    npm run cli -- send --local --to +15555550123 --from +15555550100 --body "hello"',
     '  query a status    npm run cli -- status <rf_... id printed by send> --local',
-    ...(table ? [`                    ${aws} --endpoint-url ${stack.dynamodbEndpoint} dynamodb get-item --table-name ${table.name} --key '{"messageId":{"S":"rf_..."}}'`] : []),
+    ...(table
+      ? [
+          `                    ${aws} --endpoint-url ${stack.dynamodbEndpoint} dynamodb get-item --table-name ${table.name} --key '{"messageId":{"S":"rf_..."}}'`,
+        ]
+      : []),
     ...(subscriber
-      ? [`  read ${subscriber.key.padEnd(12)} ${aws} --endpoint-url ${stack.sqsEndpoint} sqs receive-message --queue-url ${subscriber.url} --message-attribute-names All`]
+      ? [
+          `  read ${subscriber.key.padEnd(12)} ${aws} --endpoint-url ${stack.sqsEndpoint} sqs receive-message --queue-url ${subscriber.url} --message-attribute-names All`,
+        ]
       : []),
     `  the state DLQ     ${aws} --endpoint-url ${stack.sqsEndpoint} sqs get-queue-attributes --queue-url ${queueUrls['stateDlq'] ?? '<dlq url>'} --attribute-names ApproximateNumberOfMessages`,
     '  demo              npm run demo',
@@ -242,6 +262,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof UsageError ? `${err.message}\n\n${HELP}` : `npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(
+    err instanceof UsageError
+      ? `${err.message}\n\n${HELP}`
+      : `npm start failed: ${err instanceof Error ? err.message : String(err)}`,
+  );
   process.exitCode = 1;
 });

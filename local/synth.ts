@@ -10,13 +10,21 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
  * Synthesizes the app with the CDK CLI, exactly as `cdk synth` / `cdk deploy` would (cdk.json's
  * app and context included), plus the local context, into `outdir`.
  */
-export async function synthesize(options: { outdir: string; context?: Readonly<Record<string, string>>; cwd?: string }): Promise<void> {
+export async function synthesize(options: {
+  outdir: string;
+  context?: Readonly<Record<string, string>>;
+  cwd?: string;
+}): Promise<void> {
   const cwd = options.cwd ?? PROJECT_ROOT;
   const cli = path.join(cwd, 'node_modules', 'aws-cdk', 'bin', 'cdk');
   const args = [cli, 'synth', '-q', '-o', options.outdir];
   for (const [key, value] of Object.entries(options.context ?? {})) args.push('-c', `${key}=${value}`);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+    const child = spawn(process.execPath, args, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

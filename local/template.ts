@@ -38,11 +38,17 @@ export class TemplateError extends Error {
 }
 
 interface AssemblyManifest {
-  artifacts?: Record<string, { type: string; displayName?: string; properties?: { templateFile?: string; file?: string } }>;
+  artifacts?: Record<
+    string,
+    { type: string; displayName?: string; properties?: { templateFile?: string; file?: string } }
+  >;
 }
 
 interface AssetManifest {
-  files?: Record<string, { source: { path: string; packaging?: string }; destinations?: Record<string, { objectKey?: string }> }>;
+  files?: Record<
+    string,
+    { source: { path: string; packaging?: string }; destinations?: Record<string, { objectKey?: string }> }
+  >;
 }
 
 function readJson<T>(file: string): T {
@@ -60,14 +66,18 @@ function readJson<T>(file: string): T {
  */
 export function loadStack(outdir: string, stackName?: string): LoadedStack {
   const manifestFile = path.join(outdir, 'manifest.json');
-  if (!existsSync(manifestFile)) throw new TemplateError(`${outdir} is not a cloud assembly (no manifest.json); run cdk synth first`);
+  if (!existsSync(manifestFile))
+    throw new TemplateError(`${outdir} is not a cloud assembly (no manifest.json); run cdk synth first`);
   const manifest = readJson<AssemblyManifest>(manifestFile);
   const stacks = Object.entries(manifest.artifacts ?? {}).filter(([, a]) => a.type === 'aws:cloudformation:stack');
   const chosen = stackName ? stacks.find(([id, a]) => id === stackName || a.displayName === stackName) : stacks[0];
   if (!chosen) {
-    throw new TemplateError(`stack ${stackName ?? '(any)'} not found in ${outdir}; it has: ${stacks.map(([id]) => id).join(', ') || 'no stacks'}`);
+    throw new TemplateError(
+      `stack ${stackName ?? '(any)'} not found in ${outdir}; it has: ${stacks.map(([id]) => id).join(', ') || 'no stacks'}`,
+    );
   }
-  if (!stackName && stacks.length > 1) throw new TemplateError(`${outdir} holds several stacks (${stacks.map(([id]) => id).join(', ')}); name one`);
+  if (!stackName && stacks.length > 1)
+    throw new TemplateError(`${outdir} holds several stacks (${stacks.map(([id]) => id).join(', ')}); name one`);
   const [artifactId, artifact] = chosen;
   const templateFile = artifact.properties?.templateFile;
   if (!templateFile) throw new TemplateError(`stack ${artifactId} has no template file in the manifest`);
@@ -140,10 +150,14 @@ function refValue(name: string, ctx: ResolveContext, where: string): string {
   const parameter = ctx.template.Parameters?.[name];
   if (parameter) {
     // SSM-typed parameters (the bootstrap version) have no local store: their default names the path.
-    if (parameter.Default === undefined) throw new TemplateError(`${where}: parameter ${name} has no default and no local value`);
+    if (parameter.Default === undefined)
+      throw new TemplateError(`${where}: parameter ${name} has no default and no local value`);
     return asString(parameter.Default, where);
   }
-  if (ctx.template.Resources[name]) throw new TemplateError(`${where}: Ref ${name} has no local value yet (resource type ${ctx.template.Resources[name]?.Type})`);
+  if (ctx.template.Resources[name])
+    throw new TemplateError(
+      `${where}: Ref ${name} has no local value yet (resource type ${ctx.template.Resources[name]?.Type})`,
+    );
   throw new TemplateError(`${where}: Ref to ${name}, which is not in the template`);
 }
 
@@ -151,7 +165,10 @@ function getAtt(id: string, attribute: string, ctx: ResolveContext, where: strin
   const resource = ctx.template.Resources[id];
   if (!resource) throw new TemplateError(`${where}: Fn::GetAtt ${id}.${attribute}: no resource ${id} in the template`);
   const value = ctx.attributes.get(id)?.[attribute];
-  if (value === undefined) throw new TemplateError(`${where}: Fn::GetAtt ${id}.${attribute} has no local value (resource type ${resource.Type})`);
+  if (value === undefined)
+    throw new TemplateError(
+      `${where}: Fn::GetAtt ${id}.${attribute} has no local value (resource type ${resource.Type})`,
+    );
   return value;
 }
 
@@ -163,7 +180,8 @@ function substitute(text: string, variables: Record<string, Json>, ctx: ResolveC
     const variable = variables[name];
     if (variable !== undefined) return asString(variable, where);
     const dot = name.indexOf('.');
-    if (dot > 0 && !name.startsWith('AWS::')) return asString(getAtt(name.slice(0, dot), name.slice(dot + 1), ctx, where), where);
+    if (dot > 0 && !name.startsWith('AWS::'))
+      return asString(getAtt(name.slice(0, dot), name.slice(dot + 1), ctx, where), where);
     return refValue(name, ctx, where);
   });
 }
@@ -192,19 +210,26 @@ export function resolveValue(value: Json, ctx: ResolveContext, where = 'template
   const keys = Object.keys(value);
   const intrinsic = keys.length === 1 ? keys[0] : undefined;
   const arg = intrinsic === undefined ? undefined : value[intrinsic];
-  if (intrinsic !== undefined && arg !== undefined && (intrinsic === 'Ref' || intrinsic.startsWith('Fn::') || intrinsic === 'Condition')) {
+  if (
+    intrinsic !== undefined &&
+    arg !== undefined &&
+    (intrinsic === 'Ref' || intrinsic.startsWith('Fn::') || intrinsic === 'Condition')
+  ) {
     switch (intrinsic) {
       case 'Ref': {
         const name = asString(arg, where);
         return name === 'AWS::NoValue' ? NO_VALUE : refValue(name, ctx, where);
       }
       case 'Fn::GetAtt': {
-        const [id, ...rest] = Array.isArray(arg) ? arg.map((a) => asString(resolveValue(a, ctx, where), where)) : asString(arg, where).split('.');
+        const [id, ...rest] = Array.isArray(arg)
+          ? arg.map((a) => asString(resolveValue(a, ctx, where), where))
+          : asString(arg, where).split('.');
         if (!id || rest.length === 0) throw new TemplateError(`${where}: malformed Fn::GetAtt ${JSON.stringify(arg)}`);
         return getAtt(id, rest.join('.'), ctx, where);
       }
       case 'Fn::Join': {
-        if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: Fn::Join takes [delimiter, list]`);
+        if (!Array.isArray(arg) || arg.length !== 2)
+          throw new TemplateError(`${where}: Fn::Join takes [delimiter, list]`);
         const delimiter = asString(arg[0] ?? '', where);
         const list = resolveValue(arg[1] ?? [], ctx, where);
         if (!Array.isArray(list)) throw new TemplateError(`${where}: Fn::Join's list does not resolve to a list`);
@@ -216,34 +241,41 @@ export function resolveValue(value: Json, ctx: ResolveContext, where = 'template
           throw new TemplateError(`${where}: Fn::Sub takes a string or [string, {variables}]`);
         }
         const variables: Record<string, Json> = {};
-        for (const [name, v] of Object.entries(arg[1])) variables[name] = resolveValue(v, ctx, `${where} (Fn::Sub variable ${name})`);
+        for (const [name, v] of Object.entries(arg[1]))
+          variables[name] = resolveValue(v, ctx, `${where} (Fn::Sub variable ${name})`);
         return substitute(arg[0], variables, ctx, where);
       }
       case 'Fn::Select': {
-        if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: Fn::Select takes [index, list]`);
+        if (!Array.isArray(arg) || arg.length !== 2)
+          throw new TemplateError(`${where}: Fn::Select takes [index, list]`);
         const index = Number(resolveValue(arg[0] ?? 0, ctx, where));
         const list = resolveValue(arg[1] ?? [], ctx, where);
         if (!Array.isArray(list)) throw new TemplateError(`${where}: Fn::Select's list does not resolve to a list`);
         const item = list[index];
-        if (!Number.isInteger(index) || item === undefined) throw new TemplateError(`${where}: Fn::Select index ${index} is out of range (list of ${list.length})`);
+        if (!Number.isInteger(index) || item === undefined)
+          throw new TemplateError(`${where}: Fn::Select index ${index} is out of range (list of ${list.length})`);
         return item;
       }
       case 'Fn::Split': {
-        if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: Fn::Split takes [delimiter, string]`);
+        if (!Array.isArray(arg) || arg.length !== 2)
+          throw new TemplateError(`${where}: Fn::Split takes [delimiter, string]`);
         const delimiter = asString(arg[0] ?? '', where);
         return asString(resolveValue(arg[1] ?? '', ctx, where), where).split(delimiter);
       }
       case 'Fn::Base64':
         return Buffer.from(asString(resolveValue(arg, ctx, where), where), 'utf8').toString('base64');
       case 'Fn::FindInMap': {
-        if (!Array.isArray(arg) || arg.length < 3) throw new TemplateError(`${where}: Fn::FindInMap takes [map, key, key]`);
+        if (!Array.isArray(arg) || arg.length < 3)
+          throw new TemplateError(`${where}: Fn::FindInMap takes [map, key, key]`);
         const [map, top, second] = arg.slice(0, 3).map((a) => asString(resolveValue(a, ctx, where), where));
         const found = ctx.template.Mappings?.[map ?? '']?.[top ?? '']?.[second ?? ''];
-        if (found === undefined) throw new TemplateError(`${where}: Fn::FindInMap ${map}.${top}.${second} is not in the template`);
+        if (found === undefined)
+          throw new TemplateError(`${where}: Fn::FindInMap ${map}.${top}.${second} is not in the template`);
         return found;
       }
       case 'Fn::If': {
-        if (!Array.isArray(arg) || arg.length !== 3) throw new TemplateError(`${where}: Fn::If takes [condition, then, else]`);
+        if (!Array.isArray(arg) || arg.length !== 3)
+          throw new TemplateError(`${where}: Fn::If takes [condition, then, else]`);
         const chosen = evaluateCondition(asString(arg[0] ?? '', where), ctx, where) ? arg[1] : arg[2];
         return resolveValue(chosen ?? null, ctx, where);
       }
@@ -256,7 +288,8 @@ export function resolveValue(value: Json, ctx: ResolveContext, where = 'template
       case 'Fn::And':
       case 'Fn::Or': {
         const list = Array.isArray(arg) ? arg.map((v) => resolveValue(v, ctx, where)) : [];
-        if (!list.every((v): v is boolean => typeof v === 'boolean')) throw new TemplateError(`${where}: ${intrinsic} takes conditions`);
+        if (!list.every((v): v is boolean => typeof v === 'boolean'))
+          throw new TemplateError(`${where}: ${intrinsic} takes conditions`);
         if (intrinsic === 'Fn::Not') return !list[0];
         return intrinsic === 'Fn::And' ? list.every(Boolean) : list.some(Boolean);
       }
@@ -302,7 +335,8 @@ export function functionCodeDir(stack: LoadedStack, logicalId: string): string {
   if (!resource) throw new TemplateError(`no resource ${logicalId}`);
   const code = resource.Properties?.['Code'];
   if (isObject(code)) {
-    if (typeof code['ZipFile'] === 'string') throw new TemplateError(`${logicalId}: inline ZipFile code is not supported by the local runner`);
+    if (typeof code['ZipFile'] === 'string')
+      throw new TemplateError(`${logicalId}: inline ZipFile code is not supported by the local runner`);
     const key = code['S3Key'];
     if (typeof key === 'string') {
       const dir = stack.assets.get(key) ?? stack.assets.get(key.replace(/\.zip$/, ''));
@@ -311,5 +345,7 @@ export function functionCodeDir(stack: LoadedStack, logicalId: string): string {
   }
   const assetPath = resource.Metadata?.['aws:asset:path'];
   if (typeof assetPath === 'string') return path.resolve(stack.outdir, assetPath);
-  throw new TemplateError(`${logicalId}: cannot find its code in ${stack.outdir} (no asset for Code.S3Key and no aws:asset:path metadata)`);
+  throw new TemplateError(
+    `${logicalId}: cannot find its code in ${stack.outdir} (no asset for Code.S3Key and no aws:asset:path metadata)`,
+  );
 }

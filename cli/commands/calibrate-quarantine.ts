@@ -20,9 +20,16 @@ export interface QuarantineCalibration {
   readonly json: boolean;
 }
 
-async function loadKeys(ctx: StackContext, options: QuarantineCalibration): Promise<{ keys: KeyObject[]; from: string }> {
+async function loadKeys(
+  ctx: StackContext,
+  options: QuarantineCalibration,
+): Promise<{ keys: KeyObject[]; from: string }> {
   try {
-    if (options.keyFile !== undefined) return { keys: parsePublicKeyDocument(readFileSync(options.keyFile, 'utf8'), options.keyFile), from: options.keyFile };
+    if (options.keyFile !== undefined)
+      return {
+        keys: parsePublicKeyDocument(readFileSync(options.keyFile, 'utf8'), options.keyFile),
+        from: options.keyFile,
+      };
     const signingKeyFile = (ctx.local as { signingKeyFile?: unknown } | undefined)?.signingKeyFile;
     if (options.keyUrl === undefined && ctx.kind === 'local' && typeof signingKeyFile === 'string') {
       return { keys: [createPublicKey(readFileSync(signingKeyFile, 'utf8'))], from: signingKeyFile };
@@ -45,7 +52,12 @@ async function receiveQuarantined(ctx: StackContext, queueUrl: string, max: numb
     for (let round = 0; round < 5 && bodies.size < max; round++) {
       const { Messages } = await sqs.send(
         // Visibility 0: the messages stay where they are for the next look.
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max - bodies.size), VisibilityTimeout: 0, WaitTimeSeconds: 0 }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(10, max - bodies.size),
+          VisibilityTimeout: 0,
+          WaitTimeSeconds: 0,
+        }),
       );
       if (!Messages || Messages.length === 0) break;
       let fresh = 0;
@@ -68,15 +80,28 @@ async function receiveQuarantined(ctx: StackContext, queueUrl: string, max: numb
 export async function calibrateFromQuarantine(options: QuarantineCalibration, io: CliIo): Promise<number> {
   const ctx = await resolveStackContext(options.stack);
   const queueUrl = ctx.kind === 'local' ? ctx.local?.queueUrls?.['quarantine'] : ctx.outputs['QuarantineQueueUrl'];
-  if (!queueUrl) throw new CliError(`${ctx.kind === 'local' ? ctx.source : `stack "${ctx.source}"`} has no quarantine queue: redeploy (or restart the local stack) with this version`);
+  if (!queueUrl)
+    throw new CliError(
+      `${ctx.kind === 'local' ? ctx.source : `stack "${ctx.source}"`} has no quarantine queue: redeploy (or restart the local stack) with this version`,
+    );
   const { keys, from } = await loadKeys(ctx, options);
   const bodies = await receiveQuarantined(ctx, queueUrl, options.max);
   const results = bodies.map((text) => {
     try {
       const record = parseQuarantineRecord(text);
       const body = Buffer.from(record.bodyBase64, 'base64');
-      const matches = record.signature !== undefined && !record.truncated ? findMatchingSchemes(body, record.signature, keys).map(formatScheme) : [];
-      return { receivedAt: record.receivedAt, reason: record.reason, bodyBytes: record.bodyBytes, truncated: record.truncated, hasSignature: record.signature !== undefined, matchingSchemes: matches };
+      const matches =
+        record.signature !== undefined && !record.truncated
+          ? findMatchingSchemes(body, record.signature, keys).map(formatScheme)
+          : [];
+      return {
+        receivedAt: record.receivedAt,
+        reason: record.reason,
+        bodyBytes: record.bodyBytes,
+        truncated: record.truncated,
+        hasSignature: record.signature !== undefined,
+        matchingSchemes: matches,
+      };
     } catch (err: unknown) {
       return { error: err instanceof Error ? err.message : String(err), matchingSchemes: [] as string[] };
     }

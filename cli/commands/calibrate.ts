@@ -48,10 +48,18 @@ ${STACK_OPTIONS_HELP}`,
     });
     if (values['from-quarantine']) {
       const max = Number(values.max);
-      if (!Number.isInteger(max) || max < 1 || max > 100) throw new UsageError('--max must be a whole number from 1 to 100');
-      if (values.body || values.signature || values['signature-file']) throw new UsageError('--from-quarantine replaces --body and --signature');
+      if (!Number.isInteger(max) || max < 1 || max > 100)
+        throw new UsageError('--max must be a whole number from 1 to 100');
+      if (values.body || values.signature || values['signature-file'])
+        throw new UsageError('--from-quarantine replaces --body and --signature');
       return calibrateFromQuarantine(
-        { stack: stackOptionsFrom(values), max, json: values.json, ...(values.key ? { keyFile: values.key } : {}), ...(values['key-url'] ? { keyUrl: values['key-url'] } : {}) },
+        {
+          stack: stackOptionsFrom(values),
+          max,
+          json: values.json,
+          ...(values.key ? { keyFile: values.key } : {}),
+          ...(values['key-url'] ? { keyUrl: values['key-url'] } : {}),
+        },
         io,
       );
     }
@@ -66,7 +74,11 @@ ${STACK_OPTIONS_HELP}`,
       }
     };
     const body = read(values.body, 'body');
-    const header = values.signature ?? read(values['signature-file'] ?? '', 'signature').toString('utf8').trim();
+    const header =
+      values.signature ??
+      read(values['signature-file'] ?? '', 'signature')
+        .toString('utf8')
+        .trim();
     let keys;
     try {
       keys = parsePublicKeyDocument(read(values.key, 'key').toString('utf8'), values.key);

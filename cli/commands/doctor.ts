@@ -10,7 +10,14 @@ import { DEFAULT_VOLT_PUBLIC_KEY_URL } from '../../lambda/common/key-ring';
 import { parsePublicKeyDocument } from '../../lambda/common/keys';
 import type { CliCommand, CliIo } from '../command';
 import { CliError } from '../command';
-import { explainAwsError, resolveStackContext, STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom, type StackContext } from '../stack-context';
+import {
+  explainAwsError,
+  resolveStackContext,
+  STACK_OPTIONS,
+  STACK_OPTIONS_HELP,
+  stackOptionsFrom,
+  type StackContext,
+} from '../stack-context';
 import { queuePairs } from './redrive';
 
 /** `skip`: the check could not run here (no token, no CloudWatch locally); it does not fail the run. */
@@ -54,7 +61,10 @@ async function apiToken(ctx: StackContext, options: DoctorOptions): Promise<{ to
     const client = new SecretsManagerClient(ctx.region ? { region: ctx.region } : {});
     try {
       const secret = await client.send(new GetSecretValueCommand({ SecretId: options.tokenSecret }));
-      return { token: parseTokenSecret(secret.SecretString, options.tokenSecret), from: `secret ${options.tokenSecret}` };
+      return {
+        token: parseTokenSecret(secret.SecretString, options.tokenSecret),
+        from: `secret ${options.tokenSecret}`,
+      };
     } finally {
       client.destroy();
     }
@@ -63,7 +73,8 @@ async function apiToken(ctx: StackContext, options: DoctorOptions): Promise<{ to
   const fromEnv = process.env[envName]?.trim();
   if (fromEnv) return { token: fromEnv, from: `$${envName}` };
   const local = ctx.local as LocalExtras | undefined;
-  if (ctx.kind === 'local' && typeof local?.voltToken === 'string') return { token: local.voltToken, from: 'the local stack file' };
+  if (ctx.kind === 'local' && typeof local?.voltToken === 'string')
+    return { token: local.voltToken, from: 'the local stack file' };
   return { from: `$${envName}` };
 }
 
@@ -72,7 +83,9 @@ async function checkRegistration(ctx: StackContext, options: DoctorOptions): Pro
   const webhookUrl = ctx.outputs['WebhookUrl'];
   if (!webhookUrl) return { check, status: 'FAIL', reason: 'no WebhookUrl output to look for' };
   const local = ctx.local as LocalExtras | undefined;
-  const apiUrl = options.apiUrl ?? (ctx.kind === 'local' && typeof local?.voltApiUrl === 'string' ? local.voltApiUrl : DEFAULT_VOLT_API_URL);
+  const apiUrl =
+    options.apiUrl ??
+    (ctx.kind === 'local' && typeof local?.voltApiUrl === 'string' ? local.voltApiUrl : DEFAULT_VOLT_API_URL);
   let token: string | undefined;
   let from: string;
   try {
@@ -80,7 +93,12 @@ async function checkRegistration(ctx: StackContext, options: DoctorOptions): Pro
   } catch (err: unknown) {
     return { check, status: 'FAIL', reason: `cannot read the API token: ${message(err)}` };
   }
-  if (!token) return { check, status: 'skip', reason: `no API token in ${from}: pass --token-env <VAR> or --token-secret <name> to check it` };
+  if (!token)
+    return {
+      check,
+      status: 'skip',
+      reason: `no API token in ${from}: pass --token-env <VAR> or --token-secret <name> to check it`,
+    };
   const volt = new VoltClient({ apiUrl, token, retry: { maxAttempts: 2, requestTimeoutMs: options.timeoutMs } });
   try {
     const hooks = await volt.listWebhooks();
@@ -88,14 +106,23 @@ async function checkRegistration(ctx: StackContext, options: DoctorOptions): Pro
     const expectedId = ctx.outputs['VoltWebhookId'];
     if (mine.length === 0) {
       const others = hooks.map((h) => h.url).join(', ') || 'none';
-      return { check, status: 'FAIL', reason: `Volt has no webhook for ${webhookUrl} (registered: ${others}); redeploy with -c voltApiTokenSecret=... or register it` };
+      return {
+        check,
+        status: 'FAIL',
+        reason: `Volt has no webhook for ${webhookUrl} (registered: ${others}); redeploy with -c voltApiTokenSecret=... or register it`,
+      };
     }
     if (expectedId && !mine.some((h) => h.id === expectedId)) {
-      return { check, status: 'FAIL', reason: `Volt's webhook for this URL is ${mine.map((h) => h.id).join(', ')}, not the stack's VoltWebhookId ${expectedId}: redeploy to reconcile` };
+      return {
+        check,
+        status: 'FAIL',
+        reason: `Volt's webhook for this URL is ${mine.map((h) => h.id).join(', ')}, not the stack's VoltWebhookId ${expectedId}: redeploy to reconcile`,
+      };
     }
     return { check, status: 'ok', reason: `Volt sends to ${webhookUrl} (webhook ${mine.map((h) => h.id).join(', ')})` };
   } catch (err: unknown) {
-    if (err instanceof VoltUnauthorizedError) return { check, status: 'FAIL', reason: `Volt refused the API token from ${from}: check or rotate it` };
+    if (err instanceof VoltUnauthorizedError)
+      return { check, status: 'FAIL', reason: `Volt refused the API token from ${from}: check or rotate it` };
     return { check, status: 'FAIL', reason: `cannot list webhooks at ${apiUrl}: ${message(err)}` };
   }
 }
@@ -109,13 +136,23 @@ async function checkKey(ctx: StackContext, options: DoctorOptions): Promise<Chec
       return { check, status: 'ok', reason: `${keys.length} pinned key(s) in ${options.keyFile} parse` };
     }
     if (ctx.kind === 'local' && options.keyUrl === undefined) {
-      if (typeof local?.signingKeyFile !== 'string') return { check, status: 'FAIL', reason: 'the local stack file names no signingKeyFile' };
+      if (typeof local?.signingKeyFile !== 'string')
+        return { check, status: 'FAIL', reason: 'the local stack file names no signingKeyFile' };
       const key = createPrivateKey(readFileSync(local.signingKeyFile, 'utf8'));
-      return { check, status: 'ok', reason: `the simulator's key ${local.signingKeyFile} (${key.asymmetricKeyType}, ${key.asymmetricKeyDetails?.modulusLength ?? '?'} bits) is pinned` };
+      return {
+        check,
+        status: 'ok',
+        reason: `the simulator's key ${local.signingKeyFile} (${key.asymmetricKeyType}, ${key.asymmetricKeyDetails?.modulusLength ?? '?'} bits) is pinned`,
+      };
     }
     const url = options.keyUrl ?? DEFAULT_VOLT_PUBLIC_KEY_URL;
     const res = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs) });
-    if (!res.ok) return { check, status: 'FAIL', reason: `${url} answered HTTP ${res.status}: the ingest cannot fetch its key (pin keys with -c voltPublicKeys=...)` };
+    if (!res.ok)
+      return {
+        check,
+        status: 'FAIL',
+        reason: `${url} answered HTTP ${res.status}: the ingest cannot fetch its key (pin keys with -c voltPublicKeys=...)`,
+      };
     const keys = parsePublicKeyDocument(await res.text(), url);
     return { check, status: 'ok', reason: `${url} serves ${keys.length} RSA key(s) that parse` };
   } catch (err: unknown) {
@@ -129,9 +166,19 @@ async function checkEndpoint(ctx: StackContext, options: DoctorOptions): Promise
   const url = ctx.outputs['WebhookUrl'];
   if (!url) return { check, status: 'FAIL', reason: 'no WebhookUrl output' };
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"doctor":true}', signal: AbortSignal.timeout(options.timeoutMs) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"doctor":true}',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
     if (res.status === 401) return { check, status: 'ok', reason: `${url} refuses an unsigned request (401)` };
-    if (res.status >= 200 && res.status < 300) return { check, status: 'FAIL', reason: `${url} ACCEPTED an unsigned request (${res.status}): signature verification is off` };
+    if (res.status >= 200 && res.status < 300)
+      return {
+        check,
+        status: 'FAIL',
+        reason: `${url} ACCEPTED an unsigned request (${res.status}): signature verification is off`,
+      };
     return { check, status: 'FAIL', reason: `${url} answered ${res.status} to an unsigned request, expected 401` };
   } catch (err: unknown) {
     return { check, status: 'FAIL', reason: `${url} does not answer: ${message(err)}` };
@@ -140,9 +187,15 @@ async function checkEndpoint(ctx: StackContext, options: DoctorOptions): Promise
 
 async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(Attributes?.['ApproximateNumberOfMessages'] ?? '0') + Number(Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? '0');
+  return (
+    Number(Attributes?.['ApproximateNumberOfMessages'] ?? '0') +
+    Number(Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? '0')
+  );
 }
 
 async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
@@ -150,14 +203,19 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
   const sqs = new SQSClient({ ...ctx.sqs });
   try {
     const pairs = queuePairs(ctx);
-    if (pairs.length === 0) return [{ check: 'queues', status: 'FAIL', reason: 'the stack describes no queue with a DLQ' }];
+    if (pairs.length === 0)
+      return [{ check: 'queues', status: 'FAIL', reason: 'the stack describes no queue with a DLQ' }];
     for (const pair of pairs) {
       const check = `queue ${pair.name}`;
       try {
         const waiting = await depth(sqs, pair.queueUrl);
         const dead = await depth(sqs, pair.dlqUrl);
         if (dead > 0) {
-          results.push({ check, status: 'FAIL', reason: `${dead} message(s) in its DLQ: fix the cause, then \`volt-webhooks redrive --queue ${pair.name}\`` });
+          results.push({
+            check,
+            status: 'FAIL',
+            reason: `${dead} message(s) in its DLQ: fix the cause, then \`volt-webhooks redrive --queue ${pair.name}\``,
+          });
         } else {
           results.push({ check, status: 'ok', reason: `reachable, ${waiting} message(s) queued, DLQ empty` });
         }
@@ -165,7 +223,8 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
         results.push({ check, status: 'FAIL', reason: `not reachable: ${message(err)}` });
       }
     }
-    const quarantineUrl = ctx.kind === 'local' ? ctx.local?.queueUrls?.['quarantine'] : ctx.outputs['QuarantineQueueUrl'];
+    const quarantineUrl =
+      ctx.kind === 'local' ? ctx.local?.queueUrls?.['quarantine'] : ctx.outputs['QuarantineQueueUrl'];
     if (quarantineUrl) {
       try {
         const n = await depth(sqs, quarantineUrl);
@@ -190,14 +249,25 @@ async function checkAlarms(ctx: StackContext): Promise<CheckResult> {
     const alarms: MetricAlarm[] = [];
     let next: string | undefined;
     do {
-      const page = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${ctx.source}-`, MaxRecords: 100, ...(next ? { NextToken: next } : {}) }));
+      const page = await cw.send(
+        new DescribeAlarmsCommand({
+          AlarmNamePrefix: `${ctx.source}-`,
+          MaxRecords: 100,
+          ...(next ? { NextToken: next } : {}),
+        }),
+      );
       alarms.push(...(page.MetricAlarms ?? []));
       next = page.NextToken;
     } while (next);
-    if (alarms.length === 0) return { check, status: 'skip', reason: `no alarm named ${ctx.source}-*: deploy a version with alarms` };
+    if (alarms.length === 0)
+      return { check, status: 'skip', reason: `no alarm named ${ctx.source}-*: deploy a version with alarms` };
     const firing = alarms.filter((a) => a.StateValue === 'ALARM');
     if (firing.length > 0) {
-      return { check, status: 'FAIL', reason: `${firing.length} of ${alarms.length} in ALARM: ${firing.map((a) => `${a.AlarmName} (${a.StateReason ?? 'no reason'})`).join('; ')}` };
+      return {
+        check,
+        status: 'FAIL',
+        reason: `${firing.length} of ${alarms.length} in ALARM: ${firing.map((a) => `${a.AlarmName} (${a.StateReason ?? 'no reason'})`).join('; ')}`,
+      };
     }
     return { check, status: 'ok', reason: `${alarms.length} alarm(s), none in ALARM` };
   } catch (err: unknown) {
@@ -212,8 +282,16 @@ export async function runDoctor(ctx: StackContext, options: DoctorOptions): Prom
   const missing = REQUIRED_OUTPUTS.filter((k) => !ctx.outputs[k]);
   const results: CheckResult[] = [
     missing.length > 0
-      ? { check: 'stack outputs', status: 'FAIL', reason: `missing ${missing.join(', ')}: redeploy (or restart the local stack) with this version` }
-      : { check: 'stack outputs', status: 'ok', reason: `${REQUIRED_OUTPUTS.join(', ')} present${ctx.outputs['QuarantineQueueUrl'] || ctx.local?.queueUrls?.['quarantine'] ? ', with a quarantine' : ''}` },
+      ? {
+          check: 'stack outputs',
+          status: 'FAIL',
+          reason: `missing ${missing.join(', ')}: redeploy (or restart the local stack) with this version`,
+        }
+      : {
+          check: 'stack outputs',
+          status: 'ok',
+          reason: `${REQUIRED_OUTPUTS.join(', ')} present${ctx.outputs['QuarantineQueueUrl'] || ctx.local?.queueUrls?.['quarantine'] ? ', with a quarantine' : ''}`,
+        },
   ];
   results.push(await checkRegistration(ctx, options));
   results.push(await checkKey(ctx, options));

@@ -27,10 +27,19 @@ ${STACK_OPTIONS_HELP}`,
     io.out(
       renderTable(
         ['OCCURRED AT', 'EVENT TYPE', 'STATUS', 'WEBHOOK ID', ''],
-        entries.map((e) => [cell(e.occurredAt), cell(e.eventType), cell(e.status), cell(e.webhookId, 80), current(e) ? '<- current' : '']),
+        entries.map((e) => [
+          cell(e.occurredAt),
+          cell(e.eventType),
+          cell(e.status),
+          cell(e.webhookId, 80),
+          current(e) ? '<- current' : '',
+        ]),
       ),
     );
-    if (entries.length >= HISTORY_LIMIT) io.out(`(history holds ${entries.length} events, at or over its limit of ${HISTORY_LIMIT}: later stale events are not recorded)`);
+    if (entries.length >= HISTORY_LIMIT)
+      io.out(
+        `(history holds ${entries.length} events, at or over its limit of ${HISTORY_LIMIT}: later stale events are not recorded)`,
+      );
     return 0;
   },
 };

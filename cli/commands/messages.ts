@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand } from '../command';
-import { parseE164, LIST_OPTIONS, LIST_OPTIONS_HELP, listArgs, renderMessageList, withMessageQueries } from '../message-queries';
+import {
+  parseE164,
+  LIST_OPTIONS,
+  LIST_OPTIONS_HELP,
+  listArgs,
+  renderMessageList,
+  withMessageQueries,
+} from '../message-queries';
 import { STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom } from '../stack-context';
 
 export const messages: CliCommand = {

@@ -7,7 +7,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type CliCommand } from '../command';
-import { explainAwsError, resolveStackContext, STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom, type StackContext } from '../stack-context';
+import {
+  explainAwsError,
+  resolveStackContext,
+  STACK_OPTIONS,
+  STACK_OPTIONS_HELP,
+  stackOptionsFrom,
+  type StackContext,
+} from '../stack-context';
 
 /** A pipeline queue and its dead-letter queue, by URL. */
 export interface QueuePair {
@@ -63,12 +70,18 @@ export function findQueuePair(ctx: StackContext, name: string): QueuePair {
         })();
   if (!found) {
     const known = pairs.map((p) => p.name).join(', ') || 'none';
-    throw new CliError(`no queue "${name}" with a DLQ in ${ctx.kind === 'local' ? ctx.source : `stack "${ctx.source}"`} (known: ${known})`);
+    throw new CliError(
+      `no queue "${name}" with a DLQ in ${ctx.kind === 'local' ? ctx.source : `stack "${ctx.source}"`} (known: ${known})`,
+    );
   }
   return found;
 }
 
-async function attributes(sqs: SQSClient, queueUrl: string, names: ('QueueArn' | 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible')[]): Promise<Record<string, string>> {
+async function attributes(
+  sqs: SQSClient,
+  queueUrl: string,
+  names: ('QueueArn' | 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible')[],
+): Promise<Record<string, string>> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names }));
   return Attributes ?? {};
 }
@@ -110,30 +123,46 @@ ${STACK_OPTIONS_HELP}`,
       strict: true,
     });
     const rate = values.rate === undefined ? undefined : Number(values.rate);
-    if (rate !== undefined && (!Number.isInteger(rate) || rate < 1 || rate > 500)) throw new UsageError('--rate must be a whole number from 1 to 500');
+    if (rate !== undefined && (!Number.isInteger(rate) || rate < 1 || rate > 500))
+      throw new UsageError('--rate must be a whole number from 1 to 500');
     const intervalMs = Number(values.interval) * 1000;
-    if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new UsageError('--interval must be a positive number of seconds');
+    if (!Number.isFinite(intervalMs) || intervalMs <= 0)
+      throw new UsageError('--interval must be a positive number of seconds');
 
     const ctx = await resolveStackContext(stackOptionsFrom(values));
     const pair = findQueuePair(ctx, values.queue);
     const sqs = new SQSClient({ ...ctx.sqs });
     try {
-      const dlq = await attributes(sqs, pair.dlqUrl, ['QueueArn', 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']);
+      const dlq = await attributes(sqs, pair.dlqUrl, [
+        'QueueArn',
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+      ]);
       const source = await attributes(sqs, pair.queueUrl, ['QueueArn']);
       const waiting = Number(dlq['ApproximateNumberOfMessages'] ?? '0');
       const inFlight = Number(dlq['ApproximateNumberOfMessagesNotVisible'] ?? '0');
       if (waiting === 0) {
-        const note = inFlight > 0 ? ` (${inFlight} in flight: someone is reading the DLQ; retry when they are done)` : '';
-        io.out(values.json ? JSON.stringify({ queue: pair.name, status: 'EMPTY', moved: 0 }) : `The ${pair.name} DLQ is empty: nothing to redrive${note}.`);
+        const note =
+          inFlight > 0 ? ` (${inFlight} in flight: someone is reading the DLQ; retry when they are done)` : '';
+        io.out(
+          values.json
+            ? JSON.stringify({ queue: pair.name, status: 'EMPTY', moved: 0 })
+            : `The ${pair.name} DLQ is empty: nothing to redrive${note}.`,
+        );
         return 0;
       }
       const sourceArn = dlq['QueueArn'];
       const destinationArn = source['QueueArn'];
       if (!sourceArn || !destinationArn) throw new CliError('SQS did not return the queue ARNs');
       const { TaskHandle } = await sqs.send(
-        new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn, ...(rate !== undefined ? { MaxNumberOfMessagesPerSecond: rate } : {}) }),
+        new StartMessageMoveTaskCommand({
+          SourceArn: sourceArn,
+          DestinationArn: destinationArn,
+          ...(rate !== undefined ? { MaxNumberOfMessagesPerSecond: rate } : {}),
+        }),
       );
-      if (!values.json) io.out(`Moving ${waiting} message(s) from the ${pair.name} DLQ back to the ${pair.name} queue...`);
+      if (!values.json)
+        io.out(`Moving ${waiting} message(s) from the ${pair.name} DLQ back to the ${pair.name} queue...`);
       let last = '';
       for (;;) {
         const { Results } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }));
@@ -145,7 +174,14 @@ ${STACK_OPTIONS_HELP}`,
         if (task.Status !== 'RUNNING' && task.Status !== 'CANCELLING') {
           const ok = task.Status === 'COMPLETED';
           if (values.json) {
-            io.out(JSON.stringify({ queue: pair.name, status: task.Status, moved: task.ApproximateNumberOfMessagesMoved ?? 0, failureReason: task.FailureReason }));
+            io.out(
+              JSON.stringify({
+                queue: pair.name,
+                status: task.Status,
+                moved: task.ApproximateNumberOfMessagesMoved ?? 0,
+                failureReason: task.FailureReason,
+              }),
+            );
           } else if (ok) {
             io.out(`Done: the ${pair.name} queue will process them again.`);
           } else {

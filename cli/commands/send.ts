@@ -20,7 +20,9 @@ async function tokenFromSecret(secretId: string, region: string | undefined): Pr
     if (err instanceof TokenSecretError) throw new CliError(err.message);
     const explained = explainAwsError(err);
     if (explained instanceof CliError) throw explained;
-    throw new CliError(`cannot read secret ${secretId}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    throw new CliError(
+      `cannot read secret ${secretId}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+    );
   } finally {
     client.destroy();
   }
@@ -82,13 +84,18 @@ make a message end as failed.`,
     if (!E164.test(from)) throw new UsageError(`--from "${from}" is not an E.164 number like +15555550123`);
     const local = values.local || values['local-file'] !== undefined;
     if (local && values['api-url'] !== undefined) throw new UsageError('--local and --api-url exclude each other');
-    if (values['token-env'] !== undefined && values['token-secret'] !== undefined) throw new UsageError('--token-env and --token-secret exclude each other');
+    if (values['token-env'] !== undefined && values['token-secret'] !== undefined)
+      throw new UsageError('--token-env and --token-secret exclude each other');
 
     let apiUrl = values['api-url'] ?? DEFAULT_VOLT_API_URL;
     if (local) {
-      const ctx = await resolveStackContext({ local: true, ...(values['local-file'] !== undefined ? { localFile: values['local-file'] } : {}) });
+      const ctx = await resolveStackContext({
+        local: true,
+        ...(values['local-file'] !== undefined ? { localFile: values['local-file'] } : {}),
+      });
       const fromFile = ctx.local?.voltApiUrl;
-      if (typeof fromFile !== 'string' || fromFile === '') throw new CliError(`${ctx.source} has no voltApiUrl: restart the local stack with this version`);
+      if (typeof fromFile !== 'string' || fromFile === '')
+        throw new CliError(`${ctx.source} has no voltApiUrl: restart the local stack with this version`);
       apiUrl = fromFile;
     }
     if (!/^https?:\/\//.test(apiUrl)) throw new UsageError(`--api-url "${apiUrl}" is not an http(s) URL`);
@@ -99,10 +106,13 @@ make a message end as failed.`,
     } else {
       const variable = values['token-env'] ?? DEFAULT_TOKEN_ENV;
       token = tokenFromEnv(variable);
-      if (token === undefined && values['token-env'] !== undefined) throw new CliError(`environment variable ${variable} is not set`);
+      if (token === undefined && values['token-env'] !== undefined)
+        throw new CliError(`environment variable ${variable} is not set`);
       if (token === undefined && local) token = DEFAULT_SIMULATOR_TOKEN;
       if (token === undefined) {
-        throw new CliError(`no Volt API token: set ${DEFAULT_TOKEN_ENV}, or pass --token-env <VAR> or --token-secret <secret name>`);
+        throw new CliError(
+          `no Volt API token: set ${DEFAULT_TOKEN_ENV}, or pass --token-env <VAR> or --token-secret <secret name>`,
+        );
       }
     }
 

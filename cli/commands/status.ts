@@ -27,7 +27,9 @@ const FIELDS: readonly [string, string][] = [
 ];
 
 export function renderStatus(view: MessageView): string {
-  const rows = FIELDS.filter(([key]) => view[key] !== undefined && view[key] !== null).map(([key, label]) => [label, cell(view[key], 200)] as const);
+  const rows = FIELDS.filter(([key]) => view[key] !== undefined && view[key] !== null).map(
+    ([key, label]) => [label, cell(view[key], 200)] as const,
+  );
   const media = Array.isArray(view.media) ? view.media.length : 0;
   if (media > 0) rows.push(['Media', `${media} attachment(s)`]);
   rows.push(['Events seen', String(historyOf(view).length)]);

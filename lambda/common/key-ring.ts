@@ -90,7 +90,9 @@ export class KeyRing {
     // With no keys at all, retry fetching at most once a second rather than on every request.
     if (force && this.now() - this.lastFetchAt < 1000) return;
     this.lastFetchAt = this.now();
-    this.inflight = this.fetchText(this.url, this.fetchTimeoutMs).then((text) => parsePublicKeyDocument(text, this.url));
+    this.inflight = this.fetchText(this.url, this.fetchTimeoutMs).then((text) =>
+      parsePublicKeyDocument(text, this.url),
+    );
     try {
       const fetched = await this.inflight;
       if (!sameKeys(fetched, this.keys)) this.keys = fetched;

@@ -39,7 +39,10 @@ export function parseSshRsa(line: string): KeyObject {
   }
   const e = readSshString(blob, kind.next);
   const n = readSshString(blob, e.next);
-  return createPublicKey({ key: { kty: 'RSA', e: base64UrlUnsigned(e.value), n: base64UrlUnsigned(n.value) }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'RSA', e: base64UrlUnsigned(e.value), n: base64UrlUnsigned(n.value) },
+    format: 'jwk',
+  });
 }
 
 function checkRsa(key: KeyObject, label: string): KeyObject {

@@ -79,7 +79,12 @@ function paddingOptions(padding: SignaturePadding, forSigning: boolean): { paddi
 }
 
 /** True when one of `keys` verifies `signature` (already decoded) over `body` under `scheme`. */
-export function verifyDecoded(body: Uint8Array, signature: Uint8Array, keys: readonly KeyObject[], scheme: SignatureScheme): boolean {
+export function verifyDecoded(
+  body: Uint8Array,
+  signature: Uint8Array,
+  keys: readonly KeyObject[],
+  scheme: SignatureScheme,
+): boolean {
   const options = paddingOptions(scheme.padding, false);
   for (const key of keys) {
     // An RSA signature is exactly as long as the modulus; anything else cannot verify.
@@ -116,7 +121,11 @@ export function verifySignature(
  * Signs a body as Volt would, returning the `X-Respond-Flow-Signature` header value.
  * For tests, the local simulator, and anyone replaying a delivery they control.
  */
-export function signBody(privateKey: KeyLike, body: Uint8Array | string, scheme: SignatureScheme = DEFAULT_SCHEME): string {
+export function signBody(
+  privateKey: KeyLike,
+  body: Uint8Array | string,
+  scheme: SignatureScheme = DEFAULT_SCHEME,
+): string {
   const key = typeof privateKey === 'string' || Buffer.isBuffer(privateKey) ? createPrivateKey(privateKey) : privateKey;
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const signature = sign(scheme.hash, bytes, { key, ...paddingOptions(scheme.padding, true) });

@@ -31,7 +31,9 @@ export function isConditionalCheckFailed(err: unknown): boolean {
  */
 export function refusedItemOf(err: unknown): Readonly<Record<string, unknown>> | undefined {
   const item: unknown = typeof err === 'object' && err !== null ? (err as { Item?: unknown }).Item : undefined;
-  return typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
+  return typeof item === 'object' && item !== null && !Array.isArray(item)
+    ? (item as Record<string, unknown>)
+    : undefined;
 }
 
 /**
@@ -51,7 +53,8 @@ export async function applyPlan(plan: WritePlan, update: UpdateItem): Promise<Ap
     refusedItem = refusedItemOf(err);
   }
   if (!plan.fallback) return { effect: 'none', writes: 1 };
-  if (plan.fallbackGuard && refusedItem && guardRefusal(plan.fallbackGuard, refusedItem) !== undefined) return { effect: 'none', writes: 1 };
+  if (plan.fallbackGuard && refusedItem && guardRefusal(plan.fallbackGuard, refusedItem) !== undefined)
+    return { effect: 'none', writes: 1 };
   try {
     await update(plan.fallback);
     return { effect: 'history', writes: 2 };

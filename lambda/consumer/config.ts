@@ -20,7 +20,9 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): Consum
   if (retentionText === undefined) return { tableName };
   const retentionDays = Number(retentionText);
   if (!Number.isInteger(retentionDays) || retentionDays <= 0) {
-    throw new ConfigurationError(`${CONSUMER_ENV.retentionDays} must be a positive whole number, got "${retentionText}"`);
+    throw new ConfigurationError(
+      `${CONSUMER_ENV.retentionDays} must be a positive whole number, got "${retentionText}"`,
+    );
   }
   return { tableName, retentionDays };
 }

@@ -18,7 +18,13 @@ export interface FailureDetails {
 }
 
 /** The failure detail fields, in the order they are written. */
-export const FAILURE_FIELDS = ['errorCode', 'providerErrorCode', 'providerErrorTitle', 'providerErrorDetail', 'carrierName'] as const;
+export const FAILURE_FIELDS = [
+  'errorCode',
+  'providerErrorCode',
+  'providerErrorTitle',
+  'providerErrorDetail',
+  'carrierName',
+] as const;
 
 /**
  * One webhook event, reduced to what the table keeps. Every field but the ids and the event
@@ -163,7 +169,9 @@ export function parseMessageEvent(raw: string): MessageEvent {
 }
 
 /** The other party of a message: the recipient of an outbound message, the sender of an inbound one. */
-export function contactNumberOf(event: Pick<MessageEvent, 'direction' | 'fromNumber' | 'toNumber'>): string | undefined {
+export function contactNumberOf(
+  event: Pick<MessageEvent, 'direction' | 'fromNumber' | 'toNumber'>,
+): string | undefined {
   if (event.direction === 'outbound') return event.toNumber;
   if (event.direction === 'inbound') return event.fromNumber;
   return undefined;

@@ -12,7 +12,10 @@ import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../common/metr
 // No Powertools Tracer: the function's active tracing records each invocation; per-record
 // subsegments would cost more than they tell, and the logs carry the ids to follow an event.
 const logger = new Logger({ serviceName: 'volt-webhooks-consumer' });
-const metrics = new Metrics({ namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE, serviceName: 'consumer' });
+const metrics = new Metrics({
+  namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE,
+  serviceName: 'consumer',
+});
 const dynamodb = new DynamoDBClient({});
 const config = loadConsumerConfig();
 const processor = new BatchProcessor(EventType.SQS);
@@ -59,7 +62,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   } catch (err: unknown) {
     metrics.addMetric('RecordFailed', MetricUnit.Count, 1);
     // Rethrown either way: the batch processor reports this record alone as failed.
-    if (err instanceof InvalidEventError) log.error('unparseable record, left for retry and the DLQ', { reason: err.message });
+    if (err instanceof InvalidEventError)
+      log.error('unparseable record, left for retry and the DLQ', { reason: err.message });
     else log.error('record failed', { error: describeError(err) });
     throw err;
   }

@@ -60,7 +60,12 @@ export const STATUS_RANK: Readonly<Record<string, number>> = {
 };
 
 /** Statuses that put a message in the failed index. `delivery_unconfirmed` is unknown, not failed. */
-export const FAILURE_STATUSES: ReadonlySet<string> = new Set(['failed', 'delivery_failed', 'sending_failed', 'expired']);
+export const FAILURE_STATUSES: ReadonlySet<string> = new Set([
+  'failed',
+  'delivery_failed',
+  'sending_failed',
+  'expired',
+]);
 
 /**
  * Distinct events kept in `history` for stale and unknown events. Volt sends one event per
@@ -92,7 +97,9 @@ function ownRank(table: Readonly<Record<string, number>>, key: string): number |
  * `#` is below every digit), then the webhook id as a tiebreaker so that two events of equal
  * rank and time resolve the same way whatever order they arrive in.
  */
-export function stateKeyOf(event: Pick<MessageEvent, 'eventType' | 'status' | 'occurredAt' | 'webhookId'>): string | undefined {
+export function stateKeyOf(
+  event: Pick<MessageEvent, 'eventType' | 'status' | 'occurredAt' | 'webhookId'>,
+): string | undefined {
   const rank = rankOf(event);
   return rank === undefined ? undefined : `${rank}#${event.occurredAt ?? ''}#${event.webhookId}`;
 }
@@ -143,7 +150,10 @@ const num = (n: number | undefined): AttributeValue | undefined => (n === undefi
 
 /** The history entry of an event: what DESIGN.md lists, absent fields left out. */
 export function historyEntryOf(event: MessageEvent): AttributeValue {
-  const entry: Record<string, AttributeValue> = { webhookId: { S: event.webhookId }, eventType: { S: event.eventType } };
+  const entry: Record<string, AttributeValue> = {
+    webhookId: { S: event.webhookId },
+    eventType: { S: event.eventType },
+  };
   if (event.status !== undefined) entry.status = { S: event.status };
   if (event.occurredAt !== undefined) entry.occurredAt = { S: event.occurredAt };
   return { M: entry };
@@ -196,11 +206,15 @@ export interface WritePlan {
 /** Adds what every write of an event does: record it in history and in the applied set, touch `updatedAt`, `expiresAt`. */
 function recordEvent(b: ExpressionBuilder, event: MessageEvent, options: PlanOptions): void {
   const history = b.name('history');
-  b.sets.push(`${history} = list_append(if_not_exists(${history}, ${b.value('emptyList', { L: [] })}), ${b.value('historyEntry', { L: [historyEntryOf(event)] })})`);
+  b.sets.push(
+    `${history} = list_append(if_not_exists(${history}, ${b.value('emptyList', { L: [] })}), ${b.value('historyEntry', { L: [historyEntryOf(event)] })})`,
+  );
   b.adds.push(`${b.name('appliedIds')} ${b.value('webhookIdSet', { SS: [event.webhookId] })}`);
   b.set('updatedAt', { S: options.now.toISOString() });
   if (options.retentionDays !== undefined) {
-    b.set(EXPIRES_AT_ATTRIBUTE, { N: String(Math.floor(options.now.getTime() / 1000) + options.retentionDays * 86_400) });
+    b.set(EXPIRES_AT_ATTRIBUTE, {
+      N: String(Math.floor(options.now.getTime() / 1000) + options.retentionDays * 86_400),
+    });
   }
 }
 
@@ -225,7 +239,10 @@ function notAppliedCondition(b: ExpressionBuilder, guard: WriteGuard, limitLabel
  * trusted: `contains` on a string set, `size` of a list; an attribute of any other type (never
  * written here) decides nothing.
  */
-export function guardRefusal(guard: WriteGuard, item: Readonly<Record<string, unknown>>): 'applied' | 'history-full' | undefined {
+export function guardRefusal(
+  guard: WriteGuard,
+  item: Readonly<Record<string, unknown>>,
+): 'applied' | 'history-full' | undefined {
   const applied = memberOf(item['appliedIds'], 'SS');
   if (Array.isArray(applied) && applied.includes(guard.webhookId)) return 'applied';
   const history = memberOf(item['history'], 'L');
@@ -272,7 +289,10 @@ function stateWrite(event: MessageEvent, stateKey: string, options: PlanOptions)
   b.setOrRemove('occurredAt', str(event.occurredAt));
   for (const field of FAILURE_FIELDS) b.setOrRemove(field, str(event.failure[field]));
   const failed = event.status !== undefined && FAILURE_STATUSES.has(event.status);
-  b.setOrRemove('failedShard', failed && event.occurredAt !== undefined ? { S: failedShardOf(event.messageId) } : undefined);
+  b.setOrRemove(
+    'failedShard',
+    failed && event.occurredAt !== undefined ? { S: failedShardOf(event.messageId) } : undefined,
+  );
   // Facts about the message itself, the same on every event of it: set when present, never removed.
   const facts: [string, AttributeValue | undefined][] = [
     ['direction', str(event.direction)],
@@ -293,7 +313,10 @@ function stateWrite(event: MessageEvent, stateKey: string, options: PlanOptions)
     `${notAppliedCondition(b, { webhookId: event.webhookId, historyLimit: STATE_HISTORY_LIMIT }, 'stateHistoryLimit')}` +
     ` AND (attribute_not_exists(${current}) OR ${current} < ${b.value('stateKey', { S: stateKey })})`;
   // When refused, the item it returns tells whether the history write can still apply (see `guardRefusal`).
-  return { ...params(b, options.tableName, event.messageId, condition), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' };
+  return {
+    ...params(b, options.tableName, event.messageId, condition),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
 }
 
 /**
@@ -307,5 +330,10 @@ export function planWrites(event: MessageEvent, options: PlanOptions): WritePlan
   const stateKey = stateKeyOf(event);
   const guard = historyGuard(event);
   if (stateKey === undefined) return { kind: 'history', first: historyWrite(event, guard, options) };
-  return { kind: 'state', first: stateWrite(event, stateKey, options), fallback: historyWrite(event, guard, options), fallbackGuard: guard };
+  return {
+    kind: 'state',
+    first: stateWrite(event, stateKey, options),
+    fallback: historyWrite(event, guard, options),
+    fallbackGuard: guard,
+  };
 }

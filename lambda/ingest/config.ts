@@ -36,7 +36,10 @@ function parseTargets(value: unknown): TargetQueue[] {
     if (!t || typeof t.name !== 'string' || typeof t.queueUrl !== 'string' || t.queueUrl === '') {
       throw new ConfigurationError(`${INGEST_ENV.targetQueues}[${i}] needs a string "name" and "queueUrl"`);
     }
-    if (t.eventTypes !== undefined && (!Array.isArray(t.eventTypes) || !t.eventTypes.every((e) => typeof e === 'string'))) {
+    if (
+      t.eventTypes !== undefined &&
+      (!Array.isArray(t.eventTypes) || !t.eventTypes.every((e) => typeof e === 'string'))
+    ) {
       throw new ConfigurationError(`${INGEST_ENV.targetQueues}[${i}].eventTypes must be an array of strings`);
     }
     return { name: t.name, queueUrl: t.queueUrl, ...(t.eventTypes ? { eventTypes: t.eventTypes } : {}) };
@@ -62,7 +65,9 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   const perMinuteText = optionalEnv(INGEST_ENV.quarantinePerMinute, env);
   const quarantinePerMinute = perMinuteText === undefined ? DEFAULT_QUARANTINE_PER_MINUTE : Number(perMinuteText);
   if (!Number.isInteger(quarantinePerMinute) || quarantinePerMinute < 0) {
-    throw new ConfigurationError(`${INGEST_ENV.quarantinePerMinute} must be a non-negative integer, got "${perMinuteText}"`);
+    throw new ConfigurationError(
+      `${INGEST_ENV.quarantinePerMinute} must be a non-negative integer, got "${perMinuteText}"`,
+    );
   }
   return {
     targets,

@@ -4,7 +4,13 @@ import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SIGNATURE_HEADER } from '../common/signature';
 import { loadIngestConfig } from './config';
-import { headerValue, RETRY_AFTER_SECONDS, WebhookIngestor, type IngestOutcome, type QueueMessageAttributes } from './ingest';
+import {
+  headerValue,
+  RETRY_AFTER_SECONDS,
+  WebhookIngestor,
+  type IngestOutcome,
+  type QueueMessageAttributes,
+} from './ingest';
 import { quarantineRecord, TokenBucket } from './quarantine';
 import { optionalEnv } from '../common/env';
 import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../common/metrics';
@@ -14,7 +20,10 @@ import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../common/metr
 // Logs and metrics carry what the traces would not (webhook id, rejection reason).
 const logger = new Logger({ serviceName: 'volt-webhooks-ingest' });
 // The `service` dimension is `ingest`: alarms select on it (e.g. SignatureRejected).
-const metrics = new Metrics({ namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE, serviceName: 'ingest' });
+const metrics = new Metrics({
+  namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE,
+  serviceName: 'ingest',
+});
 // Volt expects an answer within about 2 s: fail a slow send fast and let Volt retry.
 const sqs = new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
 const config = loadIngestConfig();
@@ -23,7 +32,13 @@ const quarantineBucket = new TokenBucket(config.quarantinePerMinute);
 
 // Listed once at load rather than Object.entries per request; `satisfies` makes the compiler
 // refuse a list that misses an attribute of the contract.
-const ATTRIBUTE_NAMES = Object.keys({ webhookId: 0, eventType: 0, messageId: 0, receivedAt: 0, signature: 0 } satisfies Record<keyof QueueMessageAttributes, 0>) as (keyof QueueMessageAttributes)[];
+const ATTRIBUTE_NAMES = Object.keys({
+  webhookId: 0,
+  eventType: 0,
+  messageId: 0,
+  receivedAt: 0,
+  signature: 0,
+} satisfies Record<keyof QueueMessageAttributes, 0>) as (keyof QueueMessageAttributes)[];
 
 function toAttributes(attributes: QueueMessageAttributes): Record<string, MessageAttributeValue> {
   const result: Record<string, MessageAttributeValue> = {};
@@ -38,7 +53,9 @@ function toAttributes(attributes: QueueMessageAttributes): Record<string, Messag
 const ingestor = new WebhookIngestor({
   ...config,
   send: async (queueUrl, body, attributes) => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes: toAttributes(attributes) }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes: toAttributes(attributes) }),
+    );
   },
 });
 
@@ -87,7 +104,10 @@ function requestBody(event: APIGatewayProxyEventV2): Buffer {
  * (400). It goes to the quarantine queue only, which no consumer reads; a failure here is
  * logged and counted, and never changes the answer.
  */
-async function quarantine(event: APIGatewayProxyEventV2, outcome: Extract<IngestOutcome, { kind: 'rejected' }>): Promise<void> {
+async function quarantine(
+  event: APIGatewayProxyEventV2,
+  outcome: Extract<IngestOutcome, { kind: 'rejected' }>,
+): Promise<void> {
   if (!config.quarantineQueueUrl || (outcome.statusCode !== 401 && outcome.statusCode !== 400)) return;
   if (!quarantineBucket.tryTake()) {
     metrics.addMetric('QuarantineDropped', MetricUnit.Count, 1);
@@ -127,10 +147,20 @@ async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     // and the event's path is visible in the queue and the table. `-c logLevel=DEBUG` shows it.
     // Checked here: Powertools reads the environment for the trace id before its own level check.
     if (logger.level <= LogLevelThreshold.DEBUG) {
-      logger.debug('webhook enqueued', { webhookId: outcome.webhookId, messageId: outcome.messageId, eventType: outcome.eventType, queues: outcome.queues });
+      logger.debug('webhook enqueued', {
+        webhookId: outcome.webhookId,
+        messageId: outcome.messageId,
+        eventType: outcome.eventType,
+        queues: outcome.queues,
+      });
     }
   } else if (outcome.kind === 'rejected') {
-    logger.warn('webhook rejected', { ...correlation(outcome), reason: outcome.reason, statusCode: outcome.statusCode, detail: outcome.detail });
+    logger.warn('webhook rejected', {
+      ...correlation(outcome),
+      reason: outcome.reason,
+      statusCode: outcome.statusCode,
+      detail: outcome.detail,
+    });
     await quarantine(event, outcome);
   } else {
     logger.error('webhook not enqueued', {
@@ -150,7 +180,10 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   } catch (err: unknown) {
     // A bug must not lose the event: answer 503 so that Volt delivers it again.
     metrics.addMetric('IngestError', MetricUnit.Count, 1);
-    logger.error('unexpected ingest failure', { error: describeError(err), stack: err instanceof Error ? err.stack : undefined });
+    logger.error('unexpected ingest failure', {
+      error: describeError(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
     return {
       statusCode: 503,
       headers: { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_SECONDS) },

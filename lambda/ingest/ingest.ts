@@ -1,6 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { eventTypeOf, messageIdOf, parseEnvelope, type WebhookEnvelope } from '../common/envelope';
-import { InvalidEventError, KeysUnavailableError, PayloadTooLargeError, SignatureRejectedError } from '../common/errors';
+import {
+  InvalidEventError,
+  KeysUnavailableError,
+  PayloadTooLargeError,
+  SignatureRejectedError,
+} from '../common/errors';
 import type { KeyRing } from '../common/key-ring';
 import { SIGNATURE_HEADER, verifySignature, type SignatureScheme } from '../common/signature';
 
@@ -46,9 +51,27 @@ export interface IngestResponse {
 
 /** What happened to one request, for logs and metrics. */
 export type IngestOutcome =
-  | { readonly kind: 'enqueued'; readonly webhookId: string; readonly messageId: string; readonly eventType: string; readonly queues: readonly string[] }
-  | { readonly kind: 'rejected'; readonly reason: string; readonly statusCode: number; readonly detail: string; readonly webhookId?: string }
-  | { readonly kind: 'failed'; readonly reason: string; readonly detail: string; readonly webhookId?: string; readonly failedQueues?: readonly string[] };
+  | {
+      readonly kind: 'enqueued';
+      readonly webhookId: string;
+      readonly messageId: string;
+      readonly eventType: string;
+      readonly queues: readonly string[];
+    }
+  | {
+      readonly kind: 'rejected';
+      readonly reason: string;
+      readonly statusCode: number;
+      readonly detail: string;
+      readonly webhookId?: string;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly reason: string;
+      readonly detail: string;
+      readonly webhookId?: string;
+      readonly failedQueues?: readonly string[];
+    };
 
 export interface IngestorOptions {
   readonly keyRing: KeyRing;
@@ -60,8 +83,14 @@ export interface IngestorOptions {
   readonly now?: () => Date;
 }
 
-function respond(statusCode: number, body: Record<string, unknown>, extraHeaders?: Record<string, string>): IngestResponse {
-  const headers = extraHeaders ? { 'content-type': 'application/json', ...extraHeaders } : { 'content-type': 'application/json' };
+function respond(
+  statusCode: number,
+  body: Record<string, unknown>,
+  extraHeaders?: Record<string, string>,
+): IngestResponse {
+  const headers = extraHeaders
+    ? { 'content-type': 'application/json', ...extraHeaders }
+    : { 'content-type': 'application/json' };
   return { statusCode, headers, body: JSON.stringify(body) };
 }
 
@@ -123,7 +152,11 @@ export class WebhookIngestor {
       if (err instanceof SignatureRejectedError) return rejected(401, `signature_${err.reason}`, err.message);
       if (err instanceof KeysUnavailableError) {
         return {
-          response: respond(503, { error: 'signature keys unavailable, retry later' }, { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+          response: respond(
+            503,
+            { error: 'signature keys unavailable, retry later' },
+            { 'retry-after': String(RETRY_AFTER_SECONDS) },
+          ),
           outcome: { kind: 'failed', reason: 'keys_unavailable', detail: err.message },
         };
       }
@@ -157,7 +190,11 @@ export class WebhookIngestor {
     if (failedQueues.length > 0) {
       const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
       return {
-        response: respond(503, { error: 'could not enqueue the event, retry later' }, { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+        response: respond(
+          503,
+          { error: 'could not enqueue the event, retry later' },
+          { 'retry-after': String(RETRY_AFTER_SECONDS) },
+        ),
         outcome: {
           kind: 'failed',
           reason: 'enqueue_failed',
@@ -183,7 +220,8 @@ export class WebhookIngestor {
       throw new PayloadTooLargeError(`body exceeds the ${this.maxBodyBytes}-byte limit`);
     }
     const body = request.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
-    if (body.length > this.maxBodyBytes) throw new PayloadTooLargeError(`body exceeds the ${this.maxBodyBytes}-byte limit`);
+    if (body.length > this.maxBodyBytes)
+      throw new PayloadTooLargeError(`body exceeds the ${this.maxBodyBytes}-byte limit`);
     return body;
   }
 

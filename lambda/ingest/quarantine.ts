@@ -28,7 +28,8 @@ export class TokenBucket {
     private readonly perMinute: number,
     private readonly now: () => number = Date.now,
   ) {
-    if (!Number.isFinite(perMinute) || perMinute < 0) throw new RangeError(`perMinute must be a non-negative number, got ${perMinute}`);
+    if (!Number.isFinite(perMinute) || perMinute < 0)
+      throw new RangeError(`perMinute must be a non-negative number, got ${perMinute}`);
     this.tokens = perMinute;
     this.last = now();
   }
@@ -82,7 +83,9 @@ export function quarantineRecord(input: QuarantineInput): QuarantineRecord {
     reason: input.reason,
     statusCode: input.statusCode,
     receivedAt: input.receivedAt.toISOString(),
-    ...(input.signature !== undefined && input.signature !== '' ? { signature: input.signature.slice(0, MAX_SIGNATURE_CHARS) } : {}),
+    ...(input.signature !== undefined && input.signature !== ''
+      ? { signature: input.signature.slice(0, MAX_SIGNATURE_CHARS) }
+      : {}),
     bodyBase64: kept.toString('base64'),
     bodyBytes: input.body.length,
     truncated: kept.length < input.body.length,

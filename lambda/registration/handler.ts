@@ -32,7 +32,10 @@ async function readToken(): Promise<string> {
 }
 
 /** onEvent of the custom-resources Provider for `Custom::VoltWebhookRegistration`. */
-export const handler = async (event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<OnEventResult> => {
+export const handler = async (
+  event: CloudFormationCustomResourceEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<OnEventResult> => {
   const deadline = Date.now() + Math.max(5_000, context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS);
   // The event holds no secret: the token lives in Secrets Manager and is read below. ResponseURL is left out of logs.
   logger.info('registration request', {
@@ -49,7 +52,8 @@ export const handler = async (event: CloudFormationCustomResourceEvent, context:
           apiUrl,
           token,
           retry: { deadline },
-          onRetry: ({ attempt, delayMs, reason }) => logger.warn('Volt API call failed, retrying', { attempt, delayMs, reason }),
+          onRetry: ({ attempt, delayMs, reason }) =>
+            logger.warn('Volt API call failed, retrying', { attempt, delayMs, reason }),
         }),
       log: {
         info: (message, extra) => logger.info(message, extra ?? {}),
@@ -62,7 +66,9 @@ export const handler = async (event: CloudFormationCustomResourceEvent, context:
     return outcome;
   } catch (err: unknown) {
     // The message reaches the CloudFormation event through the Provider framework, so it names what failed.
-    logger.error('registration failed', { error: err instanceof Error ? { name: err.name, message: err.message } : String(err) });
+    logger.error('registration failed', {
+      error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+    });
     throw err;
   }
 };

@@ -69,20 +69,29 @@ function isHttpUrl(value: string): boolean {
 }
 
 /** Parses and validates the resource's properties (CloudFormation passes every scalar as a string). */
-export function parseProperties(raw: Record<string, unknown> | undefined, label = 'ResourceProperties'): RegistrationProperties {
+export function parseProperties(
+  raw: Record<string, unknown> | undefined,
+  label = 'ResourceProperties',
+): RegistrationProperties {
   const props = raw ?? {};
   const webhookUrl = props[REGISTRATION_PROPS.webhookUrl];
   if (typeof webhookUrl !== 'string' || !isHttpUrl(webhookUrl)) {
-    throw new InvalidPropertiesError(`${label}.${REGISTRATION_PROPS.webhookUrl} must be an http(s) URL, got ${JSON.stringify(webhookUrl)}`);
+    throw new InvalidPropertiesError(
+      `${label}.${REGISTRATION_PROPS.webhookUrl} must be an http(s) URL, got ${JSON.stringify(webhookUrl)}`,
+    );
   }
   const apiUrlRaw = props[REGISTRATION_PROPS.apiUrl];
   const apiUrl = apiUrlRaw === undefined || apiUrlRaw === '' ? DEFAULT_VOLT_API_URL : apiUrlRaw;
   if (typeof apiUrl !== 'string' || !isHttpUrl(apiUrl)) {
-    throw new InvalidPropertiesError(`${label}.${REGISTRATION_PROPS.apiUrl} must be an http(s) URL, got ${JSON.stringify(apiUrlRaw)}`);
+    throw new InvalidPropertiesError(
+      `${label}.${REGISTRATION_PROPS.apiUrl} must be an http(s) URL, got ${JSON.stringify(apiUrlRaw)}`,
+    );
   }
   const phone = props[REGISTRATION_PROPS.primaryPhone];
   if (phone !== undefined && phone !== '' && (typeof phone !== 'string' || !E164.test(phone))) {
-    throw new InvalidPropertiesError(`${label}.${REGISTRATION_PROPS.primaryPhone} must be an E.164 number like +15555550123, got ${JSON.stringify(phone)}`);
+    throw new InvalidPropertiesError(
+      `${label}.${REGISTRATION_PROPS.primaryPhone} must be an E.164 number like +15555550123, got ${JSON.stringify(phone)}`,
+    );
   }
   const types = props[REGISTRATION_PROPS.eventTypes];
   if (types !== undefined && (!Array.isArray(types) || !types.every((t) => typeof t === 'string' && t !== ''))) {
@@ -104,7 +113,9 @@ function sameEventTypes(a: readonly string[] | null | undefined, b: readonly str
 
 /** True when an existing registration already is what the properties ask for. */
 function matchesOptions(webhook: VoltWebhook, props: RegistrationProperties): boolean {
-  return (webhook.primaryPhone ?? undefined) === props.primaryPhone && sameEventTypes(webhook.eventTypes, props.eventTypes);
+  return (
+    (webhook.primaryPhone ?? undefined) === props.primaryPhone && sameEventTypes(webhook.eventTypes, props.eventTypes)
+  );
 }
 
 function changed(before: RegistrationProperties, after: RegistrationProperties): boolean {
@@ -125,7 +136,11 @@ function result(webhook: Pick<VoltWebhook, 'id' | 'url'>): OnEventResult {
  * idempotent, so it is sent without the client's own retries: after a transient failure the
  * list is read again first, in case the failed attempt did register, and only then retried.
  */
-async function adoptOrRegister(props: RegistrationProperties, deps: RegistrationDeps, exceptId?: string): Promise<VoltWebhook> {
+async function adoptOrRegister(
+  props: RegistrationProperties,
+  deps: RegistrationDeps,
+  exceptId?: string,
+): Promise<VoltWebhook> {
   const client = deps.clientFor(props.apiUrl);
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -138,15 +153,21 @@ async function adoptOrRegister(props: RegistrationProperties, deps: Registration
     if (adopted) {
       deps.log.info('adopting the existing registration of this URL', { webhookId: adopted.id, url: adopted.url });
       if (!matchesOptions(adopted, props)) {
-        deps.log.warn('the adopted registration has other primaryPhone/eventTypes than configured; Volt has no update operation', {
-          webhookId: adopted.id,
-          registered: { primaryPhone: adopted.primaryPhone ?? null, eventTypes: adopted.eventTypes ?? null },
-        });
+        deps.log.warn(
+          'the adopted registration has other primaryPhone/eventTypes than configured; Volt has no update operation',
+          {
+            webhookId: adopted.id,
+            registered: { primaryPhone: adopted.primaryPhone ?? null, eventTypes: adopted.eventTypes ?? null },
+          },
+        );
       }
       if (existing.length > 1) {
-        deps.log.warn('Volt holds more than one registration of this URL: each event will arrive once per registration', {
-          webhookIds: existing.map((w) => w.id),
-        });
+        deps.log.warn(
+          'Volt holds more than one registration of this URL: each event will arrive once per registration',
+          {
+            webhookIds: existing.map((w) => w.id),
+          },
+        );
       }
       return adopted;
     }
@@ -163,9 +184,16 @@ async function adoptOrRegister(props: RegistrationProperties, deps: Registration
       return registered;
     } catch (err: unknown) {
       if (!(err instanceof VoltApiError) || !err.retryable) throw err;
-      const delayMs = Math.max(backoffDelay(attempt, deps.baseDelayMs ?? 500, deps.maxDelayMs ?? 8000), (err.retryAfterSeconds ?? 0) * 1000);
+      const delayMs = Math.max(
+        backoffDelay(attempt, deps.baseDelayMs ?? 500, deps.maxDelayMs ?? 8000),
+        (err.retryAfterSeconds ?? 0) * 1000,
+      );
       if (now() + delayMs >= deps.deadline) {
-        throw new VoltApiError(`registerWebhook still failing after ${attempt} attempts, out of time: ${err.message}`, true, err.status);
+        throw new VoltApiError(
+          `registerWebhook still failing after ${attempt} attempts, out of time: ${err.message}`,
+          true,
+          err.status,
+        );
       }
       deps.log.warn('registerWebhook failed, checking and retrying', { attempt, delayMs, reason: err.message });
       await sleep(delayMs);
@@ -197,7 +225,10 @@ async function deleteRegistration(id: string, apiUrl: string, deps: Registration
       return;
     }
     if (err instanceof VoltGraphQLError && err.isUnsupported('deleteWebhook')) {
-      deps.log.warn('the Volt API cannot delete webhooks; remove this registration in Volt yourself', { webhookId: id, volt: err.message });
+      deps.log.warn('the Volt API cannot delete webhooks; remove this registration in Volt yourself', {
+        webhookId: id,
+        volt: err.message,
+      });
       return;
     }
     throw err;
@@ -205,7 +236,10 @@ async function deleteRegistration(id: string, apiUrl: string, deps: Registration
 }
 
 /** Handles one CloudFormation request for the `Custom::VoltWebhookRegistration` resource. */
-export async function handleRegistrationEvent(event: CloudFormationCustomResourceEvent, deps: RegistrationDeps): Promise<OnEventResult> {
+export async function handleRegistrationEvent(
+  event: CloudFormationCustomResourceEvent,
+  deps: RegistrationDeps,
+): Promise<OnEventResult> {
   switch (event.RequestType) {
     case 'Create': {
       const props = parseProperties(event.ResourceProperties);
@@ -255,7 +289,12 @@ function parseApiUrlLeniently(raw: Record<string, unknown> | undefined): string 
 export async function waitForEndpoint(
   url: string,
   deadline: number,
-  options: { readonly maxWaitMs?: number; readonly intervalMs?: number; readonly fetch?: typeof fetch; readonly now?: () => number } = {},
+  options: {
+    readonly maxWaitMs?: number;
+    readonly intervalMs?: number;
+    readonly fetch?: typeof fetch;
+    readonly now?: () => number;
+  } = {},
 ): Promise<boolean> {
   const now = options.now ?? Date.now;
   const fetchImpl = options.fetch ?? fetch;

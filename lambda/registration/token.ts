@@ -10,17 +10,22 @@ export class TokenSecretError extends DomainError {}
  */
 export function parseTokenSecret(secretString: string | undefined, secretId: string): string {
   const text = (secretString ?? '').trim();
-  if (text === '') throw new TokenSecretError(`secret ${secretId} has no string value; store the Volt API token as the secret's text`);
+  if (text === '')
+    throw new TokenSecretError(`secret ${secretId} has no string value; store the Volt API token as the secret's text`);
   if (!text.startsWith('{')) return text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new TokenSecretError(`secret ${secretId} starts with "{" but is not valid JSON; store the bare token or {"token":"..."}`);
+    throw new TokenSecretError(
+      `secret ${secretId} starts with "{" but is not valid JSON; store the bare token or {"token":"..."}`,
+    );
   }
   const token = (parsed as { token?: unknown } | null)?.token;
   if (typeof token !== 'string' || token.trim() === '') {
-    throw new TokenSecretError(`secret ${secretId} is JSON without a non-empty string "token" field; store the bare token or {"token":"..."}`);
+    throw new TokenSecretError(
+      `secret ${secretId} is JSON without a non-empty string "token" field; store the bare token or {"token":"..."}`,
+    );
   }
   return token.trim();
 }

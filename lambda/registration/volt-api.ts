@@ -64,7 +64,9 @@ export class VoltGraphQLError extends VoltApiError {
 
   /** True when Volt says the object does not exist (e.g. a webhook deleted outside CloudFormation). */
   get isNotFound(): boolean {
-    return this.errors.some((e) => e.code === 'NOT_FOUND' || /\bnot found\b|does not exist|no such|unknown webhook/i.test(e.message));
+    return this.errors.some(
+      (e) => e.code === 'NOT_FOUND' || /\bnot found\b|does not exist|no such|unknown webhook/i.test(e.message),
+    );
   }
 
   /** True when the API's schema has no such field, e.g. an API without `deleteWebhook`. */
@@ -117,7 +119,12 @@ const WEBHOOK_FIELDS = 'id url createdAt lastUpdatedAt primaryPhone eventTypes';
 const MESSAGE_FIELDS = 'id toNumber fromNumber status statusDescription media body sentAt confirmedAt';
 
 /** Exponential backoff with "equal jitter": half the delay fixed, half random, so retries of many callers spread out. */
-export function backoffDelay(retry: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  retry: number,
+  baseDelayMs: number,
+  maxDelayMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, retry - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
@@ -149,7 +156,11 @@ function graphqlErrors(body: unknown): GraphQLErrorEntry[] | undefined {
 
 function unauthorized(errors: readonly GraphQLErrorEntry[] | undefined, status: number): VoltUnauthorizedError {
   const said = errors?.map((e) => e.message).join('; ') ?? `HTTP ${status}`;
-  return new VoltUnauthorizedError(`Volt rejected the API token: ${said}. Check the token in the secret (Volt's tokens expire).`, false, status);
+  return new VoltUnauthorizedError(
+    `Volt rejected the API token: ${said}. Check the token in the secret (Volt's tokens expire).`,
+    false,
+    status,
+  );
 }
 
 function parseJson(text: string): unknown {
@@ -188,7 +199,8 @@ export class VoltClient {
       }
       if (attempt === maxAttempts) break;
       const backoff = backoffDelay(attempt, policy.baseDelayMs ?? 500, policy.maxDelayMs ?? 8000);
-      const delayMs = lastError.retryAfterSeconds !== undefined ? Math.max(backoff, lastError.retryAfterSeconds * 1000) : backoff;
+      const delayMs =
+        lastError.retryAfterSeconds !== undefined ? Math.max(backoff, lastError.retryAfterSeconds * 1000) : backoff;
       if (policy.deadline !== undefined && this.now() + delayMs >= policy.deadline) break;
       this.options.onRetry?.({ attempt, delayMs, reason: lastError.message });
       await this.sleep(delayMs);
@@ -196,7 +208,11 @@ export class VoltClient {
     if (!lastError) throw new VoltApiError('Volt API was not called', false);
     if (maxAttempts === 1) throw lastError;
     const seconds = ((this.now() - started) / 1000).toFixed(1);
-    throw new VoltApiError(`Volt API still failing after retrying for ${seconds} s: ${lastError.message}`, true, lastError.status);
+    throw new VoltApiError(
+      `Volt API still failing after retrying for ${seconds} s: ${lastError.message}`,
+      true,
+      lastError.status,
+    );
   }
 
   private async attempt<T>(query: string, variables: Record<string, unknown>): Promise<T> {
@@ -208,7 +224,11 @@ export class VoltClient {
     try {
       response = await this.fetchImpl(this.apiUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${this.options.token}` },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${this.options.token}`,
+        },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -222,7 +242,8 @@ export class VoltClient {
     if (status === 429 || status >= 500) {
       const retryAfter = Number(response.headers.get('retry-after'));
       const said = (body as { message?: unknown } | undefined)?.message;
-      const detail = errors?.map((e) => e.message).join('; ') ?? (typeof said === 'string' ? said : text.slice(0, 200).trim());
+      const detail =
+        errors?.map((e) => e.message).join('; ') ?? (typeof said === 'string' ? said : text.slice(0, 200).trim());
       throw new VoltApiError(
         `Volt API answered HTTP ${status}${detail ? `: ${detail}` : ''}`,
         true,
@@ -232,7 +253,8 @@ export class VoltClient {
     }
     if (status === 401 || status === 403) throw unauthorized(errors, status);
     if (errors) {
-      if (errors.some((e) => e.code === 'UNAUTHENTICATED' || AUTH_MESSAGE.test(e.message))) throw unauthorized(errors, status);
+      if (errors.some((e) => e.code === 'UNAUTHENTICATED' || AUTH_MESSAGE.test(e.message)))
+        throw unauthorized(errors, status);
       throw new VoltGraphQLError(errors, status);
     }
     if (status < 200 || status >= 300) {
@@ -246,7 +268,9 @@ export class VoltClient {
   }
 
   async listWebhooks(): Promise<VoltWebhook[]> {
-    const data = await this.request<{ webhooks: VoltWebhook[] | null }>(`query webhooks { webhooks { ${WEBHOOK_FIELDS} } }`);
+    const data = await this.request<{ webhooks: VoltWebhook[] | null }>(
+      `query webhooks { webhooks { ${WEBHOOK_FIELDS} } }`,
+    );
     return data.webhooks ?? [];
   }
 
@@ -271,7 +295,8 @@ export class VoltClient {
     }
     const query = `mutation registerWebhook(${args.join(', ')}) { registerWebhook(${params.join(', ')}) { ${WEBHOOK_FIELDS} } }`;
     const data = await this.request<{ registerWebhook: VoltWebhook | null }>(query, variables, options);
-    if (!data.registerWebhook?.id) throw new VoltApiError('Volt API registerWebhook answered without a webhook id', false);
+    if (!data.registerWebhook?.id)
+      throw new VoltApiError('Volt API registerWebhook answered without a webhook id', false);
     return data.registerWebhook;
   }
 
@@ -284,10 +309,20 @@ export class VoltClient {
   }
 
   /** Sends a message. Not retried: a retry after a lost answer could send the SMS twice. */
-  async createMessage(input: { readonly to: string; readonly from: string; readonly body: string; readonly media?: readonly string[] }): Promise<VoltMessage> {
+  async createMessage(input: {
+    readonly to: string;
+    readonly from: string;
+    readonly body: string;
+    readonly media?: readonly string[];
+  }): Promise<VoltMessage> {
     const data = await this.request<{ createMessage: VoltMessage | null }>(
       `mutation createMessage($to: String!, $from: String!, $body: String!, $media: [String!]) { createMessage(to: $to, from: $from, body: $body, media: $media) { ${MESSAGE_FIELDS} } }`,
-      { to: input.to, from: input.from, body: input.body, ...(input.media && input.media.length > 0 ? { media: input.media } : {}) },
+      {
+        to: input.to,
+        from: input.from,
+        body: input.body,
+        ...(input.media && input.media.length > 0 ? { media: input.media } : {}),
+      },
       { retry: false },
     );
     if (!data.createMessage?.id) throw new VoltApiError('Volt API createMessage answered without a message id', false);

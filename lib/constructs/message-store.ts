@@ -37,21 +37,32 @@ const MAX_RETENTION_DAYS = 36_500;
 function validate(props: MessageStoreProps): void {
   const days = props.messageRetentionDays;
   if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)) {
-    throw new Error(`MessageStore: messageRetentionDays must be a whole number from 1 to ${MAX_RETENTION_DAYS}, got ${days}`);
+    throw new Error(
+      `MessageStore: messageRetentionDays must be a whole number from 1 to ${MAX_RETENTION_DAYS}, got ${days}`,
+    );
   }
   const batchSize = props.batchSize ?? 25;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100) {
-    throw new Error(`MessageStore: batchSize must be a whole number from 1 to 100 (a batch must finish within the consumer timeout), got ${batchSize}`);
+    throw new Error(
+      `MessageStore: batchSize must be a whole number from 1 to 100 (a batch must finish within the consumer timeout), got ${batchSize}`,
+    );
   }
   const window = props.maxBatchingWindow?.toSeconds();
   if (window !== undefined && (window > 300 || (batchSize > 10 && window < 1))) {
-    throw new Error(`MessageStore: maxBatchingWindow must be at most 300 s, and at least 1 s when batchSize is over 10, got ${window} s`);
+    throw new Error(
+      `MessageStore: maxBatchingWindow must be at most 300 s, and at least 1 s when batchSize is over 10, got ${window} s`,
+    );
   }
   const timeout = props.consumerTimeout?.toSeconds();
   if (timeout !== undefined && (timeout < 3 || timeout > 30)) {
-    throw new Error(`MessageStore: consumerTimeout must be 3 to 30 s (the state queue's visibility timeout is sized for a 30 s consumer), got ${timeout} s`);
+    throw new Error(
+      `MessageStore: consumerTimeout must be 3 to 30 s (the state queue's visibility timeout is sized for a 30 s consumer), got ${timeout} s`,
+    );
   }
-  if (props.maxConcurrency !== undefined && (!Number.isInteger(props.maxConcurrency) || props.maxConcurrency < 2 || props.maxConcurrency > 1000)) {
+  if (
+    props.maxConcurrency !== undefined &&
+    (!Number.isInteger(props.maxConcurrency) || props.maxConcurrency < 2 || props.maxConcurrency > 1000)
+  ) {
     throw new Error(`MessageStore: maxConcurrency must be a whole number from 2 to 1000, got ${props.maxConcurrency}`);
   }
 }
@@ -63,7 +74,9 @@ function checkVisibilityTimeout(queue: sqs.IQueue, timeout: Duration): void {
   const seconds = visibility ?? 30;
   if (Token.isUnresolved(seconds)) return;
   if (seconds < 6 * timeout.toSeconds()) {
-    throw new Error(`MessageStore: the state queue's visibility timeout (${seconds} s) must be at least 6x the consumer timeout (${timeout.toSeconds()} s)`);
+    throw new Error(
+      `MessageStore: the state queue's visibility timeout (${seconds} s) must be at least 6x the consumer timeout (${timeout.toSeconds()} s)`,
+    );
   }
 }
 
@@ -106,7 +119,9 @@ export class MessageStore extends Construct {
       functionDir: 'consumer',
       description: 'Applies verified Volt webhook events to the messages table',
       timeout: consumerTimeout,
-      ...(props.messageRetentionDays !== undefined ? { environment: { [CONSUMER_ENV.retentionDays]: String(props.messageRetentionDays) } } : {}),
+      ...(props.messageRetentionDays !== undefined
+        ? { environment: { [CONSUMER_ENV.retentionDays]: String(props.messageRetentionDays) } }
+        : {}),
     });
     this.bindTable();
 
@@ -122,6 +137,8 @@ export class MessageStore extends Construct {
   /** Pairs the table name in the environment with the one action the consumer needs: UpdateItem on this table (not its indexes). */
   private bindTable(): void {
     this.consumer.addEnvironment(CONSUMER_ENV.tableName, this.table.tableName);
-    this.consumer.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
+    this.consumer.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }),
+    );
   }
 }

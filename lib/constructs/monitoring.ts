@@ -51,11 +51,17 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const FIVE_MINUTES = Duration.minutes(5);
 
 function validate(props: PipelineMonitoringProps): void {
-  if (props.deadLetterQueues.length === 0) throw new Error('PipelineMonitoring: at least one dead-letter queue is required');
+  if (props.deadLetterQueues.length === 0)
+    throw new Error('PipelineMonitoring: at least one dead-letter queue is required');
   const names = props.deadLetterQueues.map((d) => d.name);
-  if (names.some((n) => alarmIdPart(n) === '')) throw new Error(`PipelineMonitoring: every dead-letter queue needs a name with letters or digits, got ${names.join(', ')}`);
+  if (names.some((n) => alarmIdPart(n) === ''))
+    throw new Error(
+      `PipelineMonitoring: every dead-letter queue needs a name with letters or digits, got ${names.join(', ')}`,
+    );
   if (new Set(names.map(alarmIdPart)).size !== names.length) {
-    throw new Error(`PipelineMonitoring: dead-letter queue names must stay unique without "-" and "_" (they name the alarms), got ${names.join(', ')}`);
+    throw new Error(
+      `PipelineMonitoring: dead-letter queue names must stay unique without "-" and "_" (they name the alarms), got ${names.join(', ')}`,
+    );
   }
   if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {
     throw new Error(`PipelineMonitoring: alarmEmail is not an email address: ${props.alarmEmail}`);
@@ -145,11 +151,19 @@ export class PipelineMonitoring extends Construct {
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
         },
       }),
     );
-    if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    if (props.alarmEmail !== undefined)
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     const alarms: cloudwatch.Alarm[] = [];
     /**
@@ -193,7 +207,10 @@ export class PipelineMonitoring extends Construct {
     const maxAge = props.maxStateQueueAge ?? Duration.minutes(10);
     this.stateQueueAgeAlarm = alarm('StateQueueAge', {
       description: `The state queue's oldest message is over ${maxAge.toHumanString()} old: the consumer is failing or falling behind.`,
-      metric: props.stateQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      metric: props.stateQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
       threshold: maxAge.toSeconds(),
       strictlyAbove: true,
       periods: 3,
@@ -206,9 +223,11 @@ export class PipelineMonitoring extends Construct {
     });
 
     const namespace = metricsNamespaceFor(Stack.of(this).stackName);
-    const signatureRejections = props.signatureRejections ?? customMetric(namespace, INGEST_METRICS_SERVICE, 'SignatureRejected');
+    const signatureRejections =
+      props.signatureRejections ?? customMetric(namespace, INGEST_METRICS_SERVICE, 'SignatureRejected');
     this.signatureRejectionAlarm = alarm('SignatureRejections', {
-      description: 'Many requests to the webhook URL failed signature verification: a key rotation at Volt, a wrong key or scheme, or someone probing the URL.',
+      description:
+        'Many requests to the webhook URL failed signature verification: a key rotation at Volt, a wrong key or scheme, or someone probing the URL.',
       metric: signatureRejections,
       threshold: props.signatureRejectionThreshold ?? 25,
     });
@@ -220,7 +239,8 @@ export class PipelineMonitoring extends Construct {
     });
 
     this.consumerThrottleAlarm = alarm('ConsumerThrottles', {
-      description: 'Lambda throttled the consumer: the account or function ran out of concurrency, and the state queue backs up.',
+      description:
+        'Lambda throttled the consumer: the account or function ran out of concurrency, and the state queue backs up.',
       metric: props.consumerFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: 1,
     });
@@ -228,7 +248,13 @@ export class PipelineMonitoring extends Construct {
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 4, sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms,
+        width: 24,
+        height: 4,
+        sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+      }),
     );
     this.dashboard.addWidgets(
       graph('Webhook requests', [
@@ -238,7 +264,11 @@ export class PipelineMonitoring extends Construct {
       ]),
       graph('Ingest outcomes', [
         // Accepted events are counted by SQS, not by a metric line per request (docs/observability.md).
-        props.stateQueue.metricNumberOfMessagesSent({ period: FIVE_MINUTES, statistic: 'Sum', label: 'enqueued (state queue)' }),
+        props.stateQueue.metricNumberOfMessagesSent({
+          period: FIVE_MINUTES,
+          statistic: 'Sum',
+          label: 'enqueued (state queue)',
+        }),
         signatureRejections,
         customMetric(namespace, INGEST_METRICS_SERVICE, 'EnqueueFailed').with({ label: 'enqueue failed' }),
       ]),
@@ -248,12 +278,32 @@ export class PipelineMonitoring extends Construct {
       ]),
     );
     this.dashboard.addWidgets(
-      graph('State queue', [props.stateQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum', label: 'waiting' })], [
-        props.stateQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum', label: 'oldest (s)' }),
-      ]),
+      graph(
+        'State queue',
+        [
+          props.stateQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+            label: 'waiting',
+          }),
+        ],
+        [
+          props.stateQueue.metricApproximateAgeOfOldestMessage({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+            label: 'oldest (s)',
+          }),
+        ],
+      ),
       graph(
         'Dead-letter queues',
-        props.deadLetterQueues.map(({ name, queue }) => queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum', label: name })),
+        props.deadLetterQueues.map(({ name, queue }) =>
+          queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+            label: name,
+          }),
+        ),
       ),
     );
     this.dashboard.addWidgets(
@@ -267,7 +317,9 @@ export class PipelineMonitoring extends Construct {
         customMetric(namespace, CONSUMER_METRICS_SERVICE, 'Duplicate').with({ label: 'duplicates' }),
         customMetric(namespace, CONSUMER_METRICS_SERVICE, 'Stale').with({ label: 'stale events' }),
       ]),
-      graph('Consumer lag (p99, ms)', [customMetric(namespace, CONSUMER_METRICS_SERVICE, 'ConsumerLag', 'p99').with({ label: 'now - occurredAt' })]),
+      graph('Consumer lag (p99, ms)', [
+        customMetric(namespace, CONSUMER_METRICS_SERVICE, 'ConsumerLag', 'p99').with({ label: 'now - occurredAt' }),
+      ]),
     );
   }
 }

@@ -21,7 +21,9 @@ export class RejectedRequestQuarantine extends Construct {
     const retention = props.retentionPeriod ?? Duration.days(1);
     const seconds = retention.toSeconds();
     if (seconds < 60 || seconds > 14 * 24 * 3600) {
-      throw new Error(`RejectedRequestQuarantine ${id}: retentionPeriod must be from 1 minute to 14 days, got ${seconds} s`);
+      throw new Error(
+        `RejectedRequestQuarantine ${id}: retentionPeriod must be from 1 minute to 14 days, got ${seconds} s`,
+      );
     }
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -32,13 +34,16 @@ export class RejectedRequestQuarantine extends Construct {
     // On the queue resource itself, not the construct that also holds its TLS policy.
     Validations.of(this.queue.node.defaultChild as Construct).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'The quarantine is itself a dead end for rejected requests: nothing consumes it, so no message is ever received ' +
+      reason:
+        'The quarantine is itself a dead end for rejected requests: nothing consumes it, so no message is ever received ' +
         'often enough to need a DLQ; its messages simply expire after the retention period.',
     });
   }
 
   /** Exactly sqs:SendMessage on this queue, nothing to read or delete. */
   grantSend(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
   }
 }

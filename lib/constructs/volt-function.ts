@@ -56,7 +56,12 @@ export class VoltFunction extends NodejsFunction {
       description: props.description.slice(0, 1000),
       inlinePolicies: {
         OwnLogGroup: new iam.PolicyDocument({
-          statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
         }),
       },
     });
@@ -96,13 +101,15 @@ export class VoltFunction extends NodejsFunction {
         // Relative to the project root, where esbuild runs, so the asset hash is the same on every machine.
         esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/common/env-credentials.ts' },
         // ESM output still meets CommonJS dependencies that call require().
-        banner: "import { createRequire as __voltCreateRequire } from 'node:module'; const require = __voltCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __voltCreateRequire } from 'node:module'; const require = __voltCreateRequire(import.meta.url);",
       },
     });
     this.logGroupResource = logGroup;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. ' +
+      reason:
+        'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. ' +
         'Any other wildcard on this role is caught by the infra test that allows a "*" resource only with xray: actions.',
     });
   }

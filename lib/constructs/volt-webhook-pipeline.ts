@@ -75,17 +75,26 @@ function validate(props: VoltWebhookPipelineProps): { publicKeys?: string[] } {
       throw new Error(`subscribers[${i}].name "${s.name}" must be 1-40 letters, digits, "-" or "_"`);
     }
     const lower = s.name.toLowerCase();
-    if (lower === 'state' || names.has(lower)) throw new Error(`subscribers[${i}].name "${s.name}" is reserved or used twice`);
+    if (lower === 'state' || names.has(lower))
+      throw new Error(`subscribers[${i}].name "${s.name}" is reserved or used twice`);
     names.add(lower);
-    if (s.eventTypes !== undefined && (s.eventTypes.length === 0 || s.eventTypes.some((e) => typeof e !== 'string' || e === ''))) {
-      throw new Error(`subscribers[${i}].eventTypes must be a non-empty list of event type names, or left out for all events`);
+    if (
+      s.eventTypes !== undefined &&
+      (s.eventTypes.length === 0 || s.eventTypes.some((e) => typeof e !== 'string' || e === ''))
+    ) {
+      throw new Error(
+        `subscribers[${i}].eventTypes must be a non-empty list of event type names, or left out for all events`,
+      );
     }
   }
   if (props.signatureScheme !== undefined) parseScheme(props.signatureScheme);
   if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
     throw new Error(`logLevel "${String(props.logLevel)}" must be one of ${LOG_LEVELS.join(', ')}`);
   }
-  if (props.quarantinePerMinute !== undefined && (!Number.isInteger(props.quarantinePerMinute) || props.quarantinePerMinute < 0)) {
+  if (
+    props.quarantinePerMinute !== undefined &&
+    (!Number.isInteger(props.quarantinePerMinute) || props.quarantinePerMinute < 0)
+  ) {
     throw new Error(`quarantinePerMinute ${props.quarantinePerMinute} must be a whole number, 0 or more`);
   }
   if (props.voltPublicKeyUrl !== undefined && !/^https?:\/\//.test(props.voltPublicKeyUrl)) {
@@ -95,10 +104,13 @@ function validate(props: VoltWebhookPipelineProps): { publicKeys?: string[] } {
     throw new Error(`voltApiUrl "${props.voltApiUrl}" must be an http(s) URL`);
   }
   if (props.voltApiTokenSecret !== undefined && props.voltApiTokenSecret.trim() === '') {
-    throw new Error('voltApiTokenSecret is empty; give the name or ARN of the secret holding the Volt API token, or leave it out');
+    throw new Error(
+      'voltApiTokenSecret is empty; give the name or ARN of the secret holding the Volt API token, or leave it out',
+    );
   }
   if (props.voltPublicKeys === undefined) return {};
-  if (props.voltPublicKeys.length === 0) throw new Error('voltPublicKeys is empty; leave it out to fetch the key from voltPublicKeyUrl');
+  if (props.voltPublicKeys.length === 0)
+    throw new Error('voltPublicKeys is empty; leave it out to fetch the key from voltPublicKeyUrl');
   return {
     publicKeys: props.voltPublicKeys.map((k, i) => {
       parsePublicKey(k, `voltPublicKeys[${i}]`);
@@ -188,7 +200,10 @@ export class VoltWebhookPipeline extends Construct {
       (fn.node.defaultChild as lambda.CfnFunction).addPropertyOverride('LoggingConfig.ApplicationLogLevel', logLevel);
     }
 
-    const queueNames = new Map<DurableQueue, string>([[this.stateQueue, 'state'], ...[...subscribers].map(([name, q]) => [q, name] as const)]);
+    const queueNames = new Map<DurableQueue, string>([
+      [this.stateQueue, 'state'],
+      ...[...subscribers].map(([name, q]) => [q, name] as const),
+    ]);
     // Found in the tree rather than listed, so a queue added to the pipeline later cannot go unwatched.
     const deadLetterQueues = this.node
       .findAll()

@@ -76,10 +76,14 @@ export interface WebhookIngestProps {
 
 function validateThrottle(rate: number, burst: number): void {
   if (!Number.isFinite(rate) || rate <= 0 || rate > MAX_THROTTLE_RATE_LIMIT) {
-    throw new Error(`WebhookIngest: throttleRateLimit must be a number above 0 and at most ${MAX_THROTTLE_RATE_LIMIT} requests per second, got ${rate}`);
+    throw new Error(
+      `WebhookIngest: throttleRateLimit must be a number above 0 and at most ${MAX_THROTTLE_RATE_LIMIT} requests per second, got ${rate}`,
+    );
   }
   if (!Number.isInteger(burst) || burst < 1 || burst > MAX_THROTTLE_BURST_LIMIT) {
-    throw new Error(`WebhookIngest: throttleBurstLimit must be a whole number from 1 to ${MAX_THROTTLE_BURST_LIMIT}, got ${burst}`);
+    throw new Error(
+      `WebhookIngest: throttleBurstLimit must be a whole number from 1 to ${MAX_THROTTLE_BURST_LIMIT}, got ${burst}`,
+    );
   }
 }
 
@@ -100,7 +104,9 @@ export class WebhookIngest extends Construct {
     if (props.targets.length === 0) throw new Error('WebhookIngest: at least one target queue is required');
     const maxBodyBytes = props.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024 || maxBodyBytes > 200 * 1024) {
-      throw new Error(`WebhookIngest: maxBodyBytes must be an integer from 1024 to ${200 * 1024} (SQS messages carry the body plus attributes), got ${maxBodyBytes}`);
+      throw new Error(
+        `WebhookIngest: maxBodyBytes must be an integer from 1024 to ${200 * 1024} (SQS messages carry the body plus attributes), got ${maxBodyBytes}`,
+      );
     }
     const throttleRateLimit = props.throttleRateLimit ?? DEFAULT_THROTTLE_RATE_LIMIT;
     const throttleBurstLimit = props.throttleBurstLimit ?? DEFAULT_THROTTLE_BURST_LIMIT;
@@ -136,7 +142,8 @@ export class WebhookIngest extends Construct {
     if (routeResource) {
       Validations.of(routeResource).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason: 'Volt cannot send credentials an API Gateway authorizer could check: every request is authenticated by the ingest function, ' +
+        reason:
+          'Volt cannot send credentials an API Gateway authorizer could check: every request is authenticated by the ingest function, ' +
           "which verifies Volt's RSA signature over the raw body before anything is enqueued and answers 401 otherwise.",
       });
     }
@@ -169,7 +176,13 @@ export class WebhookIngest extends Construct {
   private bindTargets(targets: readonly IngestTarget[]): void {
     this.function.addEnvironment(
       INGEST_ENV.targetQueues,
-      JSON.stringify(targets.map((t) => ({ name: t.name, queueUrl: t.queue.queueUrl, ...(t.eventTypes ? { eventTypes: t.eventTypes } : {}) }))),
+      JSON.stringify(
+        targets.map((t) => ({
+          name: t.name,
+          queueUrl: t.queue.queueUrl,
+          ...(t.eventTypes ? { eventTypes: t.eventTypes } : {}),
+        })),
+      ),
     );
     this.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: targets.map((t) => t.queue.queueArn) }),

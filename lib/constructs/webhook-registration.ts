@@ -1,4 +1,14 @@
-import { Arn, ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
+import {
+  Arn,
+  ArnFormat,
+  CustomResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+  type CfnElement,
+} from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -45,25 +55,37 @@ const COMPLETE_ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
 function validate(props: WebhookRegistrationProps): apigwv2.IHttpStage {
   const stage = props.api.defaultStage;
   if (!stage) {
-    throw new Error('WebhookRegistration: the HTTP API has no default stage; Volt must be able to reach the URL while registering');
+    throw new Error(
+      'WebhookRegistration: the HTTP API has no default stage; Volt must be able to reach the URL while registering',
+    );
   }
   if (!Token.isUnresolved(props.webhookUrl) && !/^https?:\/\//.test(props.webhookUrl)) {
     throw new Error(`WebhookRegistration: webhookUrl must be an http(s) URL, got "${props.webhookUrl}"`);
   }
   if (typeof props.apiTokenSecret === 'string' && props.apiTokenSecret.trim() === '') {
-    throw new Error('WebhookRegistration: apiTokenSecret is empty; give the name or ARN of the secret holding the Volt API token');
+    throw new Error(
+      'WebhookRegistration: apiTokenSecret is empty; give the name or ARN of the secret holding the Volt API token',
+    );
   }
   if (props.apiUrl !== undefined && !/^https?:\/\//.test(props.apiUrl)) {
     throw new Error(`WebhookRegistration: apiUrl must be an http(s) URL, got "${props.apiUrl}"`);
   }
   if (props.primaryPhone !== undefined && !E164.test(props.primaryPhone)) {
-    throw new Error(`WebhookRegistration: primaryPhone must be an E.164 number like +15555550123, got "${props.primaryPhone}"`);
+    throw new Error(
+      `WebhookRegistration: primaryPhone must be an E.164 number like +15555550123, got "${props.primaryPhone}"`,
+    );
   }
-  if (props.eventTypes !== undefined && (props.eventTypes.length === 0 || props.eventTypes.some((t) => t.trim() === ''))) {
-    throw new Error('WebhookRegistration: eventTypes must be a non-empty list of names, or left out for every event type');
+  if (
+    props.eventTypes !== undefined &&
+    (props.eventTypes.length === 0 || props.eventTypes.some((t) => t.trim() === ''))
+  ) {
+    throw new Error(
+      'WebhookRegistration: eventTypes must be a non-empty list of names, or left out for every event type',
+    );
   }
   const seconds = props.timeout?.toSeconds() ?? 180;
-  if (seconds < 60 || seconds > 900) throw new Error(`WebhookRegistration: timeout must be 1 to 15 minutes, got ${seconds} s`);
+  if (seconds < 60 || seconds > 900)
+    throw new Error(`WebhookRegistration: timeout must be 1 to 15 minutes, got ${seconds} s`);
   return stage;
 }
 
@@ -101,7 +123,8 @@ export class WebhookRegistration extends Construct {
 
     this.tokenSecret = importSecret(this, props.apiTokenSecret);
     // GetSecretValue takes a name or an ARN: a configured name is passed as it is, since an imported name's ARN lacks the suffix.
-    const secretId = typeof props.apiTokenSecret === 'string' ? props.apiTokenSecret.trim() : this.tokenSecret.secretArn;
+    const secretId =
+      typeof props.apiTokenSecret === 'string' ? props.apiTokenSecret.trim() : this.tokenSecret.secretArn;
     this.function = new VoltFunction(this, 'Function', {
       functionDir: 'registration',
       description: 'Registers the webhook URL with Volt (custom resource onEvent)',
@@ -114,7 +137,10 @@ export class WebhookRegistration extends Construct {
     });
     this.tokenSecret.grantRead(this.function);
 
-    const providerLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    const providerLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     // The framework function's own role, so it gets its log group only instead of the
     // AWSLambdaBasicExecutionRole managed policy the Provider would attach.
     const frameworkRole = new iam.Role(this, 'ProviderRole', {
@@ -122,7 +148,12 @@ export class WebhookRegistration extends Construct {
       description: 'Custom resource provider framework for the Volt webhook registration',
       inlinePolicies: {
         OwnLogGroup: new iam.PolicyDocument({
-          statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [providerLogGroup.logGroupArn] })],
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [providerLogGroup.logGroupArn],
+            }),
+          ],
         }),
       },
     });
@@ -134,7 +165,8 @@ export class WebhookRegistration extends Construct {
     const handlerId = Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnElement);
     Validations.of(frameworkRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`,
-      reason: 'The provider framework may invoke only the registration function; the ":*" suffix covers that one function\'s versions and aliases, as the framework grants it.',
+      reason:
+        'The provider framework may invoke only the registration function; the ":*" suffix covers that one function\'s versions and aliases, as the framework grants it.',
     });
 
     this.resource = new CustomResource(this, 'Resource', {

@@ -24,7 +24,8 @@ export const FAILING_RECIPIENTS: Readonly<Record<string, FailureReason>> = {
     errorCode: '702',
     providerErrorCode: '40002',
     providerErrorTitle: 'Blocked as spam - temporary',
-    providerErrorDetail: 'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
+    providerErrorDetail:
+      'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
     carrierName: 'T-MOBILE USA, INC.',
   },
   '+15555550667': {
@@ -121,16 +122,24 @@ export function buildEvent(options: {
   const outbound = message.direction === 'outbound';
   const finalized = eventType === 'message.finalized';
   const failed = finalized && message.failure !== undefined;
-  const status = eventType === 'message.received' ? 'webhook_delivered' : eventType === 'message.sent' ? 'sent' : failed ? 'failed' : 'delivered';
-  const failure = failed && message.failure
-    ? {
-        provider_error_code: message.failure.providerErrorCode,
-        provider_error_detail: message.failure.providerErrorDetail,
-        provider_error_title: message.failure.providerErrorTitle,
-        carrier_name: message.failure.carrierName,
-        error_code: message.failure.errorCode,
-      }
-    : {};
+  const status =
+    eventType === 'message.received'
+      ? 'webhook_delivered'
+      : eventType === 'message.sent'
+        ? 'sent'
+        : failed
+          ? 'failed'
+          : 'delivered';
+  const failure =
+    failed && message.failure
+      ? {
+          provider_error_code: message.failure.providerErrorCode,
+          provider_error_detail: message.failure.providerErrorDetail,
+          provider_error_title: message.failure.providerErrorTitle,
+          carrier_name: message.failure.carrierName,
+          error_code: message.failure.errorCode,
+        }
+      : {};
   const payload: Record<string, unknown> = {
     message_app_id: message.messageAppId,
     id: message.id,

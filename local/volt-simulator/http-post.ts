@@ -13,7 +13,12 @@ export interface PostResult {
  * (`agent: false`) so the simulator holds no pooled sockets that would keep a test process,
  * or the receiver's server, from closing.
  */
-export function postBody(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+export function postBody(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<PostResult> {
   return new Promise((resolve) => {
     let target: URL;
     try {
@@ -29,7 +34,12 @@ export function postBody(url: string, body: string, headers: Record<string, stri
       {
         method: 'POST',
         agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': String(bytes.length), 'user-agent': 'volt-simulator', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(bytes.length),
+          'user-agent': 'volt-simulator',
+          ...headers,
+        },
         timeout: timeoutMs,
       },
       (response) => {
@@ -43,7 +53,9 @@ export function postBody(url: string, body: string, headers: Record<string, stri
       },
     );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, error: err.code ? `${err.code}: ${err.message}` : err.message }));
+    request.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ ok: false, error: err.code ? `${err.code}: ${err.message}` : err.message }),
+    );
     request.end(bytes);
   });
 }

@@ -96,10 +96,22 @@ export interface DeliveryRecord {
 export type SimulatorEvent =
   | { readonly type: 'webhook.registered'; readonly webhook: SimWebhook }
   | { readonly type: 'webhook.deleted'; readonly webhook: SimWebhook }
-  | { readonly type: 'message.created'; readonly messageId: string; readonly to: string; readonly from: string; readonly willFail: boolean }
+  | {
+      readonly type: 'message.created';
+      readonly messageId: string;
+      readonly to: string;
+      readonly from: string;
+      readonly willFail: boolean;
+    }
   | { readonly type: 'inbound.created'; readonly messageAppId: string; readonly to: string; readonly from: string }
   | { readonly type: 'delivery'; readonly record: DeliveryRecord }
-  | { readonly type: 'delivery.gave-up'; readonly url: string; readonly eventId: string; readonly eventType: string; readonly attempts: number };
+  | {
+      readonly type: 'delivery.gave-up';
+      readonly url: string;
+      readonly eventId: string;
+      readonly eventType: string;
+      readonly attempts: number;
+    };
 
 export type SimulatorListener = (event: SimulatorEvent) => void;
 
@@ -172,7 +184,11 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -308,9 +324,14 @@ export class VoltSimulator {
   }
 
   /** Registers a webhook after a successful test request, as `registerWebhook` does. */
-  async registerWebhook(url: string, primaryPhone?: string | null, eventTypes?: readonly (string | null)[] | null): Promise<SimWebhook> {
+  async registerWebhook(
+    url: string,
+    primaryPhone?: string | null,
+    eventTypes?: readonly (string | null)[] | null,
+  ): Promise<SimWebhook> {
     if (!isHttpUrl(url)) throw gqlError(`Invalid webhook URL: ${url}`, 'BAD_USER_INPUT');
-    if (primaryPhone != null && !E164.test(primaryPhone)) throw gqlError(`Invalid phone number: ${primaryPhone}`, 'BAD_USER_INPUT');
+    if (primaryPhone != null && !E164.test(primaryPhone))
+      throw gqlError(`Invalid phone number: ${primaryPhone}`, 'BAD_USER_INPUT');
     if (primaryPhone != null && this.options.ownedNumbers && !this.options.ownedNumbers.includes(primaryPhone)) {
       throw gqlError(`The number ${primaryPhone} does not belong to this organization`, 'FORBIDDEN');
     }
@@ -318,15 +339,33 @@ export class VoltSimulator {
     const eventId = newEventId(this.orgPrefix);
     const body = JSON.stringify(buildTestEvent(eventId, url, now));
     const signed = this.options.signTestRequest ?? true;
-    const result = await postBody(url, body, signed ? { [SIGNATURE_HEADER]: signBody(this.privateKey, body, DEFAULT_SCHEME) } : {}, 5000);
+    const result = await postBody(
+      url,
+      body,
+      signed ? { [SIGNATURE_HEADER]: signBody(this.privateKey, body, DEFAULT_SCHEME) } : {},
+      5000,
+    );
     this.record({ kind: 'test', url, eventId, eventType: 'webhook.test', attempt: 1, ...result });
     if (!result.ok) {
-      const why = result.status !== undefined ? `answered HTTP ${result.status}` : `could not be reached (${result.error ?? 'unknown error'})`;
-      throw gqlError(`Webhook test request failed: ${url} ${why}; the endpoint must answer the test request with a 2xx status`, 'WEBHOOK_TEST_FAILED');
+      const why =
+        result.status !== undefined
+          ? `answered HTTP ${result.status}`
+          : `could not be reached (${result.error ?? 'unknown error'})`;
+      throw gqlError(
+        `Webhook test request failed: ${url} ${why}; the endpoint must answer the test request with a 2xx status`,
+        'WEBHOOK_TEST_FAILED',
+      );
     }
     const at = new Date(now).toISOString();
     const types = eventTypes?.filter((t): t is string => typeof t === 'string') ?? null;
-    const webhook: SimWebhook = { id: randomUUID(), url, createdAt: at, lastUpdatedAt: at, primaryPhone: primaryPhone ?? null, eventTypes: types && types.length > 0 ? types : null };
+    const webhook: SimWebhook = {
+      id: randomUUID(),
+      url,
+      createdAt: at,
+      lastUpdatedAt: at,
+      primaryPhone: primaryPhone ?? null,
+      eventTypes: types && types.length > 0 ? types : null,
+    };
     this.webhooks.set(webhook.id, webhook);
     this.emit({ type: 'webhook.registered', webhook });
     return webhook;
@@ -366,14 +405,25 @@ export class VoltSimulator {
       failure,
     };
     this.messages.set(message.id ?? '', message);
-    this.emit({ type: 'message.created', messageId: message.id ?? '', to: message.to, from: message.from, willFail: failure !== undefined });
+    this.emit({
+      type: 'message.created',
+      messageId: message.id ?? '',
+      to: message.to,
+      from: message.from,
+      willFail: failure !== undefined,
+    });
     this.track(this.runOutbound(message));
     return message;
   }
 
   /** A handset sends a message to one of the organization's numbers: delivers `message.received`. */
-  simulateInbound(input: { from: string; to: string; body: string; media?: readonly string[] | null }): { messageAppId: string; webhookEventId: string; deliveredTo: number } {
-    if (!E164.test(input.to) || !E164.test(input.from)) throw gqlError('Invalid phone number: "from" and "to" must be E.164 (+15555550123)', 'BAD_USER_INPUT');
+  simulateInbound(input: { from: string; to: string; body: string; media?: readonly string[] | null }): {
+    messageAppId: string;
+    webhookEventId: string;
+    deliveredTo: number;
+  } {
+    if (!E164.test(input.to) || !E164.test(input.from))
+      throw gqlError('Invalid phone number: "from" and "to" must be E.164 (+15555550123)', 'BAD_USER_INPUT');
     const at = this.nextEventTime();
     const message: SimMessage = {
       id: null,
@@ -451,7 +501,9 @@ export class VoltSimulator {
 
   private prepare(eventType: SimEventType, message: SimMessage, occurredAt: number): PreparedEvent {
     const eventId = newEventId(this.orgPrefix);
-    const body = JSON.stringify(buildEvent({ eventId, eventType, message, occurredAt, messagingProfileId: this.messagingProfileId }));
+    const body = JSON.stringify(
+      buildEvent({ eventId, eventType, message, occurredAt, messagingProfileId: this.messagingProfileId }),
+    );
     return { eventId, eventType, body, signature: signBody(this.privateKey, body, DEFAULT_SCHEME) };
   }
 
@@ -466,7 +518,11 @@ export class VoltSimulator {
     // One chain per URL keeps a message's events in order for that receiver, retries included.
     const chains = new Map<string, Promise<void>>();
     const enqueue = (urls: string[], event: PreparedEvent) => {
-      for (const url of urls) chains.set(url, (chains.get(url) ?? Promise.resolve()).then(() => this.deliverWithRetries(url, event)));
+      for (const url of urls)
+        chains.set(
+          url,
+          (chains.get(url) ?? Promise.resolve()).then(() => this.deliverWithRetries(url, event)),
+        );
     };
     if (!reorder) enqueue(sentTargets, sent);
     if (!(await this.pause(this.delivery.gapMs))) return;
@@ -490,12 +546,25 @@ export class VoltSimulator {
       if (result.ok) {
         for (let copy = 1; copy <= duplicates; copy += 1) {
           const again = await postBody(url, event.body, { [SIGNATURE_HEADER]: event.signature }, timeoutMs);
-          this.record({ kind: 'duplicate', url, eventId: event.eventId, eventType: event.eventType, attempt: copy, ...again });
+          this.record({
+            kind: 'duplicate',
+            url,
+            eventId: event.eventId,
+            eventType: event.eventType,
+            attempt: copy,
+            ...again,
+          });
         }
         return;
       }
     }
-    this.emit({ type: 'delivery.gave-up', url, eventId: event.eventId, eventType: event.eventType, attempts: maxAttempts });
+    this.emit({
+      type: 'delivery.gave-up',
+      url,
+      eventId: event.eventId,
+      eventType: event.eventType,
+      attempts: maxAttempts,
+    });
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -524,13 +593,21 @@ export class VoltSimulator {
       return;
     }
     if (fault?.status !== undefined) {
-      const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+      const headers: Record<string, string> =
+        fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
       return sendJson(res, fault.status, { message: `simulated HTTP ${fault.status}` }, headers);
     }
 
     const auth = req.headers.authorization ?? '';
     if (auth !== `Bearer ${this.token}`) {
-      const body = { errors: [{ message: 'Unauthorized: the API token is missing, invalid or expired', extensions: { code: 'UNAUTHENTICATED' } }] };
+      const body = {
+        errors: [
+          {
+            message: 'Unauthorized: the API token is missing, invalid or expired',
+            extensions: { code: 'UNAUTHENTICATED' },
+          },
+        ],
+      };
       return sendJson(res, this.options.authFailure === 'http-401' ? 401 : 200, body);
     }
 
@@ -540,12 +617,16 @@ export class VoltSimulator {
     } catch {
       return sendJson(res, 400, { errors: [{ message: 'Request body is not JSON' }] });
     }
-    if (typeof request.query !== 'string') return sendJson(res, 400, { errors: [{ message: 'Request has no "query" string' }] });
+    if (typeof request.query !== 'string')
+      return sendJson(res, 400, { errors: [{ message: 'Request has no "query" string' }] });
     const result = await graphql({
       schema: this.schema,
       source: request.query,
       rootValue: this.resolvers(),
-      variableValues: typeof request.variables === 'object' && request.variables !== null ? (request.variables as Record<string, unknown>) : undefined,
+      variableValues:
+        typeof request.variables === 'object' && request.variables !== null
+          ? (request.variables as Record<string, unknown>)
+          : undefined,
       operationName: typeof request.operationName === 'string' ? request.operationName : undefined,
     });
     sendJson(res, 200, result);
@@ -572,16 +653,26 @@ export class VoltSimulator {
         const m = this.messages.get(str(args.id));
         return m ? messageView(m) : null;
       },
-      registerWebhook: (args) => this.registerWebhook(str(args.url), typeof args.primaryPhone === 'string' ? args.primaryPhone : null, list(args.eventTypes)),
+      registerWebhook: (args) =>
+        this.registerWebhook(
+          str(args.url),
+          typeof args.primaryPhone === 'string' ? args.primaryPhone : null,
+          list(args.eventTypes),
+        ),
       deleteWebhook: (args) => this.deleteWebhook(str(args.id)),
-      createMessage: (args) => messageView(this.createMessage({ to: str(args.to), from: str(args.from), body: str(args.body), media: list(args.media) })),
-      simulateInbound: (args) => this.simulateInbound({ from: str(args.from), to: str(args.to), body: str(args.body), media: list(args.media) }),
+      createMessage: (args) =>
+        messageView(
+          this.createMessage({ to: str(args.to), from: str(args.from), body: str(args.body), media: list(args.media) }),
+        ),
+      simulateInbound: (args) =>
+        this.simulateInbound({ from: str(args.from), to: str(args.to), body: str(args.body), media: list(args.media) }),
     };
   }
 
   private async handleControl(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     if (req.method === 'GET' && path === '/control/deliveries') return sendJson(res, 200, { deliveries: this.log });
-    if (req.method === 'GET' && path === '/control/webhooks') return sendJson(res, 200, { webhooks: this.listWebhooks() });
+    if (req.method === 'GET' && path === '/control/webhooks')
+      return sendJson(res, 200, { webhooks: this.listWebhooks() });
     if (req.method !== 'POST') return sendJson(res, 405, { error: `${path} takes POST` });
     let body: Record<string, unknown>;
     try {
@@ -594,7 +685,16 @@ export class VoltSimulator {
     try {
       if (path === '/control/inbound') {
         const media = Array.isArray(body.media) ? body.media.filter((m): m is string => typeof m === 'string') : [];
-        return sendJson(res, 200, this.simulateInbound({ from: String(body.from ?? ''), to: String(body.to ?? ''), body: String(body.body ?? ''), media }));
+        return sendJson(
+          res,
+          200,
+          this.simulateInbound({
+            from: String(body.from ?? ''),
+            to: String(body.to ?? ''),
+            body: String(body.body ?? ''),
+            media,
+          }),
+        );
       }
       if (path === '/control/faults') {
         const faults = Array.isArray(body.faults) ? (body.faults as ApiFault[]) : [];
@@ -633,13 +733,17 @@ export class SimulatorStartError extends Error {}
  */
 export async function startVoltSimulator(options: VoltSimulatorOptions = {}): Promise<VoltSimulator> {
   const key = await loadPrivateKey(options);
-  if (key.asymmetricKeyType !== 'rsa') throw new SimulatorStartError(`the signing key must be RSA, got ${key.asymmetricKeyType ?? 'unknown'}`);
+  if (key.asymmetricKeyType !== 'rsa')
+    throw new SimulatorStartError(`the signing key must be RSA, got ${key.asymmetricKeyType ?? 'unknown'}`);
   const port = options.port ?? 0;
   const host = options.host ?? '127.0.0.1';
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'is already in use; pick another port, or 0 for a free one' : `cannot be listened on (${err.code ?? err.message})`;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'is already in use; pick another port, or 0 for a free one'
+          : `cannot be listened on (${err.code ?? err.message})`;
       reject(new SimulatorStartError(`Volt simulator: port ${port} on ${host} ${why}`));
     });
     server.listen(port, host, () => resolve());

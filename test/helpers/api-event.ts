@@ -7,7 +7,11 @@ export function webhookEvent(
   options: { base64?: boolean } = {},
 ): APIGatewayProxyEventV2 {
   const base64 = options.base64 ?? Buffer.isBuffer(body);
-  const text = Buffer.isBuffer(body) ? body.toString(base64 ? 'base64' : 'utf8') : base64 ? Buffer.from(body).toString('base64') : body;
+  const text = Buffer.isBuffer(body)
+    ? body.toString(base64 ? 'base64' : 'utf8')
+    : base64
+      ? Buffer.from(body).toString('base64')
+      : body;
   return {
     version: '2.0',
     routeKey: 'POST /webhooks',

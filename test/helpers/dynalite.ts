@@ -1,4 +1,9 @@
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput, type GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  type CreateTableCommandInput,
+  type GlobalSecondaryIndex,
+} from '@aws-sdk/client-dynamodb';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -33,7 +38,11 @@ export async function startDynalite(): Promise<DynamoStandIn> {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clients: DynamoDBClient[] = [];
   const newClient = () => {
-    const c = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const c = new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     clients.push(c);
     return c;
   };
@@ -60,16 +69,27 @@ export function messageTableDefinition(): Omit<CreateTableCommandInput, 'TableNa
   if (definition) return definition;
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'TableShape');
-  new MessageStore(stack, 'Store', { stateQueue: new sqs.Queue(stack, 'Queue', { visibilityTimeout: Duration.seconds(180) }) });
-  const tables = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table')) as { Properties: Record<string, unknown> }[];
-  const props = tables[0]!.Properties as Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'> & {
+  new MessageStore(stack, 'Store', {
+    stateQueue: new sqs.Queue(stack, 'Queue', { visibilityTimeout: Duration.seconds(180) }),
+  });
+  const tables = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table')) as {
+    Properties: Record<string, unknown>;
+  }[];
+  const props = tables[0]!.Properties as Pick<
+    CreateTableCommandInput,
+    'AttributeDefinitions' | 'KeySchema' | 'BillingMode'
+  > & {
     GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
   };
   definition = {
     AttributeDefinitions: props.AttributeDefinitions,
     KeySchema: props.KeySchema,
     BillingMode: props.BillingMode,
-    GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })),
+    GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((g) => ({
+      IndexName: g.IndexName,
+      KeySchema: g.KeySchema,
+      Projection: g.Projection,
+    })),
   };
   return definition;
 }

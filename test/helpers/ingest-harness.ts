@@ -33,7 +33,10 @@ export function loadIngestHarness(env: Readonly<Record<string, string | undefine
   try {
     /* eslint-disable @typescript-eslint/no-require-imports -- a fresh module registry per cold start needs require() */
     jest.isolateModules(() => {
-      const isolated = require('@aws-sdk/client-sqs') as { SQSClient: typeof SQSClient; SendMessageCommand: typeof SendMessageCommand };
+      const isolated = require('@aws-sdk/client-sqs') as {
+        SQSClient: typeof SQSClient;
+        SendMessageCommand: typeof SendMessageCommand;
+      };
       const sqs = mockClient(isolated.SQSClient);
       const Send = isolated.SendMessageCommand;
       sqs.on(Send).resolves({ MessageId: 'mock-message-id' });

@@ -11,14 +11,22 @@ export interface EventSpec {
   readonly payload?: Record<string, unknown>;
 }
 
-const FAILURE_FIELDS = ['error_code', 'provider_error_code', 'provider_error_title', 'provider_error_detail', 'carrier_name'];
+const FAILURE_FIELDS = [
+  'error_code',
+  'provider_error_code',
+  'provider_error_title',
+  'provider_error_detail',
+  'carrier_name',
+];
 
 /**
  * A raw webhook body built on the vendor's `message-sent` example: outbound, one message id,
  * with the given webhook id, type, status and time. A `failed` status adds the vendor's failure details.
  */
 export function eventBody(spec: EventSpec): string {
-  const base = vendorEvent(spec.status === 'failed' ? 'message-failed' : 'message-sent').json as { payload: Record<string, unknown> };
+  const base = vendorEvent(spec.status === 'failed' ? 'message-failed' : 'message-sent').json as {
+    payload: Record<string, unknown>;
+  };
   const payload: Record<string, unknown> = { ...base.payload };
   if (spec.status !== 'failed') for (const f of FAILURE_FIELDS) delete payload[f];
   if (spec.eventType !== undefined) payload.event_type = spec.eventType;

@@ -6,7 +6,10 @@ const read = (context: Record<string, unknown>) => readAppConfig((key) => contex
 
 describe('context', () => {
   it('accepts JSON given as a string on the command line', () => {
-    const config = read({ subscribers: '[{"name":"crm","eventTypes":["message.received"]}]', messageRetentionDays: '30' });
+    const config = read({
+      subscribers: '[{"name":"crm","eventTypes":["message.received"]}]',
+      messageRetentionDays: '30',
+    });
     expect(config.subscribers).toEqual([{ name: 'crm', eventTypes: ['message.received'] }]);
     expect(config.messageRetentionDays).toBe(30);
     expect(config.stackName).toBe('VoltSmsWebhooks');

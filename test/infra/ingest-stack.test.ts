@@ -67,29 +67,44 @@ describe('ingest function', () => {
 
   it('may only SendMessage, and only to the target queues', () => {
     const [fnId, fn] = ingestFunction();
-    const roleId = ((fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0];
-    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })) as Resource[];
-    const statements = policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+    ) as Resource[];
+    const statements = policies.flatMap(
+      (p) =>
+        (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
     // The quarantine of rejected requests has its own SendMessage grant (test/infra/quarantine.test.ts).
-    const quarantineArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.pipeline.quarantine.queue.node.defaultChild as CfnElement), 'Arn'] };
+    const quarantineArn = {
+      'Fn::GetAtt': [stack.getLogicalId(stack.pipeline.quarantine.queue.node.defaultChild as CfnElement), 'Arn'],
+    };
     const quarantineStatements = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(quarantineArn));
     expect(quarantineStatements.map((s) => s.Action)).toEqual(['sqs:SendMessage']);
-    const sqsStatements = statements.filter((s) => !quarantineStatements.includes(s) && [s.Action].flat().some((a) => a.startsWith('sqs:')));
+    const sqsStatements = statements.filter(
+      (s) => !quarantineStatements.includes(s) && [s.Action].flat().some((a) => a.startsWith('sqs:')),
+    );
     expect(sqsStatements).toHaveLength(1);
     expect(sqsStatements[0]!.Action).toBe('sqs:SendMessage');
-    const queueIds = Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }));
+    const queueIds = Object.keys(
+      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
+    );
     expect(queueIds).toHaveLength(3);
-    expect(sqsStatements[0]!.Resource).toEqual(expect.arrayContaining(queueIds.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }))));
+    expect(sqsStatements[0]!.Resource).toEqual(
+      expect.arrayContaining(queueIds.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }))),
+    );
     expect((sqsStatements[0]!.Resource as unknown[]).length).toBe(3);
     // Nothing else but X-Ray's own write actions.
-    const others = statements.filter((s) => !sqsStatements.includes(s) && !quarantineStatements.includes(s)).flatMap((s) => [s.Action].flat());
+    const others = statements
+      .filter((s) => !sqsStatements.includes(s) && !quarantineStatements.includes(s))
+      .flatMap((s) => [s.Action].flat());
     expect(others.every((a) => a.startsWith('xray:'))).toBe(true);
     expect(fnId).toBeTruthy();
   });
 
   it('has a log group with retention', () => {
     const [, fn] = ingestFunction();
-    const groupId = ((fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup).Ref;
+    const groupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
     expect(template.toJSON().Resources[groupId].Properties.RetentionInDays).toBeGreaterThan(0);
   });
 });
@@ -108,7 +123,9 @@ describe('queues', () => {
   });
 
   it('send every message to a DLQ after 5 receives', () => {
-    const main = Object.values(template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } })) as Resource[];
+    const main = Object.values(
+      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
+    ) as Resource[];
     expect(main).toHaveLength(3);
     for (const q of main) expect((q.Properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
   });
@@ -120,7 +137,9 @@ describe('queues', () => {
 
   it('keep DLQ messages for 14 days', () => {
     const quarantineId = stack.getLogicalId(stack.pipeline.quarantine.queue.node.defaultChild as CfnElement);
-    const dlqs = Object.entries(template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.absent() } })).filter(([id]) => id !== quarantineId);
+    const dlqs = Object.entries(
+      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.absent() } }),
+    ).filter(([id]) => id !== quarantineId);
     expect(dlqs).toHaveLength(3);
     for (const [, q] of dlqs) expect((q as Resource).Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
@@ -132,10 +151,14 @@ describe('outputs', () => {
     expect(outputs).toEqual(
       expect.arrayContaining([
         'WebhookUrl',
-        ...['State', 'SubscriberCrm', 'SubscriberAnalytics'].flatMap((p) => ['QueueUrl', 'QueueArn', 'DlqUrl', 'DlqArn'].map((s) => `${p}${s}`)),
+        ...['State', 'SubscriberCrm', 'SubscriberAnalytics'].flatMap((p) =>
+          ['QueueUrl', 'QueueArn', 'DlqUrl', 'DlqArn'].map((s) => `${p}${s}`),
+        ),
       ]),
     );
-    template.hasOutput('WebhookUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/webhooks$')])] } });
+    template.hasOutput('WebhookUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/webhooks$')])] },
+    });
   });
 
   it('hard-code no physical resource names, so two deployments fit in one account', () => {
@@ -156,15 +179,32 @@ describe('the deployable bundle', () => {
   it('exports the handler the template names, and starts on this Node', () => {
     const { app, template: bundled } = synthStack({ voltPublicKeys: [volt.formats.sshRsa] }, { bundle: true, outdir });
     app.synth();
-    const [fnId, fn] = Object.entries(bundled.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { TARGET_QUEUES: Match.anyValue() } } } }))[0] as [string, { Metadata: Record<string, string>; Properties: { Handler: string } }];
+    const [fnId, fn] = Object.entries(
+      bundled.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { TARGET_QUEUES: Match.anyValue() } } },
+      }),
+    )[0] as [string, { Metadata: Record<string, string>; Properties: { Handler: string } }];
     const assetDir = path.join(outdir, fn.Metadata['aws:asset:path']!);
     const [file, exportName] = fn.Properties.Handler.split('.');
     const bundlePath = path.join(assetDir, `${file}.mjs`);
     expect(existsSync(bundlePath)).toBe(true);
-    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(bundlePath)}); console.log(typeof m[${JSON.stringify(exportName)}]);`], {
-      env: { PATH: process.env.PATH, TARGET_QUEUES: JSON.stringify([{ name: 'state', queueUrl: 'http://127.0.0.1:1/q' }]), VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]), AWS_REGION: 'us-east-1' },
-      encoding: 'utf8',
-    });
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(bundlePath)}); console.log(typeof m[${JSON.stringify(exportName)}]);`,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          TARGET_QUEUES: JSON.stringify([{ name: 'state', queueUrl: 'http://127.0.0.1:1/q' }]),
+          VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]),
+          AWS_REGION: 'us-east-1',
+        },
+        encoding: 'utf8',
+      },
+    );
     // The SDK warns about Node 20's end of support; anything else on stderr is a failure to load.
     expect(probe.stderr).not.toMatch(/Error|Cannot find/);
     expect(probe.status).toBe(0);
@@ -172,7 +212,8 @@ describe('the deployable bundle', () => {
     expect(fnId).toBeTruthy();
     // No --enable-source-maps on the latency-bound function, but the map ships for offline mapping.
     expect(existsSync(`${bundlePath}.map`)).toBe(true);
-    const env = (bundled.toJSON().Resources[fnId].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (bundled.toJSON().Resources[fnId].Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
     expect(env['NODE_OPTIONS']).toBeUndefined();
   }, 60_000);
 });

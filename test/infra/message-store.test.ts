@@ -21,7 +21,11 @@ function only(type: string): [string, Resource] {
 }
 
 function consumerFunction(): [string, Resource] {
-  const found = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { TABLE_NAME: Match.anyValue() } } } })) as [string, Resource][];
+  const found = Object.entries(
+    template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { TABLE_NAME: Match.anyValue() } } },
+    }),
+  ) as [string, Resource][];
   expect(found).toHaveLength(1);
   return found[0]!;
 }
@@ -30,7 +34,8 @@ function consumerFunction(): [string, Resource] {
 function storeWith(props: Partial<MessageStoreProps>, visibility = Duration.seconds(180)) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const s = new Stack(app, 'S');
-  return () => new MessageStore(s, 'Store', { stateQueue: new sqs.Queue(s, 'Q', { visibilityTimeout: visibility }), ...props });
+  return () =>
+    new MessageStore(s, 'Store', { stateQueue: new sqs.Queue(s, 'Q', { visibilityTimeout: visibility }), ...props });
 }
 
 describe('messages table', () => {
@@ -49,14 +54,23 @@ describe('messages table', () => {
     expect(table.UpdateReplacePolicy).toBe('Retain');
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const s = new Stack(app, 'Destroyable');
-    new MessageStore(s, 'Store', { stateQueue: new sqs.Queue(s, 'Q', { visibilityTimeout: Duration.seconds(180) }), removalPolicy: RemovalPolicy.DESTROY });
-    expect(Object.values(Template.fromStack(s).findResources('AWS::DynamoDB::Table'))[0]).toMatchObject({ DeletionPolicy: 'Delete' });
+    new MessageStore(s, 'Store', {
+      stateQueue: new sqs.Queue(s, 'Q', { visibilityTimeout: Duration.seconds(180) }),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    expect(Object.values(Template.fromStack(s).findResources('AWS::DynamoDB::Table'))[0]).toMatchObject({
+      DeletionPolicy: 'Delete',
+    });
   });
 
   it('expires items by TTL on expiresAt when a retention is configured, and the consumer knows the retention', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
     const [, fn] = consumerFunction();
-    expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.MESSAGE_RETENTION_DAYS).toBe('90');
+    expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.MESSAGE_RETENTION_DAYS).toBe(
+      '90',
+    );
     const { template: noTtl } = synthStack();
     noTtl.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: Match.absent() });
   });
@@ -75,7 +89,10 @@ describe('messages table', () => {
             { AttributeName: 'contactNumber', KeyType: 'HASH' },
             { AttributeName: 'occurredAt', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: Match.arrayWith(['status', 'fromNumber', 'toNumber']) },
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: Match.arrayWith(['status', 'fromNumber', 'toNumber']),
+          },
         }),
         Match.objectLike({
           IndexName: FAILED_INDEX.name,
@@ -83,7 +100,10 @@ describe('messages table', () => {
             { AttributeName: 'failedShard', KeyType: 'HASH' },
             { AttributeName: 'occurredAt', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: Match.arrayWith(['status', 'errorCode', 'providerErrorTitle']) },
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: Match.arrayWith(['status', 'errorCode', 'providerErrorTitle']),
+          },
         }),
       ]),
     });
@@ -124,9 +144,13 @@ describe('consumer', () => {
     expect(Number(/^nodejs(\d+)\.x$/.exec(String(fn.Properties.Runtime))?.[1])).toBeGreaterThanOrEqual(22);
     expect(fn.Properties.Architectures).toEqual(['arm64']);
     expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
-    expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.TABLE_NAME).toEqual({ Ref: tableId });
+    expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.TABLE_NAME).toEqual({
+      Ref: tableId,
+    });
     // Source maps are not parsed at each cold start (docs/performance.md).
-    expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toBeUndefined();
+    expect(
+      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS,
+    ).toBeUndefined();
   });
 
   it('may only UpdateItem on this table (not its indexes), besides reading its queue and writing traces', () => {
@@ -136,15 +160,36 @@ describe('consumer', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: roleId }],
       PolicyDocument: {
-        Statement: Match.arrayWith([{ Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } }]),
+        Statement: Match.arrayWith([
+          { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+        ]),
       },
     });
-    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })) as Resource[];
-    const statements = policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+    ) as Resource[];
+    const statements = policies.flatMap(
+      (p) =>
+        (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
     const actions = statements.flatMap((st) => [st.Action].flat());
     expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:UpdateItem']);
-    expect(actions.every((a) => a === 'dynamodb:UpdateItem' || a.startsWith('xray:') || a.startsWith('sqs:'))).toBe(true);
-    expect(actions.filter((a) => a.startsWith('sqs:')).every((a) => ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].includes(a))).toBe(true);
+    expect(actions.every((a) => a === 'dynamodb:UpdateItem' || a.startsWith('xray:') || a.startsWith('sqs:'))).toBe(
+      true,
+    );
+    expect(
+      actions
+        .filter((a) => a.startsWith('sqs:'))
+        .every((a) =>
+          [
+            'sqs:ReceiveMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueUrl',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+          ].includes(a),
+        ),
+    ).toBe(true);
   });
 });
 
@@ -162,7 +207,9 @@ describe('props validation', () => {
   });
 
   it('refuses a consumer timeout the state queue visibility timeout cannot cover six times', () => {
-    expect(storeWith({ consumerTimeout: Duration.seconds(20) }, Duration.seconds(60))).toThrow(/at least 6x the consumer timeout/);
+    expect(storeWith({ consumerTimeout: Duration.seconds(20) }, Duration.seconds(60))).toThrow(
+      /at least 6x the consumer timeout/,
+    );
     expect(storeWith({ consumerTimeout: Duration.seconds(10) }, Duration.seconds(60))).not.toThrow();
   });
 
@@ -173,7 +220,9 @@ describe('props validation', () => {
 
   it('refuses a retention the pipeline is given that is not a whole number of days', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    expect(() => new VoltWebhookPipeline(new Stack(app, 'P'), 'Pipeline', { messageRetentionDays: 1.5 })).toThrow(/MessageStore: messageRetentionDays/);
+    expect(() => new VoltWebhookPipeline(new Stack(app, 'P'), 'Pipeline', { messageRetentionDays: 1.5 })).toThrow(
+      /MessageStore: messageRetentionDays/,
+    );
   });
 });
 
@@ -187,17 +236,26 @@ describe('the consumer bundle', () => {
   it('exports the handler the template names, and loads on this Node with its configuration', () => {
     const { app, template: bundled } = synthStack({}, { bundle: true, outdir });
     app.synth();
-    const [, fn] = Object.entries(bundled.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { TABLE_NAME: Match.anyValue() } } } }))[0] as [
-      string,
-      { Metadata: Record<string, string>; Properties: { Handler: string } },
-    ];
+    const [, fn] = Object.entries(
+      bundled.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { TABLE_NAME: Match.anyValue() } } },
+      }),
+    )[0] as [string, { Metadata: Record<string, string>; Properties: { Handler: string } }];
     const [file, exportName] = fn.Properties.Handler.split('.');
     const bundlePath = path.join(outdir, fn.Metadata['aws:asset:path']!, `${file}.mjs`);
     expect(existsSync(bundlePath)).toBe(true);
-    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(bundlePath)}); console.log(typeof m[${JSON.stringify(exportName)}]);`], {
-      env: { PATH: process.env.PATH, TABLE_NAME: 'messages', AWS_REGION: 'us-east-1' },
-      encoding: 'utf8',
-    });
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(bundlePath)}); console.log(typeof m[${JSON.stringify(exportName)}]);`,
+      ],
+      {
+        env: { PATH: process.env.PATH, TABLE_NAME: 'messages', AWS_REGION: 'us-east-1' },
+        encoding: 'utf8',
+      },
+    );
     // The SDK warns about Node 20's end of support; anything else on stderr is a failure to load.
     expect(probe.stderr).not.toMatch(/Error|Cannot find/);
     expect(probe.status).toBe(0);

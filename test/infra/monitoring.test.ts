@@ -19,7 +19,11 @@ type GetAtt = { 'Fn::GetAtt': [string, string] };
 
 const volt = testKeyPair('volt');
 const SUBSCRIBERS = JSON.stringify([{ name: 'crm', eventTypes: ['message.received'] }, { name: 'analytics-sync' }]);
-const full = synthStack({ subscribers: SUBSCRIBERS, voltApiTokenSecret: 'volt/api-token', alarmEmail: 'ops@example.com' });
+const full = synthStack({
+  subscribers: SUBSCRIBERS,
+  voltApiTokenSecret: 'volt/api-token',
+  alarmEmail: 'ops@example.com',
+});
 const minimal = synthStack({});
 
 function resources(template: Template, type: string): [string, Resource][] {
@@ -29,7 +33,12 @@ function resources(template: Template, type: string): [string, Resource][] {
 /** Logical ids of the queues some RedrivePolicy names as its dead-letter target. */
 function deadLetterQueueIds(template: Template): string[] {
   return resources(template, 'AWS::SQS::Queue')
-    .map(([, q]) => (q.Properties.RedrivePolicy as { deadLetterTargetArn?: GetAtt } | undefined)?.deadLetterTargetArn?.['Fn::GetAtt'][0])
+    .map(
+      ([, q]) =>
+        (q.Properties.RedrivePolicy as { deadLetterTargetArn?: GetAtt } | undefined)?.deadLetterTargetArn?.[
+          'Fn::GetAtt'
+        ][0],
+    )
     .filter((id): id is string => id !== undefined);
 }
 
@@ -44,7 +53,9 @@ function topicId(template: Template): string {
 }
 
 function consumerId(template: Template): string {
-  const fns = resources(template, 'AWS::Lambda::Function').filter(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('TABLE_NAME'));
+  const fns = resources(template, 'AWS::Lambda::Function').filter(([, f]) =>
+    JSON.stringify(f.Properties.Environment ?? {}).includes('TABLE_NAME'),
+  );
   expect(fns).toHaveLength(1);
   return fns[0]![0];
 }
@@ -62,12 +73,21 @@ describe('alarms', () => {
   ])('watch every dead-letter queue, one alarm each (%s)', (_label, template, expected) => {
     const dlqs = deadLetterQueueIds(template);
     expect(dlqs).toHaveLength(expected);
-    const depthAlarms = alarms(template).filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+    const depthAlarms = alarms(template).filter(
+      ([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
+    );
     expect(depthAlarms).toHaveLength(dlqs.length);
-    const watched = depthAlarms.map(([, a]) => ((a.Properties.Dimensions as { Value: GetAtt }[])[0]!.Value)['Fn::GetAtt'][0]);
+    const watched = depthAlarms.map(
+      ([, a]) => (a.Properties.Dimensions as { Value: GetAtt }[])[0]!.Value['Fn::GetAtt'][0],
+    );
     expect(watched.sort()).toEqual([...dlqs].sort());
     for (const [, a] of depthAlarms) {
-      expect(a.Properties).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+      expect(a.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
     }
   });
 
@@ -83,7 +103,9 @@ describe('alarms', () => {
   });
 
   it("watch the age of the state queue's oldest message", () => {
-    const stateQueueId = full.stack.getLogicalId(full.stack.pipeline.stateQueue.queue.node.defaultChild as sqs.CfnQueue);
+    const stateQueueId = full.stack.getLogicalId(
+      full.stack.pipeline.stateQueue.queue.node.defaultChild as sqs.CfnQueue,
+    );
     full.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateAgeOfOldestMessage',
@@ -104,8 +126,13 @@ describe('alarms', () => {
 
   it('watch for a spike of signature rejections, on the metric the ingest function emits', () => {
     // The alarm's namespace is the one the functions are told to emit into, and it is per stack.
-    const fns = Object.values(full.template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { TARGET_QUEUES: Match.anyValue() } } } }));
-    const namespace = (fns[0] as { Properties: { Environment: { Variables: Record<string, string> } } }).Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE;
+    const fns = Object.values(
+      full.template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { TARGET_QUEUES: Match.anyValue() } } },
+      }),
+    );
+    const namespace = (fns[0] as { Properties: { Environment: { Variables: Record<string, string> } } }).Properties
+      .Environment.Variables.POWERTOOLS_METRICS_NAMESPACE;
     expect(namespace).toBe(`VoltWebhooks/${full.stack.stackName}`);
     full.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: namespace,
@@ -134,13 +161,21 @@ describe('alarm topic', () => {
     expect(JSON.stringify(key.Properties.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
     full.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: topicId(full.template) }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
   it('has an email subscription only when alarmEmail is set', () => {
     full.template.resourceCountIs('AWS::SNS::Subscription', 1);
-    full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topicId(full.template) } });
+    full.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topicId(full.template) },
+    });
     minimal.template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
@@ -161,18 +196,25 @@ describe('dashboard', () => {
     for (const [alarmId] of alarms(full.template)) expect(body).toContain(alarmId);
     for (const dlq of deadLetterQueueIds(full.template)) expect(body).toContain(dlq);
     expect(body).toContain(consumerId(full.template));
-    for (const metric of ['ApproximateAgeOfOldestMessage', 'SignatureRejected', 'ConsumerLag', '5xx']) expect(body).toContain(metric);
+    for (const metric of ['ApproximateAgeOfOldestMessage', 'SignatureRejected', 'ConsumerLag', '5xx'])
+      expect(body).toContain(metric);
   });
 });
 
 describe('HTTP edge', () => {
   it('throttles the default stage at 100 requests per second with bursts of 200 by default', () => {
-    expect(stage(minimal.template).Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    expect(stage(minimal.template).Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 100,
+      ThrottlingBurstLimit: 200,
+    });
   });
 
   it('takes the throttling limits from context, as strings from -c', () => {
     const { template } = synthStack({ throttleRateLimit: '12.5', throttleBurstLimit: '40' });
-    expect(stage(template).Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 12.5, ThrottlingBurstLimit: 40 });
+    expect(stage(template).Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 12.5,
+      ThrottlingBurstLimit: 40,
+    });
   });
 
   it.each([
@@ -190,7 +232,11 @@ describe('HTTP edge', () => {
   it('writes access logs as one JSON object per request, with no body or header, to a log group with retention', () => {
     const settings = stage(full.template).Properties.AccessLogSettings as { DestinationArn: GetAtt; Format: string };
     const fields = JSON.parse(settings.Format) as Record<string, string>;
-    expect(fields).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey' });
+    expect(fields).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      routeKey: '$context.routeKey',
+    });
     expect(Object.values(fields).every((v) => v.startsWith('$context.'))).toBe(true);
     expect(settings.Format).not.toMatch(/\$request\.|\$input|body|header/i);
     expect(settings.Format).toBe(ACCESS_LOG_FORMAT);
@@ -201,13 +247,23 @@ describe('HTTP edge', () => {
 
   it('enforces the body limit before any work: the synthesized limit answers 413 without consulting a key or sending', async () => {
     const { template } = synthStack({ maxBodyBytes: '4096' });
-    const [, ingest] = resources(template, 'AWS::Lambda::Function').find(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('TARGET_QUEUES'))!;
-    const limit = Number((ingest.Properties.Environment as { Variables: Record<string, string> }).Variables.MAX_BODY_BYTES);
+    const [, ingest] = resources(template, 'AWS::Lambda::Function').find(([, f]) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes('TARGET_QUEUES'),
+    )!;
+    const limit = Number(
+      (ingest.Properties.Environment as { Variables: Record<string, string> }).Variables.MAX_BODY_BYTES,
+    );
     expect(limit).toBe(4096);
     const keyRing = new KeyRing({ pinned: [volt.publicKey] });
     const current = jest.spyOn(keyRing, 'current');
     const send = jest.fn(async () => undefined);
-    const ingestor = new WebhookIngestor({ keyRing, scheme: DEFAULT_SCHEME, targets: [{ name: 'state', queueUrl: 'https://sqs.example/state' }], send, maxBodyBytes: limit });
+    const ingestor = new WebhookIngestor({
+      keyRing,
+      scheme: DEFAULT_SCHEME,
+      targets: [{ name: 'state', queueUrl: 'https://sqs.example/state' }],
+      send,
+      maxBodyBytes: limit,
+    });
     const over = JSON.stringify({ id: 'rfw_big', payload: { text: 'x'.repeat(limit) } });
     const { response } = await ingestor.handle({ headers: { [SIGNATURE_HEADER]: 'c2ln' }, body: over });
     expect(response.statusCode).toBe(413);
@@ -221,34 +277,54 @@ describe('logs and secrets', () => {
     for (const { template } of [full, minimal]) {
       const groups = resources(template, 'AWS::Logs::LogGroup');
       expect(groups.length).toBeGreaterThan(0);
-      for (const [id, g] of groups) expect({ id, retention: g.Properties.RetentionInDays }).toEqual({ id, retention: expect.any(Number) });
+      for (const [id, g] of groups)
+        expect({ id, retention: g.Properties.RetentionInDays }).toEqual({ id, retention: expect.any(Number) });
       // A function without one logs to a group Lambda creates itself, with no retention.
       for (const [id, fn] of resources(template, 'AWS::Lambda::Function')) {
         const groupRef = (fn.Properties.LoggingConfig as { LogGroup?: Ref } | undefined)?.LogGroup?.Ref;
-        expect({ id, hasGroup: groupRef !== undefined && groups.some(([g]) => g === groupRef) }).toEqual({ id, hasGroup: true });
+        expect({ id, hasGroup: groupRef !== undefined && groups.some(([g]) => g === groupRef) }).toEqual({
+          id,
+          hasGroup: true,
+        });
       }
     }
   });
 
   it('put no secret in any environment variable or template value', () => {
-    const pinned = synthStack({ subscribers: SUBSCRIBERS, voltApiTokenSecret: 'volt/api-token', voltPublicKeys: JSON.stringify([volt.formats.sshRsa]) });
+    const pinned = synthStack({
+      subscribers: SUBSCRIBERS,
+      voltApiTokenSecret: 'volt/api-token',
+      voltPublicKeys: JSON.stringify([volt.formats.sshRsa]),
+    });
     for (const { template } of [full, pinned]) {
       const text = JSON.stringify(template.toJSON());
       expect(text).not.toMatch(/PRIVATE KEY|AKIA[0-9A-Z]{16}|aws_secret_access_key|Bearer /i);
       expect(text).not.toContain(DEFAULT_SIMULATOR_TOKEN);
       expect(text).not.toContain(volt.privatePem.split('\n')[1]!);
       for (const [id, fn] of resources(template, 'AWS::Lambda::Function')) {
-        const vars = (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+        const vars =
+          (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
         for (const [name, value] of Object.entries(vars)) {
           // A name that says secret may only carry where the secret is, never the secret.
-          if (/TOKEN|SECRET|PASSWORD|PRIVATE/i.test(name)) expect({ id, name }).toEqual({ id, name: expect.stringMatching(/_(ID|ARN|NAME)$/) });
+          if (/TOKEN|SECRET|PASSWORD|PRIVATE/i.test(name))
+            expect({ id, name }).toEqual({ id, name: expect.stringMatching(/_(ID|ARN|NAME)$/) });
           // A bare high-entropy string is what a pasted credential looks like.
-          if (typeof value === 'string') expect({ id, name, value }).toEqual({ id, name, value: expect.not.stringMatching(/^[A-Za-z0-9+/_=-]{32,}$/) });
+          if (typeof value === 'string')
+            expect({ id, name, value }).toEqual({
+              id,
+              name,
+              value: expect.not.stringMatching(/^[A-Za-z0-9+/_=-]{32,}$/),
+            });
         }
       }
     }
-    const registration = resources(full.template, 'AWS::Lambda::Function').find(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('VOLT_API_TOKEN_SECRET_ID'));
-    expect((registration![1].Properties.Environment as { Variables: Record<string, unknown> }).Variables.VOLT_API_TOKEN_SECRET_ID).toBe('volt/api-token');
+    const registration = resources(full.template, 'AWS::Lambda::Function').find(([, f]) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes('VOLT_API_TOKEN_SECRET_ID'),
+    );
+    expect(
+      (registration![1].Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .VOLT_API_TOKEN_SECRET_ID,
+    ).toBe('volt/api-token');
   });
 });
 
@@ -273,7 +349,9 @@ describe('PipelineMonitoring props', () => {
     ['a fractional rejection threshold', { signatureRejectionThreshold: 1.5 }, /signatureRejectionThreshold/],
   ])('refuses %s with a message naming it', (_label, overrides, message) => {
     const stack = new Stack(new App(), 'S');
-    expect(() => new PipelineMonitoring(stack, 'M', props(stack, overrides as Partial<PipelineMonitoringProps>))).toThrow(message);
+    expect(
+      () => new PipelineMonitoring(stack, 'M', props(stack, overrides as Partial<PipelineMonitoringProps>)),
+    ).toThrow(message);
   });
 
   it('refuses two dead-letter queues whose alarm names would collide', () => {
@@ -287,9 +365,20 @@ describe('PipelineMonitoring props', () => {
 
   it('uses the thresholds it is given', () => {
     const stack = new Stack(new App(), 'S');
-    new PipelineMonitoring(stack, 'M', props(stack, { maxStateQueueAge: Duration.minutes(2), serverErrorThreshold: 1, signatureRejectionThreshold: 100 }));
+    new PipelineMonitoring(
+      stack,
+      'M',
+      props(stack, {
+        maxStateQueueAge: Duration.minutes(2),
+        serverErrorThreshold: 1,
+        signatureRejectionThreshold: 100,
+      }),
+    );
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 120 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 120,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Threshold: 1 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SignatureRejected', Threshold: 100 });
   });
@@ -298,33 +387,47 @@ describe('PipelineMonitoring props', () => {
 describe('WebhookIngest throttle props', () => {
   it('refuses a rate above the account quota', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
-    expect(() => new WebhookIngest(stack, 'I', { targets: [{ name: 'state', queue: new sqs.Queue(stack, 'Q') }], throttleRateLimit: 20_000 })).toThrow(/throttleRateLimit/);
+    expect(
+      () =>
+        new WebhookIngest(stack, 'I', {
+          targets: [{ name: 'state', queue: new sqs.Queue(stack, 'Q') }],
+          throttleRateLimit: 20_000,
+        }),
+    ).toThrow(/throttleRateLimit/);
   });
 });
 
 describe('log level and quarantine sampling from context', () => {
   /** The project's own functions (the CDK provider framework's function keeps its own level). */
-  const voltFunctions = (template: Template) => resources(template, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Handler === 'index.handler');
+  const voltFunctions = (template: Template) =>
+    resources(template, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Handler === 'index.handler');
   const ingestEnv = (template: Template) =>
     resources(template, 'AWS::Lambda::Function')
-      .map(([, f]) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {})
+      .map(
+        ([, f]) => (f.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+      )
       .find((v) => 'TARGET_QUEUES' in v)!;
 
   it('sets every function to INFO through Lambda logging controls by default', () => {
     const fns = voltFunctions(full.template);
     expect(fns).toHaveLength(3);
-    for (const [, fn] of fns) expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
+    for (const [, fn] of fns)
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
   });
 
   it('takes -c logLevel in any case', () => {
     const { template } = synthStack({ logLevel: 'debug' });
-    const levels = voltFunctions(template).map(([, f]) => (f.Properties.LoggingConfig as { ApplicationLogLevel?: string }).ApplicationLogLevel);
+    const levels = voltFunctions(template).map(
+      ([, f]) => (f.Properties.LoggingConfig as { ApplicationLogLevel?: string }).ApplicationLogLevel,
+    );
     expect(levels.length).toBeGreaterThan(0);
     expect(new Set(levels)).toEqual(new Set(['DEBUG']));
   });
 
   it('refuses an unknown log level', () => {
-    expect(() => synthStack({ logLevel: 'verbose' })).toThrow(/context "logLevel" must be one of DEBUG, INFO, WARN, ERROR/);
+    expect(() => synthStack({ logLevel: 'verbose' })).toThrow(
+      /context "logLevel" must be one of DEBUG, INFO, WARN, ERROR/,
+    );
   });
 
   it('passes -c quarantinePerMinute to the ingest function, 0 included', () => {

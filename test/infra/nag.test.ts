@@ -11,7 +11,8 @@ import { synthStack } from '../helpers/synth';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 // The feature flags `cdk deploy` synthesizes with: they change the template cdk-nag looks at.
-const FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+const FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
+  .context;
 const volt = testKeyPair('volt');
 
 const FULL = {
@@ -25,7 +26,9 @@ const FULL = {
 /** `severity rule at path` lines: readable when the assertion fails. */
 function findings(scope: IConstruct): string[] {
   const report = new AwsSolutionsChecks().validateScope(scope);
-  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}: ${v.description}`));
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}: ${v.description}`),
+  );
 }
 
 describe('cdk-nag AwsSolutions checks', () => {
@@ -43,21 +46,33 @@ describe('cdk-nag AwsSolutions checks', () => {
     const { stack } = synthStack(FLAGS);
     new sqs.Queue(stack, 'Unguarded', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     const rules = findings(stack).filter((f) => f.includes('/Unguarded/'));
-    expect(rules).toEqual(expect.arrayContaining([expect.stringContaining('AwsSolutions-SQS3'), expect.stringContaining('AwsSolutions-SQS4')]));
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('AwsSolutions-SQS3'),
+        expect.stringContaining('AwsSolutions-SQS4'),
+      ]),
+    );
   });
 
   it('are acknowledged one resource at a time (with its own policy at most), each with a specific reason', () => {
     const { stack } = synthStack(FULL);
     const acknowledged = stack.node
       .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => ({ c, rules: m.data as Record<string, string> })))
+      .flatMap((c) =>
+        c.node.metadata
+          .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .map((m) => ({ c, rules: m.data as Record<string, string> })),
+      )
       .filter(({ rules }) => Object.keys(rules).some((id) => id.includes('AwsSolutions-')));
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const { c, rules } of acknowledged) {
       expect(Stack.isStack(c)).toBe(false);
       const resources = c.node.findAll().filter(CfnResource.isCfnResource);
       const own = resources.filter((r) => r.cfnResourceType !== 'AWS::IAM::Policy');
-      expect({ path: c.node.path, resources: own.map((r) => r.cfnResourceType) }).toEqual({ path: c.node.path, resources: [expect.any(String)] });
+      expect({ path: c.node.path, resources: own.map((r) => r.cfnResourceType) }).toEqual({
+        path: c.node.path,
+        resources: [expect.any(String)],
+      });
       for (const reason of Object.values(rules)) expect(reason.length).toBeGreaterThanOrEqual(60);
     }
   });
@@ -66,14 +81,22 @@ describe('cdk-nag AwsSolutions checks', () => {
     const { template } = synthStack(FULL);
     type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
     const documents = [
-      ...Object.values(template.findResources('AWS::IAM::Policy')).map((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument),
+      ...Object.values(template.findResources('AWS::IAM::Policy')).map(
+        (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument,
+      ),
       ...Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) =>
-        ((r as { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } }).Properties.Policies ?? []).map((p) => p.PolicyDocument),
+        (
+          (r as { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } }).Properties.Policies ??
+          []
+        ).map((p) => p.PolicyDocument),
       ),
     ];
-    const wildcard = documents.flatMap((d) => d.Statement).filter((s) => s.Effect === 'Allow' && [s.Resource].flat().includes('*'));
+    const wildcard = documents
+      .flatMap((d) => d.Statement)
+      .filter((s) => s.Effect === 'Allow' && [s.Resource].flat().includes('*'));
     expect(wildcard.length).toBeGreaterThan(0);
-    for (const s of wildcard) expect([s.Action].flat().every((a) => /^xray:Put(TraceSegments|TelemetryRecords)$/.test(a))).toBe(true);
+    for (const s of wildcard)
+      expect([s.Action].flat().every((a) => /^xray:Put(TraceSegments|TelemetryRecords)$/.test(a))).toBe(true);
   });
 
   it('attach no AWS managed policy to any role', () => {
@@ -88,17 +111,24 @@ describe('bin/app.ts with -c nag=true', () => {
   it('synthesizes the app with the checks on, without a finding', () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'volt-nag-'));
     try {
-      const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'app.ts')], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          CDK_OUTDIR: outdir,
-          CDK_CONTEXT_JSON: JSON.stringify({ ...FULL, nag: 'true', 'aws:cdk:bundling-stacks': [] }),
+      const run = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'bin', 'app.ts')],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            CDK_OUTDIR: outdir,
+            CDK_CONTEXT_JSON: JSON.stringify({ ...FULL, nag: 'true', 'aws:cdk:bundling-stacks': [] }),
+          },
         },
-      });
+      );
       // A finding would fail the synth with the rule and the construct path on stderr.
-      expect({ status: run.status, findings: run.stderr.split('\n').filter((line) => /AwsSolutions|ERROR|WARN/.test(line)) }).toEqual({ status: 0, findings: [] });
+      expect({
+        status: run.status,
+        findings: run.stderr.split('\n').filter((line) => /AwsSolutions|ERROR|WARN/.test(line)),
+      }).toEqual({ status: 0, findings: [] });
       expect(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')).toContain('VoltSmsWebhooks');
     } finally {
       rmSync(outdir, { recursive: true, force: true });

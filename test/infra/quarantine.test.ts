@@ -7,7 +7,12 @@ import { testKeyPair } from '../helpers/keys';
 const volt = testKeyPair('volt');
 const { template, stack } = synthStack({ subscribers: [{ name: 'crm' }], voltPublicKeys: [volt.formats.sshRsa] });
 const quarantineId = stack.getLogicalId(stack.pipeline.quarantine.queue.node.defaultChild as never);
-const ingestFunction = () => Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { TARGET_QUEUES: Match.anyValue() } } } }))[0];
+const ingestFunction = () =>
+  Object.values(
+    template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { TARGET_QUEUES: Match.anyValue() } } },
+    }),
+  )[0];
 
 describe('quarantine of rejected requests', () => {
   it('is an encrypted queue keeping messages one day, with no DLQ', () => {
@@ -24,14 +29,17 @@ describe('quarantine of rejected requests', () => {
   });
 
   it('is given to the ingest function by URL, outside TARGET_QUEUES', () => {
-    const vars = (ingestFunction() as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
+    const vars = (ingestFunction() as { Properties: { Environment: { Variables: Record<string, unknown> } } })
+      .Properties.Environment.Variables;
     expect(vars['QUARANTINE_QUEUE_URL']).toEqual({ Ref: quarantineId });
     expect(JSON.stringify(vars['TARGET_QUEUES'])).not.toContain(quarantineId);
   });
 
   it('grants the ingest role sqs:SendMessage on it and nothing else', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } })
+          .Properties.PolicyDocument.Statement,
     );
     const onQuarantine = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${quarantineId}"`));
     expect(onQuarantine).toHaveLength(1);
@@ -43,6 +51,8 @@ describe('quarantine of rejected requests', () => {
   });
 
   it('refuses a retention outside what SQS allows', () => {
-    expect(() => new RejectedRequestQuarantine(new Stack(), 'Q', { retentionPeriod: Duration.days(15) })).toThrow(/from 1 minute to 14 days/);
+    expect(() => new RejectedRequestQuarantine(new Stack(), 'Q', { retentionPeriod: Duration.days(15) })).toThrow(
+      /from 1 minute to 14 days/,
+    );
   });
 });

@@ -10,20 +10,27 @@ const { template, stack } = synthStack({ voltApiTokenSecret: SECRET_NAME });
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 
 function onlyResource(type: string, props?: Record<string, unknown>): [string, Resource] {
-  const found = Object.entries(template.findResources(type, props ? { Properties: props } : undefined)) as [string, Resource][];
+  const found = Object.entries(template.findResources(type, props ? { Properties: props } : undefined)) as [
+    string,
+    Resource,
+  ][];
   expect(found).toHaveLength(1);
   return found[0]!;
 }
 
 function onEventFunction(): [string, Resource] {
-  return onlyResource('AWS::Lambda::Function', { Environment: { Variables: { VOLT_API_TOKEN_SECRET_ID: Match.anyValue() } } });
+  return onlyResource('AWS::Lambda::Function', {
+    Environment: { Variables: { VOLT_API_TOKEN_SECRET_ID: Match.anyValue() } },
+  });
 }
 
 /** Every IAM statement in the template that names a Secrets Manager action. */
 function secretStatements(t: Template): { Action: string | string[]; Resource: unknown; Effect: string }[] {
   const statements: { Action: string | string[]; Resource: unknown; Effect: string }[] = [];
   for (const policy of Object.values(t.findResources('AWS::IAM::Policy')) as Resource[]) {
-    const document = policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown; Effect: string }[] };
+    const document = policy.Properties.PolicyDocument as {
+      Statement: { Action: string | string[]; Resource: unknown; Effect: string }[];
+    };
     for (const s of document.Statement) {
       const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
       if (actions.some((a) => a.startsWith('secretsmanager:') || a === '*')) statements.push(s);
@@ -37,7 +44,9 @@ describe('registration resource', () => {
     const [, resource] = onlyResource(REGISTRATION_RESOURCE_TYPE);
     expect(resource.Properties.ApiUrl).toBe('https://api.respondflow.com/graphql');
     expect(JSON.stringify(resource.Properties.WebhookUrl)).toContain('/webhooks');
-    expect(resource.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ProviderframeworkonEvent/), 'Arn'] });
+    expect(resource.Properties.ServiceToken).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/ProviderframeworkonEvent/), 'Arn'],
+    });
   });
 
   it("depends on the HTTP API's default stage and the route, so Volt's test request can reach the function", () => {
@@ -48,7 +57,10 @@ describe('registration resource', () => {
   });
 
   it('uses the configured API URL', () => {
-    const { template: custom } = synthStack({ voltApiTokenSecret: SECRET_NAME, voltApiUrl: 'http://127.0.0.1:4010/graphql' });
+    const { template: custom } = synthStack({
+      voltApiTokenSecret: SECRET_NAME,
+      voltApiUrl: 'http://127.0.0.1:4010/graphql',
+    });
     custom.hasResourceProperties(REGISTRATION_RESOURCE_TYPE, { ApiUrl: 'http://127.0.0.1:4010/graphql' });
   });
 
@@ -104,7 +116,18 @@ describe('token secret', () => {
             Effect: 'Allow',
             Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
             Resource: {
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:secret:${SECRET_NAME}-??????`]],
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':secretsmanager:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  `:secret:${SECRET_NAME}-??????`,
+                ],
+              ],
             },
           }),
         ]),
@@ -144,12 +167,19 @@ describe('without voltApiTokenSecret', () => {
 
   it('synthesizes without the registration, its functions or its output', () => {
     bare.template.resourceCountIs(REGISTRATION_RESOURCE_TYPE, 0);
-    expect(Object.keys(bare.template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'framework.onEvent' } }))).toHaveLength(0);
+    expect(
+      Object.keys(
+        bare.template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'framework.onEvent' } }),
+      ),
+    ).toHaveLength(0);
     expect(Object.keys(bare.template.findOutputs('VoltWebhookId'))).toHaveLength(0);
   });
 
   it('says why in a synth warning', () => {
-    Annotations.fromStack(bare.stack).hasWarning('*', Match.stringLikeRegexp('No voltApiTokenSecret configured: the webhook URL is NOT registered'));
+    Annotations.fromStack(bare.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('No voltApiTokenSecret configured: the webhook URL is NOT registered'),
+    );
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('voltApiTokenSecret'))).toHaveLength(0);
   });
 });
@@ -163,8 +193,23 @@ describe('validation', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const s = new Stack(app, 'S');
     const api = new apigwv2.HttpApi(s, 'Api');
-    expect(() => new WebhookRegistration(s, 'R1', { api, webhookUrl: 'https://x.example/webhooks', apiTokenSecret: SECRET_NAME, primaryPhone: '555' })).toThrow(/E\.164/);
+    expect(
+      () =>
+        new WebhookRegistration(s, 'R1', {
+          api,
+          webhookUrl: 'https://x.example/webhooks',
+          apiTokenSecret: SECRET_NAME,
+          primaryPhone: '555',
+        }),
+    ).toThrow(/E\.164/);
     const noStage = new apigwv2.HttpApi(s, 'NoStage', { createDefaultStage: false });
-    expect(() => new WebhookRegistration(s, 'R2', { api: noStage, webhookUrl: 'https://x.example/webhooks', apiTokenSecret: SECRET_NAME })).toThrow(/no default stage/);
+    expect(
+      () =>
+        new WebhookRegistration(s, 'R2', {
+          api: noStage,
+          webhookUrl: 'https://x.example/webhooks',
+          apiTokenSecret: SECRET_NAME,
+        }),
+    ).toThrow(/no default stage/);
   });
 });

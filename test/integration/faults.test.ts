@@ -1,5 +1,11 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,11 +43,23 @@ function outboundMessage(messageId = newId('rf')): ModelEvent[] {
     const raw = JSON.stringify({
       type: 'messaging',
       id: webhookId,
-      payload: { event_type: eventType, id: messageId, status, occurred_at: occurredAt, direction: 'outbound', to_number: '+15555550123', from_number: '+15555550145', text: 'fault test' },
+      payload: {
+        event_type: eventType,
+        id: messageId,
+        status,
+        occurred_at: occurredAt,
+        direction: 'outbound',
+        to_number: '+15555550123',
+        from_number: '+15555550145',
+        text: 'fault test',
+      },
     });
     return { raw, webhookId, messageId, status };
   };
-  return [event('message.sent', 'sent', '2026-11-25T01:00:00.000Z'), event('message.finalized', 'delivered', '2026-11-25T01:00:01.000Z')];
+  return [
+    event('message.sent', 'sent', '2026-11-25T01:00:00.000Z'),
+    event('message.finalized', 'delivered', '2026-11-25T01:00:01.000Z'),
+  ];
 }
 
 /** The status the model expects per message: the highest-ranked event's (finalized over sent). */
@@ -61,7 +79,11 @@ describe('fault tolerance on the local stack', () => {
   let aws: LocalAwsClients;
 
   const post = (raw: string) =>
-    fetch(stack.webhookUrl ?? 'http://127.0.0.1:9/none', { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(key.privateKey, raw) }, body: raw });
+    fetch(stack.webhookUrl ?? 'http://127.0.0.1:9/none', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(key.privateKey, raw) },
+      body: raw,
+    });
 
   /** Volt's side: posts until a 2xx, retrying on anything else; returns the failed answers seen. */
   async function deliver(raw: string, deadlineMs = 20_000): Promise<{ status: number; retryAfter: string | null }[]> {
@@ -72,14 +94,19 @@ describe('fault tolerance on the local stack', () => {
       await res.arrayBuffer();
       if (res.ok) return failures;
       failures.push({ status: res.status, retryAfter: res.headers.get('retry-after') });
-      if (Date.now() > deadline) throw new Error(`gave up delivering after ${failures.length} failures (last ${res.status})`);
+      if (Date.now() > deadline)
+        throw new Error(`gave up delivering after ${failures.length} failures (last ${res.status})`);
       // Retry-After asks for seconds; the test's sender retries sooner to keep the run short.
       await sleep(100);
     }
   }
 
   async function getItem(messageId: string): Promise<Item | undefined> {
-    return (await aws.dynamodb.send(new GetItemCommand({ TableName: aws.tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }))).Item;
+    return (
+      await aws.dynamodb.send(
+        new GetItemCommand({ TableName: aws.tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }),
+      )
+    ).Item;
   }
 
   const historyIds = (item: Item | undefined) => (item?.['history']?.L ?? []).map((e) => e.M?.['webhookId']?.S ?? '');
@@ -108,8 +135,16 @@ describe('fault tolerance on the local stack', () => {
   }
 
   async function queueDepth(url: string): Promise<number> {
-    const out = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+    const out = await aws.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
+      Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
+    );
   }
 
   async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -122,7 +157,10 @@ describe('fault tolerance on the local stack', () => {
     }
   }
 
-  const stateDrained = () => waitFor('the state queue to drain', async () => ((await queueDepth(aws.queueUrl('state'))) === 0 ? true : undefined));
+  const stateDrained = () =>
+    waitFor('the state queue to drain', async () =>
+      (await queueDepth(aws.queueUrl('state'))) === 0 ? true : undefined,
+    );
 
   /** Posts events at once (so the poller batches them together) and waits for every 2xx. */
   const deliverAll = (events: readonly ModelEvent[]) => Promise.all(events.map((e) => deliver(e.raw)));
@@ -141,7 +179,12 @@ describe('fault tolerance on the local stack', () => {
     expect([...stack.functions.values()].map((f) => f.definition.displayName)).toContain('consumer');
     // The template's 180 s would make every redelivery a three-minute wait. The queue's own
     // setting spaces Lambda's retries, so it is shortened there (above the 1 s batching window).
-    await aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl: aws.queueUrl('state'), Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) } }));
+    await aws.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: aws.queueUrl('state'),
+        Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) },
+      }),
+    );
   }, 90_000);
 
   afterEach(() => {
@@ -195,9 +238,13 @@ describe('fault tolerance on the local stack', () => {
     };
     const firstBatch = batches.length;
     // Out of order on purpose: some messages' finalized event arrives before their sent event.
-    const events = Array.from({ length: 5 }, (_, i) => (i % 2 === 0 ? outboundMessage().reverse() : outboundMessage())).flat();
+    const events = Array.from({ length: 5 }, (_, i) =>
+      i % 2 === 0 ? outboundMessage().reverse() : outboundMessage(),
+    ).flat();
     await deliverAll(events);
-    await waitFor('failed batches', async () => (batches.slice(firstBatch).some((b) => b.failedMessageIds.length > 0) ? true : undefined));
+    await waitFor('failed batches', async () =>
+      batches.slice(firstBatch).some((b) => b.failedMessageIds.length > 0) ? true : undefined,
+    );
     await sleep(1000);
     failing = false;
 
@@ -227,13 +274,22 @@ describe('fault tolerance on the local stack', () => {
     const dead = await waitFor(
       'the poison record in the state DLQ',
       async () => {
-        const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.queueUrl('stateDlq'), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+        const out = await aws.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: aws.queueUrl('stateDlq'),
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: 60,
+          }),
+        );
         return out.Messages?.length ? out.Messages : undefined;
       },
       30_000,
     );
     expect(dead.map((m: Message) => m.Body)).toEqual([poison.raw]);
-    await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: aws.queueUrl('stateDlq'), ReceiptHandle: dead[0]?.ReceiptHandle ?? '' }));
+    await aws.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: aws.queueUrl('stateDlq'), ReceiptHandle: dead[0]?.ReceiptHandle ?? '' }),
+    );
     expect(poisonWrites).toBe(maxReceiveCount);
     await expectStored(good);
     expect(await getItem(poison.messageId)).toBeUndefined();
@@ -246,7 +302,9 @@ describe('fault tolerance on the local stack', () => {
   }, 45_000);
 
   test('a consumer that dies mid-batch loses nothing and applies nothing twice', async () => {
-    const events = Array.from({ length: 6 }, () => outboundMessage()[0]).filter((e): e is ModelEvent => e !== undefined);
+    const events = Array.from({ length: 6 }, () => outboundMessage()[0]).filter(
+      (e): e is ModelEvent => e !== undefined,
+    );
     const mine = new Set(events.map((e) => e.messageId));
     let passed = 0;
     let hung = 0;
@@ -254,7 +312,8 @@ describe('fault tolerance on the local stack', () => {
     // The first three writes of the batch land; the rest never get an answer, so the invocation
     // runs into its timeout and the runtime ends the environment with the batch half applied.
     stack.faults.dynamodb = (request) => {
-      if (!crashing || request.operation !== 'UpdateItem' || ![...mine].some((id) => request.body.includes(id))) return undefined;
+      if (!crashing || request.operation !== 'UpdateItem' || ![...mine].some((id) => request.body.includes(id)))
+        return undefined;
       if (passed < 3) {
         passed += 1;
         return undefined;
@@ -264,7 +323,9 @@ describe('fault tolerance on the local stack', () => {
     };
     const firstBatch = batches.length;
     await deliverAll(events);
-    const crashed = await waitFor('the consumer to time out mid-batch', async () => batches.slice(firstBatch).find((b) => /timed out/i.test(b.error ?? '')));
+    const crashed = await waitFor('the consumer to time out mid-batch', async () =>
+      batches.slice(firstBatch).find((b) => /timed out/i.test(b.error ?? '')),
+    );
     crashing = false;
     expect(crashed.failedMessageIds).toHaveLength(crashed.records);
     expect(passed).toBe(3);
@@ -273,7 +334,9 @@ describe('fault tolerance on the local stack', () => {
     await expectStored(events);
     // The three applied before the crash came back with the batch and changed nothing the second time.
     await stateDrained();
-    const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.queueUrl('stateDlq'), MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const out = await aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: aws.queueUrl('stateDlq'), MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     expect((out.Messages ?? []).map((m) => m.Body)).toEqual([]);
   }, 40_000);
 });

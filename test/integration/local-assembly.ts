@@ -49,14 +49,28 @@ export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
   );
   writeFileSync(
     path.join(outdir, 'Mini.assets.json'),
-    JSON.stringify({ version: '55.0.0', files: { abc123: { source: { path: 'asset.abc123', packaging: 'zip' }, destinations: { d: { objectKey: 'abc123.zip' } } } } }),
+    JSON.stringify({
+      version: '55.0.0',
+      files: {
+        abc123: {
+          source: { path: 'asset.abc123', packaging: 'zip' },
+          destinations: { d: { objectKey: 'abc123.zip' } },
+        },
+      },
+    }),
   );
   const template = {
     Resources: {
       Dlq: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1209600 } },
       Queue: {
         Type: 'AWS::SQS::Queue',
-        Properties: { VisibilityTimeout: 1, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: options.maxReceiveCount ?? 2 } },
+        Properties: {
+          VisibilityTimeout: 1,
+          RedrivePolicy: {
+            deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] },
+            maxReceiveCount: options.maxReceiveCount ?? 2,
+          },
+        },
       },
       Role: { Type: 'AWS::IAM::Role', Properties: {} },
       Fn: {
@@ -67,7 +81,9 @@ export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
           Runtime: 'nodejs22.x',
           Timeout: 1,
           Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
-          Environment: { Variables: { QUEUE_URL: { Ref: 'Queue' }, SUB: { 'Fn::Sub': '${AWS::Region}/${Queue.QueueName}' } } },
+          Environment: {
+            Variables: { QUEUE_URL: { Ref: 'Queue' }, SUB: { 'Fn::Sub': '${AWS::Region}/${Queue.QueueName}' } },
+          },
           LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'WARN' },
         },
         Metadata: { 'aws:cdk:path': 'Mini/Worker/Resource' },
@@ -82,22 +98,42 @@ export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
         },
       },
       Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'mini', ProtocolType: 'HTTP' } },
-      Stage: { Type: 'AWS::ApiGatewayV2::Stage', Properties: { ApiId: { Ref: 'Api' }, StageName: '$default', AutoDeploy: true } },
+      Stage: {
+        Type: 'AWS::ApiGatewayV2::Stage',
+        Properties: { ApiId: { Ref: 'Api' }, StageName: '$default', AutoDeploy: true },
+      },
       Integration: {
         Type: 'AWS::ApiGatewayV2::Integration',
-        Properties: { ApiId: { Ref: 'Api' }, IntegrationType: 'AWS_PROXY', IntegrationUri: { 'Fn::GetAtt': ['Fn', 'Arn'] }, PayloadFormatVersion: '2.0' },
+        Properties: {
+          ApiId: { Ref: 'Api' },
+          IntegrationType: 'AWS_PROXY',
+          IntegrationUri: { 'Fn::GetAtt': ['Fn', 'Arn'] },
+          PayloadFormatVersion: '2.0',
+        },
       },
       Boom: {
         Type: 'AWS::ApiGatewayV2::Route',
-        Properties: { ApiId: { Ref: 'Api' }, RouteKey: 'POST /boom', Target: { 'Fn::Join': ['', ['integrations/', { Ref: 'Integration' }]] } },
+        Properties: {
+          ApiId: { Ref: 'Api' },
+          RouteKey: 'POST /boom',
+          Target: { 'Fn::Join': ['', ['integrations/', { Ref: 'Integration' }]] },
+        },
       },
       Plain: {
         Type: 'AWS::ApiGatewayV2::Route',
-        Properties: { ApiId: { Ref: 'Api' }, RouteKey: 'GET /plain', Target: { 'Fn::Join': ['', ['integrations/', { Ref: 'Integration' }]] } },
+        Properties: {
+          ApiId: { Ref: 'Api' },
+          RouteKey: 'GET /plain',
+          Target: { 'Fn::Join': ['', ['integrations/', { Ref: 'Integration' }]] },
+        },
       },
       Echo: {
         Type: 'AWS::ApiGatewayV2::Route',
-        Properties: { ApiId: { Ref: 'Api' }, RouteKey: 'ANY /echo/{proxy+}', Target: { 'Fn::Join': ['', ['integrations/', { Ref: 'Integration' }]] } },
+        Properties: {
+          ApiId: { Ref: 'Api' },
+          RouteKey: 'ANY /echo/{proxy+}',
+          Target: { 'Fn::Join': ['', ['integrations/', { Ref: 'Integration' }]] },
+        },
       },
     },
     Outputs: {

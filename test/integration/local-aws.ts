@@ -43,6 +43,9 @@ export function localAwsClients(stack: LocalStack): LocalAwsClients {
 }
 
 /** The string (`S`) value of each named attribute of an item, `undefined` where it has none. */
-export function stringAttributes<Name extends string>(item: Item | undefined, names: readonly Name[]): Record<Name, string | undefined> {
+export function stringAttributes<Name extends string>(
+  item: Item | undefined,
+  names: readonly Name[],
+): Record<Name, string | undefined> {
   return Object.fromEntries(names.map((name) => [name, item?.[name]?.S])) as Record<Name, string | undefined>;
 }

@@ -36,7 +36,10 @@ const SUBSCRIBERS = [
 const newWebhookId = () => `rfw_6962ccb5_${randomBytes(16).toString('hex')}`;
 
 /** A vendor example with fresh ids, so it is a new event (and, with `messageId`, a new message). */
-function variant(name: string, ids: { webhookId?: string; messageId?: string; messageAppId?: string } = {}): { raw: string; webhookId: string } {
+function variant(
+  name: string,
+  ids: { webhookId?: string; messageId?: string; messageAppId?: string } = {},
+): { raw: string; webhookId: string } {
   const json = structuredClone(vendorEvent(name).json) as { id: string; payload: Record<string, unknown> };
   json.id = ids.webhookId ?? newWebhookId();
   if (ids.messageId !== undefined) json.payload['id'] = ids.messageId;
@@ -51,7 +54,12 @@ function historyOf(item: Item | undefined): Record<string, string | undefined>[]
   return (item?.['history']?.L ?? [])
     .map((entry) => {
       const m = entry.M ?? {};
-      return { webhookId: m['webhookId']?.S, eventType: m['eventType']?.S, status: m['status']?.S, occurredAt: m['occurredAt']?.S };
+      return {
+        webhookId: m['webhookId']?.S,
+        eventType: m['eventType']?.S,
+        status: m['status']?.S,
+        occurredAt: m['occurredAt']?.S,
+      };
     })
     .sort((a, b) => String(a.webhookId).localeCompare(String(b.webhookId)));
 }
@@ -68,7 +76,10 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
   const post = (body: string, signature?: string) =>
     fetch(stack.webhookUrl ?? 'http://127.0.0.1:9/no-webhook-url', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(signature !== undefined ? { [SIGNATURE_HEADER]: signature } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(signature !== undefined ? { [SIGNATURE_HEADER]: signature } : {}),
+      },
       body,
     });
   const postSigned = (body: string) => post(body, signBody(key.privateKey, body));
@@ -84,27 +95,52 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
   }
 
   async function getItem(messageId: string): Promise<Item | undefined> {
-    const out = await aws.dynamodb.send(new GetItemCommand({ TableName: aws.tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }));
+    const out = await aws.dynamodb.send(
+      new GetItemCommand({ TableName: aws.tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }),
+    );
     return out.Item;
   }
 
   async function queueDepth(url: string): Promise<number> {
-    const out = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+    const out = await aws.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
+      Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
+    );
   }
 
   /** Waits until the consumer has taken everything off the state queue (deleted, so processed). */
-  const stateQueueDrained = () => waitFor('the state queue to drain', async () => ((await queueDepth(aws.queueUrl('state'))) === 0 ? true : undefined));
+  const stateQueueDrained = () =>
+    waitFor('the state queue to drain', async () =>
+      (await queueDepth(aws.queueUrl('state'))) === 0 ? true : undefined,
+    );
 
   /** Receives and deletes every message on a queue until a receive comes back empty. */
   async function takeAll(url: string): Promise<Message[]> {
     const taken: Message[] = [];
     for (;;) {
-      const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+      const out = await aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['All'],
+        }),
+      );
       const messages = out.Messages ?? [];
       if (messages.length === 0) return taken;
       taken.push(...messages);
-      await aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+      await aws.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+        }),
+      );
     }
   }
 
@@ -148,7 +184,8 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
     let outboundBefore: Item | undefined;
 
     test('message.sent then message.finalized (delivered) make one delivered outbound item with both events in history', async () => {
-      for (const name of ['message-sent', 'message-delivered']) expect((await postSigned(vendorEvent(name).raw)).status).toBe(200);
+      for (const name of ['message-sent', 'message-delivered'])
+        expect((await postSigned(vendorEvent(name).raw)).status).toBe(200);
       const item = await waitFor('the delivered vendor message', async () => {
         const found = await getItem(VENDOR_MESSAGE_ID);
         return historyOf(found).length === 2 ? found : undefined;
@@ -158,7 +195,17 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
 
       expect(outboundBefore).toEqual(item);
       expect({
-        ...stringAttributes(item, ['status', 'eventType', 'direction', 'fromNumber', 'toNumber', 'messageAppId', 'occurredAt', 'text', 'encoding']),
+        ...stringAttributes(item, [
+          'status',
+          'eventType',
+          'direction',
+          'fromNumber',
+          'toNumber',
+          'messageAppId',
+          'occurredAt',
+          'text',
+          'encoding',
+        ]),
         // A number (N) attribute, not a string one.
         parts: item?.['parts']?.N,
       }).toEqual({
@@ -173,11 +220,28 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
         encoding: 'GSM-7',
         parts: '1',
       });
-      for (const field of ['errorCode', 'providerErrorCode', 'providerErrorTitle', 'providerErrorDetail', 'carrierName']) expect(item?.[field]).toBeUndefined();
+      for (const field of [
+        'errorCode',
+        'providerErrorCode',
+        'providerErrorTitle',
+        'providerErrorDetail',
+        'carrierName',
+      ])
+        expect(item?.[field]).toBeUndefined();
       expect(historyOf(item)).toEqual(
         [
-          { webhookId: 'rfw_6962ccb5_e41a61024d9a4a61817e7220fbcbf6b4', eventType: 'message.sent', status: 'sent', occurredAt: '2022-04-07T22:19:44.985Z' },
-          { webhookId: 'rfw_6962ccb5_eb7654690ec04a0593cc645fd2353995', eventType: 'message.finalized', status: 'delivered', occurredAt: '2022-04-07T22:19:46.119Z' },
+          {
+            webhookId: 'rfw_6962ccb5_e41a61024d9a4a61817e7220fbcbf6b4',
+            eventType: 'message.sent',
+            status: 'sent',
+            occurredAt: '2022-04-07T22:19:44.985Z',
+          },
+          {
+            webhookId: 'rfw_6962ccb5_eb7654690ec04a0593cc645fd2353995',
+            eventType: 'message.finalized',
+            status: 'delivered',
+            occurredAt: '2022-04-07T22:19:46.119Z',
+          },
         ].sort((a, b) => a.webhookId.localeCompare(b.webhookId)),
       );
     });
@@ -200,7 +264,18 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       expect((await postSigned(raw)).status).toBe(200);
       const item = await waitFor('the failed message', () => getItem(failedId));
       expect(
-        stringAttributes(item, ['status', 'eventType', 'direction', 'fromNumber', 'toNumber', 'errorCode', 'providerErrorCode', 'providerErrorTitle', 'providerErrorDetail', 'carrierName']),
+        stringAttributes(item, [
+          'status',
+          'eventType',
+          'direction',
+          'fromNumber',
+          'toNumber',
+          'errorCode',
+          'providerErrorCode',
+          'providerErrorTitle',
+          'providerErrorDetail',
+          'carrierName',
+        ]),
       ).toEqual({
         status: 'failed',
         eventType: 'message.finalized',
@@ -210,18 +285,32 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
         errorCode: '702',
         providerErrorCode: '40002',
         providerErrorTitle: 'Blocked as spam - temporary',
-        providerErrorDetail: 'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
+        providerErrorDetail:
+          'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
         carrierName: 'T-MOBILE USA, INC.',
       });
       // A failed message is in the failed-by-time index.
       expect(s(item, 'failedShard')).toMatch(/^failed#\d\d$/);
-      expect(historyOf(item)).toEqual([{ webhookId, eventType: 'message.finalized', status: 'failed', occurredAt: '2022-04-07T22:19:46.119Z' }]);
+      expect(historyOf(item)).toEqual([
+        { webhookId, eventType: 'message.finalized', status: 'failed', occurredAt: '2022-04-07T22:19:46.119Z' },
+      ]);
     });
 
     test('message.received makes an inbound item keyed by message_app_id (its payload id is null)', async () => {
       expect((await postSigned(vendorEvent('message-received').raw)).status).toBe(200);
       const item = await waitFor('the inbound message', () => getItem(VENDOR_INBOUND_ID));
-      expect(stringAttributes(item, ['status', 'eventType', 'direction', 'fromNumber', 'toNumber', 'messageAppId', 'text', 'occurredAt'])).toEqual({
+      expect(
+        stringAttributes(item, [
+          'status',
+          'eventType',
+          'direction',
+          'fromNumber',
+          'toNumber',
+          'messageAppId',
+          'text',
+          'occurredAt',
+        ]),
+      ).toEqual({
         status: 'webhook_delivered',
         eventType: 'message.received',
         direction: 'inbound',
@@ -233,7 +322,12 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       });
       expect(item?.['errorCode']).toBeUndefined();
       expect(historyOf(item)).toEqual([
-        { webhookId: 'rfw_6962ccb5_80d23dc13c024d38873534471681379c', eventType: 'message.received', status: 'webhook_delivered', occurredAt: '2022-04-07T22:21:04.397Z' },
+        {
+          webhookId: 'rfw_6962ccb5_80d23dc13c024d38873534471681379c',
+          eventType: 'message.received',
+          status: 'webhook_delivered',
+          occurredAt: '2022-04-07T22:21:04.397Z',
+        },
       ]);
     });
   });
@@ -261,11 +355,15 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${volt.token}` },
         body: JSON.stringify({
-          query: 'mutation ($to: String!, $from: String!, $body: String!) { createMessage(to: $to, from: $from, body: $body) { id status } }',
+          query:
+            'mutation ($to: String!, $from: String!, $body: String!) { createMessage(to: $to, from: $from, body: $body) { id status } }',
           variables: { to, from: '+15555550100', body: `pipeline test to ${to}` },
         }),
       });
-      const json = (await response.json()) as { data?: { createMessage?: { id: string; status: string } }; errors?: unknown };
+      const json = (await response.json()) as {
+        data?: { createMessage?: { id: string; status: string } };
+        errors?: unknown;
+      };
       if (!json.data?.createMessage) throw new Error(`createMessage failed: ${JSON.stringify(json.errors)}`);
       return json.data.createMessage;
     };
@@ -275,7 +373,8 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       expect([ok.status, bad.status]).toEqual(['queued', 'queued']);
 
       await volt.idle();
-      const isFinal = (item: Item | undefined, status: string) => (s(item, 'status') === status && historyOf(item).length === 2 ? item : undefined);
+      const isFinal = (item: Item | undefined, status: string) =>
+        s(item, 'status') === status && historyOf(item).length === 2 ? item : undefined;
       await waitFor('the delivered message', async () => isFinal(await getItem(ok.id), 'delivered'));
       await waitFor('the failed message', async () => isFinal(await getItem(bad.id), 'failed'));
       await stateQueueDrained();
@@ -284,26 +383,43 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       const posted = volt.deliveries.slice(mark);
       const firstTries = posted.filter((d) => d.kind === 'event');
       expect(posted.every((d) => d.ok && d.status === 200)).toBe(true);
-      expect(firstTries.map((d) => d.eventType).sort()).toEqual(['message.finalized', 'message.finalized', 'message.sent', 'message.sent']);
+      expect(firstTries.map((d) => d.eventType).sort()).toEqual([
+        'message.finalized',
+        'message.finalized',
+        'message.sent',
+        'message.sent',
+      ]);
       expect(firstTries[0]?.eventType).toBe('message.finalized');
       expect(posted.filter((d) => d.kind === 'duplicate')).toHaveLength(2 * firstTries.length);
 
       const delivered = await getItem(ok.id);
       const failed = await getItem(bad.id);
-      expect([s(delivered, 'status'), s(delivered, 'eventType'), s(delivered, 'toNumber'), s(delivered, 'errorCode')]).toEqual([
-        'delivered',
-        'message.finalized',
-        '+15555550123',
-        undefined,
-      ]);
-      expect(stringAttributes(failed, ['status', 'eventType', 'toNumber', 'errorCode', 'providerErrorCode', 'providerErrorTitle', 'providerErrorDetail', 'carrierName'])).toEqual({
+      expect([
+        s(delivered, 'status'),
+        s(delivered, 'eventType'),
+        s(delivered, 'toNumber'),
+        s(delivered, 'errorCode'),
+      ]).toEqual(['delivered', 'message.finalized', '+15555550123', undefined]);
+      expect(
+        stringAttributes(failed, [
+          'status',
+          'eventType',
+          'toNumber',
+          'errorCode',
+          'providerErrorCode',
+          'providerErrorTitle',
+          'providerErrorDetail',
+          'carrierName',
+        ]),
+      ).toEqual({
         status: 'failed',
         eventType: 'message.finalized',
         toNumber: '+15555550666',
         errorCode: '702',
         providerErrorCode: '40002',
         providerErrorTitle: 'Blocked as spam - temporary',
-        providerErrorDetail: 'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
+        providerErrorDetail:
+          'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
         carrierName: 'T-MOBILE USA, INC.',
       });
       // Each distinct event once: two per message, and together exactly the events the simulator sent.
@@ -338,15 +454,29 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
     const ids = async (name: string) => {
       const messages = await takeAll(aws.queueUrl(name));
       for (const m of messages) expect(Object.values(events).some((e) => e.raw === m.Body)).toBe(true);
-      return messages.map((m) => `${m.MessageAttributes?.['eventType']?.StringValue}:${m.MessageAttributes?.['webhookId']?.StringValue}`).sort();
+      return messages
+        .map(
+          (m) =>
+            `${m.MessageAttributes?.['eventType']?.StringValue}:${m.MessageAttributes?.['webhookId']?.StringValue}`,
+        )
+        .sort();
     };
     const label = (type: string, e: { webhookId: string }) => `${type}:${e.webhookId}`;
     expect(await ids('crm')).toEqual([label('message.received', events.received)]);
     expect(await ids('tracking')).toEqual(
-      [label('message.sent', events.sent), label('message.finalized', events.delivered), label('message.finalized', events.failed)].sort(),
+      [
+        label('message.sent', events.sent),
+        label('message.finalized', events.delivered),
+        label('message.finalized', events.failed),
+      ].sort(),
     );
     expect(await ids('audit')).toEqual(
-      [label('message.sent', events.sent), label('message.finalized', events.delivered), label('message.finalized', events.failed), label('message.received', events.received)].sort(),
+      [
+        label('message.sent', events.sent),
+        label('message.finalized', events.delivered),
+        label('message.finalized', events.failed),
+        label('message.received', events.received),
+      ].sort(),
     );
   });
 
@@ -358,24 +488,33 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       // own setting (not the runner) is what spaces Lambda's retries, so the test shortens it there.
       // It stays above the 1 s batching window: a shorter one lets a record reappear within its own
       // batch while the poller is still filling it, on AWS as here.
-      await aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl: aws.queueUrl('state'), Attributes: { VisibilityTimeout: '2' } }));
+      await aws.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: aws.queueUrl('state'), Attributes: { VisibilityTimeout: '2' } }),
+      );
     });
 
     afterEach(async () => {
       const template = stack.queues.find((q) => q.key === 'state')?.visibilityTimeout ?? 180;
-      await aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl: aws.queueUrl('state'), Attributes: { VisibilityTimeout: String(template) } }));
+      await aws.sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: aws.queueUrl('state'),
+          Attributes: { VisibilityTimeout: String(template) },
+        }),
+      );
     });
 
     /** Waits for the DLQ to hold `count` messages, and takes them off it. */
     const deadLetters = (count: number) =>
       waitFor(
         `${count} record(s) in the state DLQ`,
-        async () => ((await queueDepth(aws.queueUrl('stateDlq'))) >= count ? takeAll(aws.queueUrl('stateDlq')) : undefined),
+        async () =>
+          (await queueDepth(aws.queueUrl('stateDlq'))) >= count ? takeAll(aws.queueUrl('stateDlq')) : undefined,
         25_000,
       );
 
     const maxReceiveCount = () => stack.queues.find((q) => q.key === 'state')?.redrive?.maxReceiveCount;
-    const batchesFailing = (sqsMessageId: string) => batches.filter((b) => b.queueName === 'state' && b.failedMessageIds.includes(sqsMessageId));
+    const batchesFailing = (sqsMessageId: string) =>
+      batches.filter((b) => b.queueName === 'state' && b.failedMessageIds.includes(sqsMessageId));
 
     test('a non-JSON record ends in the DLQ after maxReceiveCount receives, while the rest of its batch is stored', async () => {
       expect(maxReceiveCount()).toBe(5);
@@ -387,7 +526,10 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
           QueueUrl: aws.queueUrl('state'),
           Entries: [
             { Id: 'poison', MessageBody: poisonBody },
-            ...goodIds.map((id, i) => ({ Id: `good${i}`, MessageBody: variant('message-received', { messageAppId: id }).raw })),
+            ...goodIds.map((id, i) => ({
+              Id: `good${i}`,
+              MessageBody: variant('message-received', { messageAppId: id }).raw,
+            })),
           ],
         }),
       );

@@ -19,7 +19,11 @@ describe('local runner on a hand-written template', () => {
   const dlqUrl = () => stack.queues.find((q) => q.logicalId === 'Dlq')?.url ?? '';
   const apiUrl = () => String(stack.outputs['ApiUrl']);
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000): Promise<T> {
+  async function waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined> | T | undefined,
+    timeoutMs = 8000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
@@ -30,14 +34,26 @@ describe('local runner on a hand-written template', () => {
   }
 
   async function visibleCount(url: string): Promise<number> {
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+    const out = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
+      Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
+    );
   }
 
   beforeAll(async () => {
     outdir = writeMiniAssembly();
     stack = await startLocalStack({ cdkOut: outdir, eventSources: false, onEvent: (e) => events.push(e) });
-    sqs = new SQSClient({ region: stack.region, endpoint: stack.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    sqs = new SQSClient({
+      region: stack.region,
+      endpoint: stack.sqsEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
   });
 
   afterAll(async () => {
@@ -58,7 +74,13 @@ describe('local runner on a hand-written template', () => {
 
   test('a partial batch failure deletes the successful records and redrives the failed one to the DLQ after maxReceiveCount', async () => {
     for (const body of ['ok-1', 'ok-2', 'poison']) {
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(), MessageBody: body, MessageAttributes: { webhookId: { DataType: 'String', StringValue: `wh-${body}` } } }));
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl(),
+          MessageBody: body,
+          MessageAttributes: { webhookId: { DataType: 'String', StringValue: `wh-${body}` } },
+        }),
+      );
     }
     stack.startEventSources();
 
@@ -66,21 +88,34 @@ describe('local runner on a hand-written template', () => {
     expect(first.records).toBe(3);
     expect(first.failedMessageIds).toHaveLength(1);
     // Lambda's SQS event shape, attributes in camelCase with stringValue/dataType.
-    const logged = events.find((e): e is Extract<LocalStackEvent, { kind: 'log' }> => e.kind === 'log' && e.line.includes('"batch"'));
+    const logged = events.find(
+      (e): e is Extract<LocalStackEvent, { kind: 'log' }> => e.kind === 'log' && e.line.includes('"batch"'),
+    );
     const record = (JSON.parse(logged?.line ?? '{}') as { records: Record<string, unknown>[] }).records[0];
     expect(record).toMatchObject({
       eventSource: 'aws:sqs',
       eventSourceARN: stack.queues.find((q) => q.logicalId === 'Queue')?.arn,
       awsRegion: 'us-east-1',
       attributes: { ApproximateReceiveCount: '1' },
-      messageAttributes: { webhookId: { stringValue: expect.stringMatching(/^wh-/), dataType: 'String', stringListValues: [], binaryListValues: [] } },
+      messageAttributes: {
+        webhookId: {
+          stringValue: expect.stringMatching(/^wh-/),
+          dataType: 'String',
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      },
     });
 
     // The poison record is received twice (maxReceiveCount 2), then the stand-in moves it to the DLQ.
-    const exhausted = await waitFor('the poison record at maxReceiveCount', () => batches().find((b) => b.exhaustedMessageIds.length === 1));
+    const exhausted = await waitFor('the poison record at maxReceiveCount', () =>
+      batches().find((b) => b.exhaustedMessageIds.length === 1),
+    );
     expect(exhausted.records).toBe(1);
     const inDlq = await waitFor('the poison record in the DLQ', async () => {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl(), MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }));
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlqUrl(), MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
+      );
       return out.Messages?.[0];
     });
     expect(inDlq.Body).toBe('poison');
@@ -91,25 +126,38 @@ describe('local runner on a hand-written template', () => {
   test('a thrown error fails the whole batch even with ReportBatchItemFailures', async () => {
     const before = batches().length;
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(), MessageBody: 'throw' }));
-    const failed = await waitFor('the failing batch', () => batches().slice(before).find((b) => b.error !== undefined));
+    const failed = await waitFor('the failing batch', () =>
+      batches()
+        .slice(before)
+        .find((b) => b.error !== undefined),
+    );
     expect(failed.error).toMatch(/the whole batch fails/);
     expect(failed.failedMessageIds).toHaveLength(failed.records);
   }, 10_000);
 
   test('the HTTP API passes a payload v2 event: lowercased names, repeated headers joined, binary bodies base64', async () => {
     // fetch folds repeated headers itself; node:http sends an array as separate header lines.
-    const { status, headers, body } = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-      const req = request(`${apiUrl()}/echo/a/b?x=1&x=2`, { method: 'PUT', headers: { 'X-Custom': ['one', 'two'], 'Content-Type': 'application/octet-stream' } }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      });
-      req.on('error', reject);
-      req.end(Buffer.from([0, 1, 2, 255]));
-    });
+    const { status, headers, body } = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          `${apiUrl()}/echo/a/b?x=1&x=2`,
+          { method: 'PUT', headers: { 'X-Custom': ['one', 'two'], 'Content-Type': 'application/octet-stream' } },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(Buffer.from([0, 1, 2, 255]));
+      },
+    );
     expect(status).toBe(201);
     expect(headers['x-sub']).toBe('us-east-1/Mini-Queue');
-    const event = JSON.parse(body) as Record<string, unknown> & { headers: Record<string, string>; requestContext: { http: { method: string; path: string } } };
+    const event = JSON.parse(body) as Record<string, unknown> & {
+      headers: Record<string, string>;
+      requestContext: { http: { method: string; path: string } };
+    };
     expect(event).toMatchObject({
       version: '2.0',
       routeKey: 'ANY /echo/{proxy+}',
@@ -125,7 +173,11 @@ describe('local runner on a hand-written template', () => {
   });
 
   test('a JSON body arrives as text', async () => {
-    const response = await fetch(`${apiUrl()}/echo/json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    const response = await fetch(`${apiUrl()}/echo/json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     const event = (await response.json()) as { body: string; isBase64Encoded: boolean };
     expect(event).toMatchObject({ body: '{"a":1}', isBase64Encoded: false });
   });
@@ -156,7 +208,9 @@ describe('local runner failing like Lambda', () => {
   test('a wrong handler name fails at start with Runtime.HandlerNotFound', async () => {
     const outdir = writeMiniAssembly({ handler: 'index.nope' });
     try {
-      await expect(startLocalStack({ cdkOut: outdir })).rejects.toThrow(/Runtime\.HandlerNotFound: index\.nope is undefined or not exported/);
+      await expect(startLocalStack({ cdkOut: outdir })).rejects.toThrow(
+        /Runtime\.HandlerNotFound: index\.nope is undefined or not exported/,
+      );
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
@@ -176,7 +230,9 @@ describe('local runner failing like Lambda', () => {
     const first = await startLocalStack({ cdkOut: outdir });
     try {
       const port = Number(new URL(first.sqsEndpoint).port);
-      await expect(startLocalStack({ cdkOut: outdir, ports: { sqs: port } })).rejects.toThrow(new RegExp(`port ${port} for the SQS stand-in is already in use`));
+      await expect(startLocalStack({ cdkOut: outdir, ports: { sqs: port } })).rejects.toThrow(
+        new RegExp(`port ${port} for the SQS stand-in is already in use`),
+      );
     } finally {
       await first.stop();
       rmSync(outdir, { recursive: true, force: true });

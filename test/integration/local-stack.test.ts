@@ -1,5 +1,10 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -23,11 +28,23 @@ describe('local stack from the synthesized template', () => {
   let aws: LocalAwsClients;
 
   const post = (body: string, signature?: string) =>
-    fetch(stack.webhookUrl ?? '', { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { [SIGNATURE_HEADER]: signature } : {}) }, body });
+    fetch(stack.webhookUrl ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signature ? { [SIGNATURE_HEADER]: signature } : {}) },
+      body,
+    });
 
   async function queueDepth(url: string): Promise<number> {
-    const out = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    return Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) + Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+    const out = await aws.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
+      Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
+    );
   }
 
   /** Reads every message on a queue without consuming it: they are made visible again afterwards. */
@@ -35,12 +52,24 @@ describe('local stack from the synthesized template', () => {
     const seen = new Map<string, Message>();
     const deadline = Date.now() + 5000;
     while (seen.size < expected && Date.now() < deadline) {
-      const out = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, MessageAttributeNames: ['All'] }));
+      const out = await aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 30,
+          MessageAttributeNames: ['All'],
+        }),
+      );
       for (const m of out.Messages ?? []) seen.set(m.MessageId ?? '', m);
     }
     const all = [...seen.values()];
     if (all.length > 0) {
-      await aws.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: all.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })) }));
+      await aws.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: url,
+          Entries: all.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })),
+        }),
+      );
     }
     return all;
   }
@@ -67,7 +96,10 @@ describe('local stack from the synthesized template', () => {
 
   test('creates what the template declares: queues with their DLQs, functions, the webhook URL', () => {
     expect(stack.queues.map((q) => q.key).sort()).toEqual(['crm', 'crmDlq', 'quarantine', 'state', 'stateDlq']);
-    expect(stack.queues.find((q) => q.key === 'state')?.redrive).toEqual({ deadLetterTargetArn: stack.queues.find((q) => q.key === 'stateDlq')?.arn, maxReceiveCount: 5 });
+    expect(stack.queues.find((q) => q.key === 'state')?.redrive).toEqual({
+      deadLetterTargetArn: stack.queues.find((q) => q.key === 'stateDlq')?.arn,
+      maxReceiveCount: 5,
+    });
     expect([...stack.functions.values()].map((f) => f.definition.displayName)).toContain('ingest');
     expect(stack.webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks$/);
   });
@@ -105,7 +137,9 @@ describe('local stack from the synthesized template', () => {
       expect(attributes['eventType']?.StringValue).toBe(eventTypeOf(envelope));
       expect(attributes['messageId']?.StringValue).toBe(messageIdOf(envelope));
       expect(attributes['signature']?.StringValue).toBe(signatures.get(e.raw));
-      expect(new Date(attributes['receivedAt']?.StringValue ?? '').toISOString()).toBe(attributes['receivedAt']?.StringValue);
+      expect(new Date(attributes['receivedAt']?.StringValue ?? '').toISOString()).toBe(
+        attributes['receivedAt']?.StringValue,
+      );
     }
     // The crm subscriber asked for message.received only.
     const crm = await peekAll(aws.queueUrl('crm'), 1);
@@ -125,14 +159,17 @@ describe('local stack from the synthesized template', () => {
     const items = new Map<string, Record<string, unknown>>();
     while (items.size < ids.length && Date.now() < deadline) {
       for (const id of ids) {
-        const out = await aws.dynamodb.send(new GetItemCommand({ TableName: table.name, Key: { messageId: { S: id } }, ConsistentRead: true }));
+        const out = await aws.dynamodb.send(
+          new GetItemCommand({ TableName: table.name, Key: { messageId: { S: id } }, ConsistentRead: true }),
+        );
         if (out.Item) items.set(id, out.Item);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
     expect([...items.keys()].sort()).toEqual([...ids].sort());
     // Every record succeeded, so the mapping deleted them all.
-    while ((await queueDepth(aws.queueUrl('state'))) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await queueDepth(aws.queueUrl('state'))) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(await queueDepth(aws.queueUrl('state'))).toBe(0);
   }, 30_000);
 });

@@ -24,9 +24,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('volt-webhooks calibrate', () => {
   it('prints the scheme a captured delivery verifies with, and exits 0', async () => {
-    const header = signBody(volt.privateKey, vendorEvent('message-failed').raw, { padding: 'pkcs1', hash: 'sha384', encoding: 'hex' });
+    const header = signBody(volt.privateKey, vendorEvent('message-failed').raw, {
+      padding: 'pkcs1',
+      hash: 'sha384',
+      encoding: 'hex',
+    });
     const c = capture();
-    const code = await main(['calibrate', '--body', path.join(dir, 'body.json'), '--signature', header, '--key', path.join(dir, 'id_rsa.pub')], c.io);
+    const code = await main(
+      [
+        'calibrate',
+        '--body',
+        path.join(dir, 'body.json'),
+        '--signature',
+        header,
+        '--key',
+        path.join(dir, 'id_rsa.pub'),
+      ],
+      c.io,
+    );
     expect(code).toBe(0);
     expect(c.out.join('\n')).toContain('Verifies with: pkcs1-sha384-hex');
     expect(c.out.join('\n')).toContain('-c signatureScheme=pkcs1-sha384-hex');
@@ -35,14 +50,41 @@ describe('volt-webhooks calibrate', () => {
   it('prints JSON with --json', async () => {
     const header = signBody(volt.privateKey, vendorEvent('message-failed').raw);
     const c = capture();
-    await main(['calibrate', '--json', '--body', path.join(dir, 'body.json'), '--signature', header, '--key', path.join(dir, 'id_rsa.pub')], c.io);
-    expect(JSON.parse(c.out[0] ?? '')).toEqual({ bodyBytes: Buffer.byteLength(vendorEvent('message-failed').raw), keys: 1, matchingSchemes: ['pkcs1-sha256-base64'] });
+    await main(
+      [
+        'calibrate',
+        '--json',
+        '--body',
+        path.join(dir, 'body.json'),
+        '--signature',
+        header,
+        '--key',
+        path.join(dir, 'id_rsa.pub'),
+      ],
+      c.io,
+    );
+    expect(JSON.parse(c.out[0] ?? '')).toEqual({
+      bodyBytes: Buffer.byteLength(vendorEvent('message-failed').raw),
+      keys: 1,
+      matchingSchemes: ['pkcs1-sha256-base64'],
+    });
   });
 
   it('exits 1 and says what to check when nothing verifies', async () => {
     const header = signBody(testKeyPair('other').privateKey, 'something else');
     const c = capture();
-    const code = await main(['calibrate', '--body', path.join(dir, 'body.json'), '--signature', header, '--key', path.join(dir, 'id_rsa.pub')], c.io);
+    const code = await main(
+      [
+        'calibrate',
+        '--body',
+        path.join(dir, 'body.json'),
+        '--signature',
+        header,
+        '--key',
+        path.join(dir, 'id_rsa.pub'),
+      ],
+      c.io,
+    );
     expect(code).toBe(1);
     expect(c.out.join('\n')).toMatch(/No scheme verifies/);
   });
@@ -60,7 +102,10 @@ describe('volt-webhooks calibrate', () => {
 
   it('exits 1 with a clear error for a missing file', async () => {
     const c = capture();
-    const code = await main(['calibrate', '--body', path.join(dir, 'nope'), '--signature', 'x', '--key', path.join(dir, 'id_rsa.pub')], c.io);
+    const code = await main(
+      ['calibrate', '--body', path.join(dir, 'nope'), '--signature', 'x', '--key', path.join(dir, 'id_rsa.pub')],
+      c.io,
+    );
     expect(code).toBe(1);
     expect(c.err.join('\n')).toMatch(/cannot read body file .*ENOENT/);
   });

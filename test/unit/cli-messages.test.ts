@@ -24,7 +24,11 @@ const BULK_FAILED = 24;
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out: () => out.join('\n'), err: () => err.join('\n') };
+  return {
+    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) },
+    out: () => out.join('\n'),
+    err: () => err.join('\n'),
+  };
 }
 
 async function run(...argv: string[]) {
@@ -39,18 +43,55 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'cli-messages-'));
   mkdirSync(path.join(dir, '.local'));
   stackFile = path.join(dir, '.local', 'stack.json');
-  writeFileSync(stackFile, JSON.stringify({ region: 'us-east-1', dynamodbEndpoint: db.endpoint, tableName, queueUrls: {} }));
+  writeFileSync(
+    stackFile,
+    JSON.stringify({ region: 'us-east-1', dynamodbEndpoint: db.endpoint, tableName, queueUrls: {} }),
+  );
 
   // The table is filled by the real consumer code, so the CLI reads what production writes.
   const apply = createRecordProcessor({ tableName }, (p) => db.client.send(new UpdateItemCommand(p)));
   const bodies = [
-    eventBody({ webhookId: 'a-fin', messageId: 'rf_a', eventType: 'message.finalized', status: 'delivered', occurredAt: day(1, 11) }),
-    eventBody({ webhookId: 'a-sent', messageId: 'rf_a', eventType: 'message.sent', status: 'sent', occurredAt: day(1, 10) }),
-    eventBody({ webhookId: 'b-fail', messageId: 'rf_b', eventType: 'message.finalized', status: 'failed', occurredAt: day(3) }),
-    vendorEvent('message-received').raw.replace('"2022-04-07T22:21:04.397+00:00"', `"${day(5)}"`).replace(/"from_number": "[^"]+"/, `"from_number": "${CONTACT}"`),
-    eventBody({ webhookId: 'c-fail', messageId: 'rf_c', eventType: 'message.finalized', status: 'failed', occurredAt: day(4), payload: { to_number: OTHER } }),
+    eventBody({
+      webhookId: 'a-fin',
+      messageId: 'rf_a',
+      eventType: 'message.finalized',
+      status: 'delivered',
+      occurredAt: day(1, 11),
+    }),
+    eventBody({
+      webhookId: 'a-sent',
+      messageId: 'rf_a',
+      eventType: 'message.sent',
+      status: 'sent',
+      occurredAt: day(1, 10),
+    }),
+    eventBody({
+      webhookId: 'b-fail',
+      messageId: 'rf_b',
+      eventType: 'message.finalized',
+      status: 'failed',
+      occurredAt: day(3),
+    }),
+    vendorEvent('message-received')
+      .raw.replace('"2022-04-07T22:21:04.397+00:00"', `"${day(5)}"`)
+      .replace(/"from_number": "[^"]+"/, `"from_number": "${CONTACT}"`),
+    eventBody({
+      webhookId: 'c-fail',
+      messageId: 'rf_c',
+      eventType: 'message.finalized',
+      status: 'failed',
+      occurredAt: day(4),
+      payload: { to_number: OTHER },
+    }),
     ...Array.from({ length: BULK_FAILED }, (_, i) =>
-      eventBody({ webhookId: `bulk-${i}`, messageId: `rf_bulk_${i}`, eventType: 'message.finalized', status: 'sending_failed', occurredAt: `2026-01-10T00:00:${String(i).padStart(2, '0')}.000Z`, payload: { to_number: `+1555000${String(i).padStart(4, '0')}` } }),
+      eventBody({
+        webhookId: `bulk-${i}`,
+        messageId: `rf_bulk_${i}`,
+        eventType: 'message.finalized',
+        status: 'sending_failed',
+        occurredAt: `2026-01-10T00:00:${String(i).padStart(2, '0')}.000Z`,
+        payload: { to_number: `+1555000${String(i).padStart(4, '0')}` },
+      }),
     ),
   ];
   for (const body of bodies) await apply({ body });
@@ -83,7 +124,13 @@ describe('volt-webhooks status', () => {
     const { code, out } = await run('status', 'rf_a', '--json', '--local-file', stackFile);
     expect(code).toBe(0);
     const item = JSON.parse(out) as Record<string, unknown>;
-    expect(item).toMatchObject({ messageId: 'rf_a', status: 'delivered', eventType: 'message.finalized', parts: 1, toNumber: CONTACT });
+    expect(item).toMatchObject({
+      messageId: 'rf_a',
+      status: 'delivered',
+      eventType: 'message.finalized',
+      parts: 1,
+      toNumber: CONTACT,
+    });
     expect(item).not.toHaveProperty('appliedIds');
     expect(item).not.toHaveProperty('stateKey');
   });
@@ -137,7 +184,18 @@ describe('volt-webhooks messages', () => {
   });
 
   it('accepts a number written with spaces and dashes, and filters by --since/--until', async () => {
-    const { out } = await run('messages', '--contact', '+1 555-555-0123', '--since', '2026-02-02', '--until', '2026-02-05T10:00Z', '--json', '--local-file', stackFile);
+    const { out } = await run(
+      'messages',
+      '--contact',
+      '+1 555-555-0123',
+      '--since',
+      '2026-02-02',
+      '--until',
+      '2026-02-05T10:00Z',
+      '--json',
+      '--local-file',
+      stackFile,
+    );
     expect((JSON.parse(out) as { messageId: string }[]).map((m) => m.messageId)).toEqual(['rf_b']);
   });
 
@@ -168,12 +226,18 @@ describe('volt-webhooks messages', () => {
 
 describe('volt-webhooks failed', () => {
   it('lists failed messages from every shard, newest first', async () => {
-    const shards = new Set(['rf_b', 'rf_c', ...Array.from({ length: BULK_FAILED }, (_, i) => `rf_bulk_${i}`)].map(failedShardOf));
+    const shards = new Set(
+      ['rf_b', 'rf_c', ...Array.from({ length: BULK_FAILED }, (_, i) => `rf_bulk_${i}`)].map(failedShardOf),
+    );
     expect(shards.size).toBeGreaterThan(4);
     const { code, out } = await run('failed', '--json', '--limit', '100', '--local-file', stackFile);
     expect(code).toBe(0);
     const ids = (JSON.parse(out) as { messageId: string }[]).map((m) => m.messageId);
-    expect(ids).toEqual(['rf_c', 'rf_b', ...Array.from({ length: BULK_FAILED }, (_, i) => `rf_bulk_${BULK_FAILED - 1 - i}`)]);
+    expect(ids).toEqual([
+      'rf_c',
+      'rf_b',
+      ...Array.from({ length: BULK_FAILED }, (_, i) => `rf_bulk_${BULK_FAILED - 1 - i}`),
+    ]);
     expect(ids).not.toContain('rf_a');
   });
 
@@ -182,17 +246,22 @@ describe('volt-webhooks failed', () => {
     const lines = out.split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^OCCURRED AT +MESSAGE ID +DIRECTION +STATUS +FROM +TO +ERROR +TEXT$/);
-    expect(lines[2]).toMatch(/^2026-02-04T10:00:00.000Z +rf_c +outbound +failed +\+15555550145 +\+15555550199 +702 Blocked as spam/);
+    expect(lines[2]).toMatch(
+      /^2026-02-04T10:00:00.000Z +rf_c +outbound +failed +\+15555550145 +\+15555550199 +702 Blocked as spam/,
+    );
   });
 });
 
 describe('finding the stack', () => {
-  it.each(['status', 'history', 'messages', 'failed'])('%s --help documents --local, --stack and --region', async (name) => {
-    const { code, out } = await run(name, '--help');
-    expect(code).toBe(0);
-    expect(out).toMatch(new RegExp(`^Usage: volt-webhooks ${name}`));
-    expect(out).toMatch(/--local\b[\s\S]*--stack <name>[\s\S]*--region <region>/);
-  });
+  it.each(['status', 'history', 'messages', 'failed'])(
+    '%s --help documents --local, --stack and --region',
+    async (name) => {
+      const { code, out } = await run(name, '--help');
+      expect(code).toBe(0);
+      expect(out).toMatch(new RegExp(`^Usage: volt-webhooks ${name}`));
+      expect(out).toMatch(/--local\b[\s\S]*--stack <name>[\s\S]*--region <region>/);
+    },
+  );
 
   it('exits 1 and says to start the local stack when .local/stack.json is missing', async () => {
     const { code, err } = await run('status', 'rf_a', '--local-file', path.join(dir, 'missing.json'));
@@ -202,7 +271,10 @@ describe('finding the stack', () => {
 
   it('exits 1 with a clear error when the local stack does not answer', async () => {
     const dead = path.join(dir, 'dead.json');
-    writeFileSync(dead, JSON.stringify({ region: 'us-east-1', dynamodbEndpoint: 'http://127.0.0.1:1', tableName: 't' }));
+    writeFileSync(
+      dead,
+      JSON.stringify({ region: 'us-east-1', dynamodbEndpoint: 'http://127.0.0.1:1', tableName: 't' }),
+    );
     const { code, err } = await run('status', 'rf_a', '--local-file', dead);
     expect(code).toBe(1);
     expect(err).toMatch(/local stack does not answer/);
@@ -226,8 +298,17 @@ describe('finding the stack', () => {
   }, 20_000);
 
   it('reads the table name from the deployed stack outputs, and says which output is missing', async () => {
-    const ctx = await resolveStackContext({ stack: 'Mine', region: 'eu-west-1', describeStack: async (name, region) => ({ TableName: `${name}-${region}` }) });
-    expect(ctx).toMatchObject({ kind: 'deployed', source: 'Mine', region: 'eu-west-1', dynamodb: { region: 'eu-west-1' } });
+    const ctx = await resolveStackContext({
+      stack: 'Mine',
+      region: 'eu-west-1',
+      describeStack: async (name, region) => ({ TableName: `${name}-${region}` }),
+    });
+    expect(ctx).toMatchObject({
+      kind: 'deployed',
+      source: 'Mine',
+      region: 'eu-west-1',
+      dynamodb: { region: 'eu-west-1' },
+    });
     expect(requireOutput(ctx, 'TableName')).toBe('Mine-eu-west-1');
     expect(() => requireOutput(ctx, 'WebhookUrl')).toThrow(/stack "Mine" has no WebhookUrl output/);
   });
@@ -235,7 +316,11 @@ describe('finding the stack', () => {
   it('uses the local stand-in endpoint with fixed credentials for --local', async () => {
     const ctx = await resolveStackContext({ localFile: stackFile });
     expect(ctx.kind).toBe('local');
-    expect(ctx.dynamodb).toEqual({ region: 'us-east-1', endpoint: db.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    expect(ctx.dynamodb).toEqual({
+      region: 'us-east-1',
+      endpoint: db.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await expect(resolveStackContext({ localFile: stackFile, stack: 'X' })).rejects.toThrow(CliError);
   });
 });

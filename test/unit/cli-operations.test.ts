@@ -1,4 +1,11 @@
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -32,20 +39,33 @@ const urls: Record<string, string> = {};
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err, text: () => [...out, ...err].join('\n') };
+  return {
+    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) },
+    out,
+    err,
+    text: () => [...out, ...err].join('\n'),
+  };
 }
 
 async function count(queueUrl: string): Promise<number> {
   const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 async function createQueue(key: string, dlqKey?: string): Promise<void> {
   const attributes: Record<string, string> = {};
   if (dlqKey) {
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: urls[dlqKey], AttributeNames: ['QueueArn'] }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: urls[dlqKey], AttributeNames: ['QueueArn'] }),
+    );
     attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: 3 });
   }
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `ops-${key}`, Attributes: attributes }));
@@ -54,7 +74,11 @@ async function createQueue(key: string, dlqKey?: string): Promise<void> {
 
 beforeAll(async () => {
   standins = await startStandins({ region: 'us-east-1', accountId: '000000000000' });
-  sqs = new SQSClient({ region: 'us-east-1', endpoint: standins.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sqs = new SQSClient({
+    region: 'us-east-1',
+    endpoint: standins.sqsEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await createQueue('stateDlq');
   await createQueue('state', 'stateDlq');
   await createQueue('inboxDlq');
@@ -65,7 +89,11 @@ beforeAll(async () => {
   endpoint = await listen(
     createServer((req, res) => {
       req.resume();
-      req.on('end', () => res.writeHead(req.headers['x-respond-flow-signature'] ? 200 : 401, { 'content-type': 'application/json' }).end('{}'));
+      req.on('end', () =>
+        res
+          .writeHead(req.headers['x-respond-flow-signature'] ? 200 : 401, { 'content-type': 'application/json' })
+          .end('{}'),
+      );
     }),
     0,
     '127.0.0.1',
@@ -106,9 +134,12 @@ afterAll(async () => {
 /** Empties a queue (PurgeQueue is allowed once a minute, as on AWS). */
 async function drain(queueUrl: string): Promise<void> {
   for (;;) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }));
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+    );
     if (!Messages?.length) return;
-    for (const m of Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    for (const m of Messages)
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
   }
 }
 
@@ -163,7 +194,8 @@ describe('volt-webhooks doctor', () => {
 
 describe('volt-webhooks redrive', () => {
   it("moves the state DLQ's messages back to the state queue and reports the task's progress", async () => {
-    for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: urls.stateDlq, MessageBody: `{"id":"rfw_${i}"}` }));
+    for (let i = 0; i < 3; i++)
+      await sqs.send(new SendMessageCommand({ QueueUrl: urls.stateDlq, MessageBody: `{"id":"rfw_${i}"}` }));
     const c = capture();
     const code = await main(['redrive', '--local-file', stackFile, '--interval', '0.05'], c.io);
     expect(c.text()).toContain('Moving 3 message(s) from the state DLQ back to the state queue');
@@ -177,7 +209,10 @@ describe('volt-webhooks redrive', () => {
   it("redrives a subscriber's DLQ only when asked for by name", async () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: urls.inboxDlq, MessageBody: 'x' }));
     await sqs.send(new SendMessageCommand({ QueueUrl: urls.stateDlq, MessageBody: 'y' }));
-    const code = await main(['redrive', '--local-file', stackFile, '--queue', 'inbox', '--interval', '0.05'], capture().io);
+    const code = await main(
+      ['redrive', '--local-file', stackFile, '--queue', 'inbox', '--interval', '0.05'],
+      capture().io,
+    );
     expect(code).toBe(0);
     expect(await count(urls.inboxDlq!)).toBe(0);
     expect(await count(urls.inbox!)).toBe(1);
@@ -200,8 +235,20 @@ describe('volt-webhooks redrive', () => {
 describe('volt-webhooks calibrate --from-quarantine', () => {
   it('finds the scheme of a quarantined request signed by the key, and leaves the quarantine as it was', async () => {
     const raw = '{"id":"rfw_q","payload":{"event_type":"message.sent"}}';
-    const forged = quarantineRecord({ reason: 'signature_mismatch', statusCode: 401, body: Buffer.from('{}'), signature: 'AAAA', receivedAt: new Date() });
-    const real = quarantineRecord({ reason: 'signature_mismatch', statusCode: 401, body: Buffer.from(raw), signature: signBody(volt.privateKey, raw), receivedAt: new Date() });
+    const forged = quarantineRecord({
+      reason: 'signature_mismatch',
+      statusCode: 401,
+      body: Buffer.from('{}'),
+      signature: 'AAAA',
+      receivedAt: new Date(),
+    });
+    const real = quarantineRecord({
+      reason: 'signature_mismatch',
+      statusCode: 401,
+      body: Buffer.from(raw),
+      signature: signBody(volt.privateKey, raw),
+      receivedAt: new Date(),
+    });
     await sqs.send(new SendMessageCommand({ QueueUrl: urls.quarantine, MessageBody: JSON.stringify(forged) }));
     await sqs.send(new SendMessageCommand({ QueueUrl: urls.quarantine, MessageBody: JSON.stringify(real) }));
     const c = capture();
@@ -242,20 +289,37 @@ describe('doctor on a deployed stack (CloudWatch mocked, the rest on the stand-i
       TableName: 'messages',
     },
     dynamodb: {},
-    sqs: { region: 'us-east-1', endpoint: standins.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+    sqs: {
+      region: 'us-east-1',
+      endpoint: standins.sqsEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    },
   });
 
   it("fails on the stack's alarm in ALARM, naming it and its reason, and checks the rest like a deployed stack", async () => {
     cloudwatch.on(DescribeAlarmsCommand).resolves({
       MetricAlarms: [
-        { AlarmName: 'VoltSmsWebhooks-StateDlqDepth-ABC', StateValue: 'ALARM', StateReason: 'Threshold Crossed: 1 datapoint [3.0]' },
+        {
+          AlarmName: 'VoltSmsWebhooks-StateDlqDepth-ABC',
+          StateValue: 'ALARM',
+          StateReason: 'Threshold Crossed: 1 datapoint [3.0]',
+        },
         { AlarmName: 'VoltSmsWebhooks-IngestErrors-DEF', StateValue: 'OK' },
       ],
     });
     process.env.DOCTOR_TEST_TOKEN = sim.token;
-    const results = await runDoctor(deployed(), { apiUrl: sim.graphqlUrl, tokenEnv: 'DOCTOR_TEST_TOKEN', keyUrl: sim.publicKeyUrl, timeoutMs: 5000 });
+    const results = await runDoctor(deployed(), {
+      apiUrl: sim.graphqlUrl,
+      tokenEnv: 'DOCTOR_TEST_TOKEN',
+      keyUrl: sim.publicKeyUrl,
+      timeoutMs: 5000,
+    });
     const byCheck = Object.fromEntries(results.map((r) => [r.check, r]));
-    expect(byCheck.alarms).toEqual({ check: 'alarms', status: 'FAIL', reason: expect.stringMatching(/1 of 2 in ALARM: VoltSmsWebhooks-StateDlqDepth-ABC \(Threshold Crossed/) });
+    expect(byCheck.alarms).toEqual({
+      check: 'alarms',
+      status: 'FAIL',
+      reason: expect.stringMatching(/1 of 2 in ALARM: VoltSmsWebhooks-StateDlqDepth-ABC \(Threshold Crossed/),
+    });
     expect(cloudwatch.commandCalls(DescribeAlarmsCommand)[0]?.args[0].input.AlarmNamePrefix).toBe('VoltSmsWebhooks-');
     expect(byCheck.registration?.status).toBe('ok');
     expect(byCheck['signing key']).toMatchObject({ status: 'ok', reason: expect.stringContaining(sim.publicKeyUrl) });
@@ -264,10 +328,22 @@ describe('doctor on a deployed stack (CloudWatch mocked, the rest on the stand-i
   });
 
   it('skips the registration check without a token, saying how to give one', async () => {
-    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'VoltSmsWebhooks-X', StateValue: 'OK' }] });
-    const results = await runDoctor(deployed(), { tokenEnv: 'DOCTOR_TEST_TOKEN', keyUrl: sim.publicKeyUrl, timeoutMs: 5000 });
-    expect(results.find((r) => r.check === 'registration')).toMatchObject({ status: 'skip', reason: expect.stringContaining('--token-env') });
-    expect(results.find((r) => r.check === 'alarms')).toMatchObject({ status: 'ok', reason: '1 alarm(s), none in ALARM' });
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: [{ AlarmName: 'VoltSmsWebhooks-X', StateValue: 'OK' }] });
+    const results = await runDoctor(deployed(), {
+      tokenEnv: 'DOCTOR_TEST_TOKEN',
+      keyUrl: sim.publicKeyUrl,
+      timeoutMs: 5000,
+    });
+    expect(results.find((r) => r.check === 'registration')).toMatchObject({
+      status: 'skip',
+      reason: expect.stringContaining('--token-env'),
+    });
+    expect(results.find((r) => r.check === 'alarms')).toMatchObject({
+      status: 'ok',
+      reason: '1 alarm(s), none in ALARM',
+    });
     expect(results.filter((r) => r.status === 'FAIL')).toEqual([]);
   });
 });

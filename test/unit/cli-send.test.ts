@@ -49,7 +49,10 @@ describe('volt-webhooks send', () => {
   it('reads the token from --token-env for --api-url', async () => {
     process.env.SEND_TEST_TOKEN = sim.token;
     const c = capture();
-    const code = await main(['send', ...MESSAGE, '--api-url', sim.graphqlUrl, '--token-env', 'SEND_TEST_TOKEN', '--json'], c.io);
+    const code = await main(
+      ['send', ...MESSAGE, '--api-url', sim.graphqlUrl, '--token-env', 'SEND_TEST_TOKEN', '--json'],
+      c.io,
+    );
     expect(code).toBe(0);
     const message = JSON.parse(c.out.join('\n')) as { id: string; status: string };
     expect(message.status).toBe('queued');
@@ -57,16 +60,34 @@ describe('volt-webhooks send', () => {
   });
 
   it('reads the token from --token-secret', async () => {
-    secrets.on(GetSecretValueCommand, { SecretId: 'volt/api-token' }).resolves({ SecretString: JSON.stringify({ token: sim.token }) });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'volt/api-token' })
+      .resolves({ SecretString: JSON.stringify({ token: sim.token }) });
     const c = capture();
-    const code = await main(['send', ...MESSAGE, '--api-url', sim.graphqlUrl, '--token-secret', 'volt/api-token', '--region', 'us-east-1'], c.io);
+    const code = await main(
+      ['send', ...MESSAGE, '--api-url', sim.graphqlUrl, '--token-secret', 'volt/api-token', '--region', 'us-east-1'],
+      c.io,
+    );
     expect(c.err).toEqual([]);
     expect(code).toBe(0);
   });
 
   it("exits 1 with Volt's message when Volt refuses the message", async () => {
     const c = capture();
-    const code = await main(['send', '--to', '+15555550123', '--from', '+15555550999', '--body', 'x', '--local-file', path.join(dir, 'stack.json')], c.io);
+    const code = await main(
+      [
+        'send',
+        '--to',
+        '+15555550123',
+        '--from',
+        '+15555550999',
+        '--body',
+        'x',
+        '--local-file',
+        path.join(dir, 'stack.json'),
+      ],
+      c.io,
+    );
     expect(code).toBe(1);
     expect(c.err.join('\n')).toContain('The number +15555550999 does not belong to this organization');
   });
@@ -85,7 +106,9 @@ describe('volt-webhooks send', () => {
 
   it('exits 2 for a number that is not E.164', async () => {
     const c = capture();
-    expect(await main(['send', '--to', '5555550123', '--from', '+15555550145', '--body', 'x', '--local'], c.io)).toBe(2);
+    expect(await main(['send', '--to', '5555550123', '--from', '+15555550145', '--body', 'x', '--local'], c.io)).toBe(
+      2,
+    );
     expect(c.err.join('\n')).toMatch(/--to "5555550123" is not an E\.164 number/);
   });
 });

@@ -1,4 +1,10 @@
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand, type AttributeValue, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  UpdateItemCommand,
+  type AttributeValue,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRecordProcessor } from '../../lambda/consumer/consumer';
 import { HISTORY_LIMIT } from '../../lambda/consumer/state-rules';
@@ -9,8 +15,15 @@ import { eventBody } from '../helpers/message-events';
 // whether the history-only fallback is sent. Against the stand-in: consumer-dynalite.test.ts.
 
 const ddb = mockClient(DynamoDBClient);
-const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-const processRecord = createRecordProcessor({ tableName: 'messages' }, (p) => client.send(new UpdateItemCommand(p)), () => new Date('2026-03-01T00:00:00.000Z'));
+const client = new DynamoDBClient({
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+const processRecord = createRecordProcessor(
+  { tableName: 'messages' },
+  (p) => client.send(new UpdateItemCommand(p)),
+  () => new Date('2026-03-01T00:00:00.000Z'),
+);
 
 afterAll(() => {
   ddb.restore();
@@ -19,7 +32,15 @@ afterAll(() => {
 beforeEach(() => ddb.reset());
 
 const MESSAGE_ID = 'rf_apply_1';
-const body = (webhookId: string, eventType = 'message.sent') => ({ body: eventBody({ webhookId, messageId: MESSAGE_ID, eventType, status: 'sent', occurredAt: '2026-02-01T10:00:01.000Z' }) });
+const body = (webhookId: string, eventType = 'message.sent') => ({
+  body: eventBody({
+    webhookId,
+    messageId: MESSAGE_ID,
+    eventType,
+    status: 'sent',
+    occurredAt: '2026-02-01T10:00:01.000Z',
+  }),
+});
 
 /** The item DynamoDB would return: a `delivered` state, with these ids applied and in history. */
 function storedItem(ids: readonly string[]): Record<string, AttributeValue> {
@@ -33,7 +54,11 @@ function storedItem(ids: readonly string[]): Record<string, AttributeValue> {
 }
 
 const refused = (Item?: Record<string, AttributeValue>) =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(Item ? { Item } : {}) });
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    ...(Item ? { Item } : {}),
+  });
 
 /** Refuses the state write (the one that sets `stateKey`) with `first`; answers the fallback with `fallback`. */
 function answer(first: ConditionalCheckFailedException, fallback: 'accept' | 'refuse' = 'accept'): void {
@@ -106,7 +131,9 @@ describe('applying a refused state write', () => {
   });
 
   it('propagates any other error of the state write, without a fallback', async () => {
-    ddb.on(UpdateItemCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
+    ddb
+      .on(UpdateItemCommand)
+      .rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
     await expect(processRecord(body('late'))).rejects.toThrow('slow down');
     expect(sent()).toHaveLength(1);
   });

@@ -33,14 +33,22 @@ function consumer(client: DynamoDBClient = db.client, now = () => new Date('2026
 }
 
 async function getItem(messageId: string): Promise<Record<string, AttributeValue> | undefined> {
-  return (await db.client.send(new GetItemCommand({ TableName: tableName, Key: { messageId: { S: messageId } }, ConsistentRead: true }))).Item;
+  return (
+    await db.client.send(
+      new GetItemCommand({ TableName: tableName, Key: { messageId: { S: messageId } }, ConsistentRead: true }),
+    )
+  ).Item;
 }
 
 const s = (v: AttributeValue | undefined) => v?.S;
-const historyIds = (item: Record<string, AttributeValue> | undefined) => (item?.history?.L ?? []).map((e) => e.M?.webhookId?.S);
+const historyIds = (item: Record<string, AttributeValue> | undefined) =>
+  (item?.history?.L ?? []).map((e) => e.M?.webhookId?.S);
 
 /** Sends each body through one consumer, in order; returns the outcomes and the UpdateItem requests each cost at the stand-in. */
-async function deliverInOrder(bodies: readonly string[], apply = consumer()): Promise<{ outcome: RecordOutcome; requests: number }[]> {
+async function deliverInOrder(
+  bodies: readonly string[],
+  apply = consumer(),
+): Promise<{ outcome: RecordOutcome; requests: number }[]> {
   const results = [];
   for (const body of bodies) {
     const before = db.requests('UpdateItem');
@@ -55,7 +63,9 @@ const T = (second: number) => `2026-02-01T10:00:${String(second).padStart(2, '0'
 describe('conditional writes against dynalite', () => {
   it('creates the item from a new event with the fields of the table contract', async () => {
     const id = newMessageId();
-    await deliverInOrder([eventBody({ webhookId: 'w1', messageId: id, status: 'failed', eventType: 'message.finalized' })]);
+    await deliverInOrder([
+      eventBody({ webhookId: 'w1', messageId: id, status: 'failed', eventType: 'message.finalized' }),
+    ]);
     const item = (await getItem(id))!;
     expect(item).toMatchObject({
       messageId: { S: id },
@@ -77,7 +87,18 @@ describe('conditional writes against dynalite', () => {
       providerErrorTitle: { S: 'Blocked as spam - temporary' },
       carrierName: { S: 'T-MOBILE USA, INC.' },
       failedShard: { S: failedShardOf(id) },
-      history: { L: [{ M: { webhookId: { S: 'w1' }, eventType: { S: 'message.finalized' }, status: { S: 'failed' }, occurredAt: { S: '2022-04-07T22:19:46.119Z' } } }] },
+      history: {
+        L: [
+          {
+            M: {
+              webhookId: { S: 'w1' },
+              eventType: { S: 'message.finalized' },
+              status: { S: 'failed' },
+              occurredAt: { S: '2022-04-07T22:19:46.119Z' },
+            },
+          },
+        ],
+      },
     });
     expect(item.providerErrorDetail?.S).toMatch(/SPAM filter/);
   });
@@ -87,7 +108,10 @@ describe('conditional writes against dynalite', () => {
     const body = eventBody({ webhookId: 'w1', messageId: id });
     await deliverInOrder([body]);
     const before = await getItem(id);
-    const [dup] = await deliverInOrder([body], consumer(db.client, () => new Date('2027-01-01T00:00:00.000Z')));
+    const [dup] = await deliverInOrder(
+      [body],
+      consumer(db.client, () => new Date('2027-01-01T00:00:00.000Z')),
+    );
     expect(dup!.outcome.effect).toBe('none');
     expect(await getItem(id)).toEqual(before);
   });
@@ -95,7 +119,13 @@ describe('conditional writes against dynalite', () => {
   it('keeps message.finalized when message.sent arrives after it, and records both', async () => {
     const id = newMessageId();
     const results = await deliverInOrder([
-      eventBody({ webhookId: 'fin', messageId: id, eventType: 'message.finalized', status: 'delivered', occurredAt: T(2) }),
+      eventBody({
+        webhookId: 'fin',
+        messageId: id,
+        eventType: 'message.finalized',
+        status: 'delivered',
+        occurredAt: T(2),
+      }),
       eventBody({ webhookId: 'sent', messageId: id, eventType: 'message.sent', status: 'sent', occurredAt: T(1) }),
     ]);
     expect(results.map((r) => r.outcome.effect)).toEqual(['state', 'history']);
@@ -108,18 +138,39 @@ describe('conditional writes against dynalite', () => {
   it('keeps message.finalized even when the outranked message.sent occurred later', async () => {
     const id = newMessageId();
     await deliverInOrder([
-      eventBody({ webhookId: 'fin', messageId: id, eventType: 'message.finalized', status: 'delivered', occurredAt: T(1) }),
+      eventBody({
+        webhookId: 'fin',
+        messageId: id,
+        eventType: 'message.finalized',
+        status: 'delivered',
+        occurredAt: T(1),
+      }),
       eventBody({ webhookId: 'sent', messageId: id, eventType: 'message.sent', status: 'sent', occurredAt: T(5) }),
     ]);
     expect(s((await getItem(id))?.status)).toBe('delivered');
   });
 
   it('lets the later of two equal-rank events win in either arrival order, and clears stale failure details', async () => {
-    for (const order of [[0, 1], [1, 0]]) {
+    for (const order of [
+      [0, 1],
+      [1, 0],
+    ]) {
       const id = newMessageId();
       const bodies = [
-        eventBody({ webhookId: 'early', messageId: id, eventType: 'message.finalized', status: 'failed', occurredAt: T(1) }),
-        eventBody({ webhookId: 'late', messageId: id, eventType: 'message.finalized', status: 'delivered', occurredAt: T(2) }),
+        eventBody({
+          webhookId: 'early',
+          messageId: id,
+          eventType: 'message.finalized',
+          status: 'failed',
+          occurredAt: T(1),
+        }),
+        eventBody({
+          webhookId: 'late',
+          messageId: id,
+          eventType: 'message.finalized',
+          status: 'delivered',
+          occurredAt: T(2),
+        }),
       ];
       await deliverInOrder(order.map((i) => bodies[i]!));
       const item = await getItem(id);
@@ -134,20 +185,41 @@ describe('conditional writes against dynalite', () => {
     const id = newMessageId();
     const results = await deliverInOrder([
       eventBody({ webhookId: 'sent', messageId: id, status: 'sent', occurredAt: T(1) }),
-      eventBody({ webhookId: 'odd', messageId: id, eventType: 'message.bounced', status: 'delivered', occurredAt: T(9) }),
+      eventBody({
+        webhookId: 'odd',
+        messageId: id,
+        eventType: 'message.bounced',
+        status: 'delivered',
+        occurredAt: T(9),
+      }),
     ]);
-    expect(results.map((r) => [r.outcome.effect, r.requests])).toEqual([['state', 1], ['history', 1]]);
+    expect(results.map((r) => [r.outcome.effect, r.requests])).toEqual([
+      ['state', 1],
+      ['history', 1],
+    ]);
     const item = await getItem(id);
     expect(s(item?.status)).toBe('sent');
     expect(s(item?.eventType)).toBe('message.sent');
     expect(historyIds(item)).toEqual(['sent', 'odd']);
   });
 
-  it('ends in the right item when two consumers apply one message\'s events at the same time', async () => {
+  it("ends in the right item when two consumers apply one message's events at the same time", async () => {
     for (let round = 0; round < 10; round++) {
       const id = newMessageId();
-      const sent = eventBody({ webhookId: 'sent', messageId: id, eventType: 'message.sent', status: 'sent', occurredAt: T(1) });
-      const fin = eventBody({ webhookId: 'fin', messageId: id, eventType: 'message.finalized', status: 'failed', occurredAt: T(2) });
+      const sent = eventBody({
+        webhookId: 'sent',
+        messageId: id,
+        eventType: 'message.sent',
+        status: 'sent',
+        occurredAt: T(1),
+      });
+      const fin = eventBody({
+        webhookId: 'fin',
+        messageId: id,
+        eventType: 'message.finalized',
+        status: 'failed',
+        occurredAt: T(2),
+      });
       const a = consumer(db.newClient());
       const b = consumer(db.newClient());
       // Each consumer gets one copy of every event, in opposite orders, all at once.
@@ -178,13 +250,25 @@ describe('the stand-in returns the refused item (ReturnValuesOnConditionCheckFai
     const id = newMessageId();
     await deliverInOrder([eventBody({ webhookId: 'w1', messageId: id })]);
     const stored = await getItem(id);
-    const update = { TableName: tableName, Key: { messageId: { S: id } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'x' } }, ...condition };
+    const update = {
+      TableName: tableName,
+      Key: { messageId: { S: id } },
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': { S: 'x' } },
+      ...condition,
+    };
     const [updates, gets] = [db.requests('UpdateItem'), db.requests('GetItem')];
-    const withItem = await refusal(db.client.send(new UpdateItemCommand({ ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })));
+    const withItem = await refusal(
+      db.client.send(new UpdateItemCommand({ ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+    );
     expect(withItem.message).toBe('The conditional request failed');
     expect(withItem.Item).toEqual(stored);
     expect((await refusal(db.client.send(new UpdateItemCommand(update)))).Item).toBeUndefined();
-    expect((await refusal(db.client.send(new UpdateItemCommand({ ...update, ReturnValuesOnConditionCheckFailure: 'NONE' })))).Item).toBeUndefined();
+    expect(
+      (await refusal(db.client.send(new UpdateItemCommand({ ...update, ReturnValuesOnConditionCheckFailure: 'NONE' }))))
+        .Item,
+    ).toBeUndefined();
     // Counted as the client sent them: three UpdateItems; the stand-in's own read of the item is not a request.
     expect([db.requests('UpdateItem') - updates, db.requests('GetItem') - gets]).toEqual([3, 0]);
     expect(await getItem(id)).toEqual(stored);
@@ -194,10 +278,24 @@ describe('the stand-in returns the refused item (ReturnValuesOnConditionCheckFai
     const id = newMessageId();
     const item = { messageId: { S: id }, status: { S: 'sent' }, appliedIds: { SS: ['a', 'b'] } };
     await db.client.send(new PutItemCommand({ TableName: tableName, Item: item }));
-    const put = new PutItemCommand({ TableName: tableName, Item: { ...item, status: { S: 'other' } }, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    const put = new PutItemCommand({
+      TableName: tableName,
+      Item: { ...item, status: { S: 'other' } },
+      ...condition,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
     expect((await refusal(db.client.send(put))).Item).toEqual(item);
-    const del = { TableName: tableName, Key: { messageId: { S: id } }, ConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'delivered' } } };
-    expect((await refusal(db.client.send(new DeleteItemCommand({ ...del, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })))).Item).toEqual(item);
+    const del = {
+      TableName: tableName,
+      Key: { messageId: { S: id } },
+      ConditionExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': { S: 'delivered' } },
+    };
+    expect(
+      (await refusal(db.client.send(new DeleteItemCommand({ ...del, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }))))
+        .Item,
+    ).toEqual(item);
     expect((await refusal(db.client.send(new DeleteItemCommand(del)))).Item).toBeUndefined();
   });
 
@@ -205,10 +303,30 @@ describe('the stand-in returns the refused item (ReturnValuesOnConditionCheckFai
     const id = newMessageId();
     const key = { messageId: { S: id } };
     const missing = await refusal(
-      db.client.send(new UpdateItemCommand({ TableName: tableName, Key: key, UpdateExpression: 'SET #t = :t', ConditionExpression: 'attribute_exists(messageId)', ExpressionAttributeNames: { '#t': 'text' }, ExpressionAttributeValues: { ':t': { S: 'x' } }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+      db.client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET #t = :t',
+          ConditionExpression: 'attribute_exists(messageId)',
+          ExpressionAttributeNames: { '#t': 'text' },
+          ExpressionAttributeValues: { ':t': { S: 'x' } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
     );
     expect(missing.Item).toBeUndefined();
-    const ok = await db.client.send(new UpdateItemCommand({ TableName: tableName, Key: key, UpdateExpression: 'SET #t = :t', ...condition, ExpressionAttributeNames: { '#t': 'text' }, ExpressionAttributeValues: { ':t': { S: 'x' } }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+    const ok = await db.client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'SET #t = :t',
+        ...condition,
+        ExpressionAttributeNames: { '#t': 'text' },
+        ExpressionAttributeValues: { ':t': { S: 'x' } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
     expect(ok.Attributes).toBeUndefined();
     expect(await getItem(id)).toEqual({ messageId: { S: id }, text: { S: 'x' } });
   });
@@ -218,10 +336,28 @@ describe('write cost', () => {
   it('costs 1 write for a new event, 2 for a stale one, 1 for a duplicate (counted at the stand-in)', async () => {
     const id = newMessageId();
     const ev = {
-      sent: eventBody({ webhookId: 'sent', messageId: id, eventType: 'message.sent', status: 'sent', occurredAt: T(1) }),
-      fin: eventBody({ webhookId: 'fin', messageId: id, eventType: 'message.finalized', status: 'delivery_unconfirmed', occurredAt: T(2) }),
+      sent: eventBody({
+        webhookId: 'sent',
+        messageId: id,
+        eventType: 'message.sent',
+        status: 'sent',
+        occurredAt: T(1),
+      }),
+      fin: eventBody({
+        webhookId: 'fin',
+        messageId: id,
+        eventType: 'message.finalized',
+        status: 'delivery_unconfirmed',
+        occurredAt: T(2),
+      }),
       odd: eventBody({ webhookId: 'odd', messageId: id, eventType: 'message.bounced', occurredAt: T(3) }),
-      fin2: eventBody({ webhookId: 'fin2', messageId: id, eventType: 'message.finalized', status: 'delivered', occurredAt: T(4) }),
+      fin2: eventBody({
+        webhookId: 'fin2',
+        messageId: id,
+        eventType: 'message.finalized',
+        status: 'delivered',
+        occurredAt: T(4),
+      }),
     };
     // Reordered (finalized first) and duplicated, as Lambda's SQS event source may deliver.
     // A refused state write returns the item, so a duplicate's id is seen there and no history write follows.
@@ -236,7 +372,9 @@ describe('write cost', () => {
       ['fin2', 'none', 1],
     ];
     const results = await deliverInOrder(stream.map(([k]) => ev[k]));
-    expect(results.map((r) => [r.outcome.effect, r.requests])).toEqual(stream.map(([, effect, writes]) => [effect, writes]));
+    expect(results.map((r) => [r.outcome.effect, r.requests])).toEqual(
+      stream.map(([, effect, writes]) => [effect, writes]),
+    );
     // The SDK's own count agrees with the stand-in's: no hidden retries.
     expect(results.map((r) => r.outcome.writes)).toEqual(results.map((r) => r.requests));
     expect(results.reduce((n, r) => n + r.requests, 0)).toBe(9);
@@ -247,8 +385,22 @@ describe('write cost', () => {
 describe('bounded history', () => {
   it(`keeps at most ${HISTORY_LIMIT} stale events, still applies newer ones, and still ignores duplicates`, async () => {
     const id = newMessageId();
-    const current = eventBody({ webhookId: 'current', messageId: id, eventType: 'message.finalized', status: 'delivered', occurredAt: T(30) });
-    const stale = Array.from({ length: HISTORY_LIMIT + 10 }, (_, i) => eventBody({ webhookId: `stale-${i}`, messageId: id, eventType: 'message.sent', status: 'sent', occurredAt: T(1) }));
+    const current = eventBody({
+      webhookId: 'current',
+      messageId: id,
+      eventType: 'message.finalized',
+      status: 'delivered',
+      occurredAt: T(30),
+    });
+    const stale = Array.from({ length: HISTORY_LIMIT + 10 }, (_, i) =>
+      eventBody({
+        webhookId: `stale-${i}`,
+        messageId: id,
+        eventType: 'message.sent',
+        status: 'sent',
+        occurredAt: T(1),
+      }),
+    );
     const costs = await deliverInOrder([current, ...stale]);
     let item = await getItem(id);
     expect(item?.history?.L).toHaveLength(HISTORY_LIMIT);
@@ -260,7 +412,13 @@ describe('bounded history', () => {
     // The applied set and the history always hold the same ids: nothing dropped was marked applied.
     expect(new Set(item?.appliedIds?.SS)).toEqual(new Set(historyIds(item)));
 
-    const newer = eventBody({ webhookId: 'newer', messageId: id, eventType: 'message.finalized', status: 'failed', occurredAt: T(40) });
+    const newer = eventBody({
+      webhookId: 'newer',
+      messageId: id,
+      eventType: 'message.finalized',
+      status: 'failed',
+      occurredAt: T(40),
+    });
     const [applied] = await deliverInOrder([newer]);
     expect(applied!.outcome.effect).toBe('state');
     const [dup] = await deliverInOrder([newer]);
@@ -286,12 +444,17 @@ function better(a: MessageEvent, b: MessageEvent): boolean {
 /** The rules, computed directly from the set of distinct events: the reference the writes must agree with. */
 function expectedItem(events: readonly MessageEvent[]) {
   const ranked = events.filter((e) => rankOf(e) !== undefined);
-  const winner = ranked.reduce<MessageEvent | undefined>((best, e) => (best === undefined || better(e, best) ? e : best), undefined);
+  const winner = ranked.reduce<MessageEvent | undefined>(
+    (best, e) => (best === undefined || better(e, best) ? e : best),
+    undefined,
+  );
   return {
     status: winner?.status,
     eventType: winner?.eventType,
     failure: Object.fromEntries(FAILURE_FIELDS.map((f) => [f, winner?.failure[f]])),
-    history: new Set(events.map((e) => JSON.stringify([e.webhookId, e.eventType, e.status ?? null, e.occurredAt ?? null]))),
+    history: new Set(
+      events.map((e) => JSON.stringify([e.webhookId, e.eventType, e.status ?? null, e.occurredAt ?? null])),
+    ),
   };
 }
 
@@ -301,21 +464,33 @@ function actualItem(item: Record<string, AttributeValue> | undefined) {
     eventType: s(item?.eventType),
     failure: Object.fromEntries(FAILURE_FIELDS.map((f) => [f, s(item?.[f])])),
     history: new Set(
-      (item?.history?.L ?? []).map((e) => JSON.stringify([e.M?.webhookId?.S, e.M?.eventType?.S, e.M?.status?.S ?? null, e.M?.occurredAt?.S ?? null])),
+      (item?.history?.L ?? []).map((e) =>
+        JSON.stringify([e.M?.webhookId?.S, e.M?.eventType?.S, e.M?.status?.S ?? null, e.M?.occurredAt?.S ?? null]),
+      ),
     ),
   };
 }
 
 const eventSpecArb = fc.record({
   eventType: fc.constantFrom('message.sent', 'message.finalized', 'message.received', 'message.bounced'),
-  status: fc.constantFrom('sent', 'delivered', 'failed', 'queued', 'sending_failed', 'delivery_unconfirmed', 'expired', 'mystery', null),
+  status: fc.constantFrom(
+    'sent',
+    'delivered',
+    'failed',
+    'queued',
+    'sending_failed',
+    'delivery_unconfirmed',
+    'expired',
+    'mystery',
+    null,
+  ),
   // Few distinct times, so that ties of rank and time (broken by webhook id) are common.
   occurredAt: fc.constantFrom(T(1), T(2), T(3), null),
   errorCode: fc.constantFrom('702', '30003', undefined),
 });
 
 describe('property: the final item depends only on the set of events', () => {
-  it('for any sequence of one message\'s events, with duplicates, in any order, sequential or concurrent', async () => {
+  it("for any sequence of one message's events, with duplicates, in any order, sequential or concurrent", async () => {
     const second = db.newClient();
     let deliveries = 0;
     let requests = 0;
@@ -323,11 +498,17 @@ describe('property: the final item depends only on the set of events', () => {
     await fc.assert(
       fc.asyncProperty(
         fc
-          .uniqueArray(fc.tuple(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), minLength: 1, maxLength: 3 }), eventSpecArb), {
-            minLength: 1,
-            maxLength: 8,
-            selector: ([webhookId]) => webhookId,
-          })
+          .uniqueArray(
+            fc.tuple(
+              fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), minLength: 1, maxLength: 3 }),
+              eventSpecArb,
+            ),
+            {
+              minLength: 1,
+              maxLength: 8,
+              selector: ([webhookId]) => webhookId,
+            },
+          )
           .chain((events) =>
             fc.tuple(
               fc.constant(events),
@@ -341,7 +522,13 @@ describe('property: the final item depends only on the set of events', () => {
         async ([specs, order, concurrent]) => {
           const messageId = newMessageId();
           const bodies = specs.map(([webhookId, spec]) => {
-            const eventSpec: EventSpec = { webhookId, messageId, eventType: spec.eventType, status: spec.status, occurredAt: spec.occurredAt };
+            const eventSpec: EventSpec = {
+              webhookId,
+              messageId,
+              eventType: spec.eventType,
+              status: spec.status,
+              occurredAt: spec.occurredAt,
+            };
             return eventBody(spec.errorCode ? { ...eventSpec, payload: { error_code: spec.errorCode } } : eventSpec);
           });
           const events = bodies.map(parseMessageEvent);
@@ -353,7 +540,16 @@ describe('property: the final item depends only on the set of events', () => {
             const lane = async (apply: typeof a, part: string[]) => {
               for (const body of part) await apply({ body });
             };
-            await Promise.all([lane(a, sequence.filter((_, i) => i % 2 === 0)), lane(b, sequence.filter((_, i) => i % 2 === 1))]);
+            await Promise.all([
+              lane(
+                a,
+                sequence.filter((_, i) => i % 2 === 0),
+              ),
+              lane(
+                b,
+                sequence.filter((_, i) => i % 2 === 1),
+              ),
+            ]);
           } else {
             const seen = new Set<string>();
             let current: MessageEvent | undefined;
@@ -369,7 +565,10 @@ describe('property: the final item depends only on the set of events', () => {
                   : current === undefined || better(event, current)
                     ? { effect: 'state', requests: 1 }
                     : { effect: 'history', requests: 2 };
-              expect({ webhookId: event.webhookId, effect: result.outcome.effect, requests: result.requests }).toEqual({ webhookId: event.webhookId, ...expected });
+              expect({ webhookId: event.webhookId, effect: result.outcome.effect, requests: result.requests }).toEqual({
+                webhookId: event.webhookId,
+                ...expected,
+              });
               if (expected.effect === 'state') current = event;
               if (expected.requests === 2) stale++;
               seen.add(event.webhookId);

@@ -1,4 +1,9 @@
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+  ConditionalCheckFailedException,
+} from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createMessageTable, startDynalite, type DynamoStandIn } from '../helpers/dynalite';
@@ -7,16 +12,26 @@ import { sqsRecord } from '../helpers/sqs-record';
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-const ENV_KEYS = ['TABLE_NAME', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED'] as const;
+const ENV_KEYS = [
+  'TABLE_NAME',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_REGION',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_DISABLED',
+] as const;
 const savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 
 let db: DynamoStandIn;
 let tableName: string;
 let handler: Handler;
 
-const context = { functionName: 'consumer', awsRequestId: 'req', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
-
-
+const context = {
+  functionName: 'consumer',
+  awsRequestId: 'req',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
 
 beforeAll(async () => {
   db = await startDynalite();
@@ -49,15 +64,23 @@ describe('consumer handler', () => {
     const response = await handler(
       {
         Records: [
-          sqsRecord('sqs-1', eventBody({ webhookId: 'w-sent', messageId: id, eventType: 'message.sent', status: 'sent' })),
+          sqsRecord(
+            'sqs-1',
+            eventBody({ webhookId: 'w-sent', messageId: id, eventType: 'message.sent', status: 'sent' }),
+          ),
           sqsRecord('sqs-2', '{"payload": "no envelope id"'),
-          sqsRecord('sqs-3', eventBody({ webhookId: 'w-fin', messageId: id, eventType: 'message.finalized', status: 'delivered' })),
+          sqsRecord(
+            'sqs-3',
+            eventBody({ webhookId: 'w-fin', messageId: id, eventType: 'message.finalized', status: 'delivered' }),
+          ),
         ],
       },
       context,
     );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'sqs-2' }] });
-    const { Item } = await db.client.send(new GetItemCommand({ TableName: tableName, Key: { messageId: { S: id } }, ConsistentRead: true }));
+    const { Item } = await db.client.send(
+      new GetItemCommand({ TableName: tableName, Key: { messageId: { S: id } }, ConsistentRead: true }),
+    );
     expect(Item?.status?.S).toBe('delivered');
     expect(Item?.history?.L).toHaveLength(2);
   });
@@ -70,14 +93,14 @@ describe('consumer handler', () => {
   it('reports only the record whose write failed, and treats a refused condition as no failure', async () => {
     const ddb = mockClient(DynamoDBClient);
     try {
-      ddb
-        .on(UpdateItemCommand)
-        .callsFake((input: { Key: { messageId: { S: string } } }) => {
-          const id = input.Key.messageId.S;
-          if (id === 'rf_throttled') throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
-          if (id === 'rf_duplicate') throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-          return {};
-        });
+      ddb.on(UpdateItemCommand).callsFake((input: { Key: { messageId: { S: string } } }) => {
+        const id = input.Key.messageId.S;
+        if (id === 'rf_throttled')
+          throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+        if (id === 'rf_duplicate')
+          throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+        return {};
+      });
       const response = await handler(
         {
           Records: [
@@ -91,7 +114,9 @@ describe('consumer handler', () => {
       expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'throttled' }] });
       // The mocked refusal carries no item (as from a server that ignores ReturnValuesOnConditionCheckFailure),
       // so the duplicate cost its two conditional writes, as before that parameter, and nothing more.
-      const calls = ddb.commandCalls(UpdateItemCommand).filter((c) => c.args[0].input.Key?.messageId?.S === 'rf_duplicate');
+      const calls = ddb
+        .commandCalls(UpdateItemCommand)
+        .filter((c) => c.args[0].input.Key?.messageId?.S === 'rf_duplicate');
       expect(calls).toHaveLength(2);
     } finally {
       ddb.restore();

@@ -6,7 +6,11 @@ import { sqsRecord } from '../helpers/sqs-record';
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-const context = { functionName: 'consumer', awsRequestId: 'req', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = {
+  functionName: 'consumer',
+  awsRequestId: 'req',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stub's input/output types vary per command
 let ddb: AwsStub<any, any, any>;
 let Update: typeof UpdateItemCommand;
@@ -21,7 +25,10 @@ function loadHandler(): Handler {
   try {
     /* eslint-disable @typescript-eslint/no-require-imports -- a fresh module registry per cold start needs require() */
     jest.isolateModules(() => {
-      const isolated = require('@aws-sdk/client-dynamodb') as { DynamoDBClient: typeof DynamoDBClient; UpdateItemCommand: typeof UpdateItemCommand };
+      const isolated = require('@aws-sdk/client-dynamodb') as {
+        DynamoDBClient: typeof DynamoDBClient;
+        UpdateItemCommand: typeof UpdateItemCommand;
+      };
       ddb = mockClient(isolated.DynamoDBClient);
       Update = isolated.UpdateItemCommand;
       ddb.on(Update).resolves({});
@@ -34,12 +41,14 @@ function loadHandler(): Handler {
   return handler!;
 }
 
-
-
 async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
   const raw: string[] = [];
   const capture = (chunk: unknown): boolean => {
-    raw.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+    raw.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     return true;
   };
   const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
@@ -56,13 +65,19 @@ async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Re
 const metricNames = (lines: Record<string, unknown>[]) =>
   lines
     .filter((l) => l['_aws'] !== undefined)
-    .flatMap((l) => (l['_aws'] as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics.flatMap((d) => d.Metrics));
+    .flatMap((l) =>
+      (l['_aws'] as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics.flatMap(
+        (d) => d.Metrics,
+      ),
+    );
 
 describe('consumer logs and metrics', () => {
   it('logs each record of a concurrent batch with its own ids, and no phone number or text', async () => {
     const handler = loadHandler();
     const events = vendorEvents();
-    const { result, lines } = await captured(() => handler({ Records: events.map((e, i) => sqsRecord(`sqs-${i}`, e.raw)) }, context));
+    const { result, lines } = await captured(() =>
+      handler({ Records: events.map((e, i) => sqsRecord(`sqs-${i}`, e.raw)) }, context),
+    );
     expect(result.batchItemFailures).toEqual([]);
     const applied = lines.filter((l) => l['message'] === 'event applied');
     expect(applied).toHaveLength(events.length);
@@ -84,7 +99,12 @@ describe('consumer logs and metrics', () => {
     const handler = loadHandler();
     const { lines } = await captured(() => handler({ Records: [sqsRecord('a', vendorEvents()[0]!.raw)] }, context));
     const metrics = metricNames(lines);
-    expect(metrics).toEqual(expect.arrayContaining([{ Name: 'StateChanged', Unit: 'Count' }, { Name: 'ConsumerLag', Unit: 'Milliseconds' }]));
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        { Name: 'StateChanged', Unit: 'Count' },
+        { Name: 'ConsumerLag', Unit: 'Milliseconds' },
+      ]),
+    );
     const lag = lines.find((l) => l['ConsumerLag'] !== undefined)?.['ConsumerLag'];
     // The vendor's examples happened in 2022.
     expect(Number(lag)).toBeGreaterThan(365 * 24 * 3600 * 1000);
@@ -92,7 +112,9 @@ describe('consumer logs and metrics', () => {
 
   it('emits Duplicate when both conditional writes are refused, and Stale when only the state write is', async () => {
     const handler = loadHandler();
-    const refused = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    const refused = Object.assign(new Error('The conditional request failed'), {
+      name: 'ConditionalCheckFailedException',
+    });
     ddb.on(Update).rejects(refused);
     const dup = await captured(() => handler({ Records: [sqsRecord('d', vendorEvents()[0]!.raw)] }, context));
     expect(metricNames(dup.lines).map((m) => m.Name)).toContain('Duplicate');
@@ -106,7 +128,9 @@ describe('consumer logs and metrics', () => {
 
   it('logs a record that cannot be parsed with its SQS id and without its body', async () => {
     const handler = loadHandler();
-    const { result, lines } = await captured(() => handler({ Records: [sqsRecord('bad', '{"to_number":"+15555550999"')] }, context));
+    const { result, lines } = await captured(() =>
+      handler({ Records: [sqsRecord('bad', '{"to_number":"+15555550999"')] }, context),
+    );
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
     const error = lines.find((l) => l['level'] === 'ERROR');
     expect(error?.['sqsMessageId']).toBe('bad');

@@ -1,5 +1,13 @@
 import { contactNumberOf, parseMessageEvent, type MessageEvent } from '../../lambda/consumer/event';
-import { guardRefusal, HISTORY_LIMIT, planWrites, rankOf, stateKeyOf, STATE_HISTORY_LIMIT, type UpdateItemParams } from '../../lambda/consumer/state-rules';
+import {
+  guardRefusal,
+  HISTORY_LIMIT,
+  planWrites,
+  rankOf,
+  stateKeyOf,
+  STATE_HISTORY_LIMIT,
+  type UpdateItemParams,
+} from '../../lambda/consumer/state-rules';
 import { InvalidEventError } from '../../lambda/common/errors';
 import { allFailedShards, failedShardOf, FAILED_SHARD_COUNT } from '../../lambda/common/message-table';
 import { vendorEvent } from '../helpers/fixtures';
@@ -9,7 +17,14 @@ const NOW = new Date('2026-01-02T03:04:05.678Z');
 const opts = { tableName: 'messages', now: NOW };
 
 function ev(overrides: Partial<MessageEvent> & { webhookId: string }): MessageEvent {
-  return { messageId: 'rf_1', eventType: 'message.sent', status: 'sent', occurredAt: '2026-01-01T00:00:00.000Z', failure: {}, ...overrides };
+  return {
+    messageId: 'rf_1',
+    eventType: 'message.sent',
+    status: 'sent',
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    failure: {},
+    ...overrides,
+  };
 }
 
 describe('parseMessageEvent', () => {
@@ -46,7 +61,8 @@ describe('parseMessageEvent', () => {
       errorCode: '702',
       providerErrorCode: '40002',
       providerErrorTitle: 'Blocked as spam - temporary',
-      providerErrorDetail: 'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
+      providerErrorDetail:
+        'The message was flagged by a SPAM filter and was not delivered. This is a temporary condition.',
       carrierName: 'T-MOBILE USA, INC.',
     });
   });
@@ -54,7 +70,19 @@ describe('parseMessageEvent', () => {
   it('leaves out null, missing and wrongly typed fields instead of failing', () => {
     const raw = JSON.stringify({
       id: 'rfw_x',
-      payload: { id: 'rf_x', status: 42, to_number: null, from_number: ['+1'], parts: 'many', media: 'none', text: { a: 1 }, occurred_at: 'yesterday', error_code: 702, direction: null, event_type: 'message.sent' },
+      payload: {
+        id: 'rf_x',
+        status: 42,
+        to_number: null,
+        from_number: ['+1'],
+        parts: 'many',
+        media: 'none',
+        text: { a: 1 },
+        occurred_at: 'yesterday',
+        error_code: 702,
+        direction: null,
+        event_type: 'message.sent',
+      },
       time: '1649369985',
     });
     const e = parseMessageEvent(raw);
@@ -75,13 +103,25 @@ describe('parseMessageEvent', () => {
   });
 
   it('keeps known media fields under camel-case names and drops non-objects', () => {
-    const raw = JSON.stringify({ id: 'w', payload: { media: [{ url: 'https://m/1', content_type: 'image/png', size: 10, hash_sha256: 'abc', extra: 1 }, 'x', null] } });
-    expect(parseMessageEvent(raw).media).toEqual([{ url: 'https://m/1', contentType: 'image/png', size: 10, sha256: 'abc' }]);
+    const raw = JSON.stringify({
+      id: 'w',
+      payload: {
+        media: [{ url: 'https://m/1', content_type: 'image/png', size: 10, hash_sha256: 'abc', extra: 1 }, 'x', null],
+      },
+    });
+    expect(parseMessageEvent(raw).media).toEqual([
+      { url: 'https://m/1', contentType: 'image/png', size: 10, sha256: 'abc' },
+    ]);
   });
 
   it('has no time when neither occurred_at nor a usable envelope time is given', () => {
-    expect(parseMessageEvent(JSON.stringify({ id: 'w', payload: { occurred_at: null }, time: 'soon' })).occurredAt).toBeUndefined();
-    expect(parseMessageEvent(JSON.stringify({ id: 'w', payload: { occurred_at: '+275760-09-13T00:00:00.000Z' } })).occurredAt).toBeUndefined();
+    expect(
+      parseMessageEvent(JSON.stringify({ id: 'w', payload: { occurred_at: null }, time: 'soon' })).occurredAt,
+    ).toBeUndefined();
+    expect(
+      parseMessageEvent(JSON.stringify({ id: 'w', payload: { occurred_at: '+275760-09-13T00:00:00.000Z' } }))
+        .occurredAt,
+    ).toBeUndefined();
   });
 
   it.each([['not json'], ['[]'], ['{"payload":{}}'], ['{"id":""}']])('rejects %s as an invalid event', (raw) => {
@@ -91,8 +131,12 @@ describe('parseMessageEvent', () => {
 
 describe('rank and order', () => {
   it('ranks message.finalized over message.sent over message.received', () => {
-    expect(rankOf({ eventType: 'message.finalized', status: 'delivered' })).toBeGreaterThan(rankOf({ eventType: 'message.sent', status: 'sent' })!);
-    expect(rankOf({ eventType: 'message.sent', status: 'sent' })).toBeGreaterThan(rankOf({ eventType: 'message.received', status: 'webhook_delivered' })!);
+    expect(rankOf({ eventType: 'message.finalized', status: 'delivered' })).toBeGreaterThan(
+      rankOf({ eventType: 'message.sent', status: 'sent' })!,
+    );
+    expect(rankOf({ eventType: 'message.sent', status: 'sent' })).toBeGreaterThan(
+      rankOf({ eventType: 'message.received', status: 'webhook_delivered' })!,
+    );
   });
 
   it('gives unknown event types no rank, whatever their status', () => {
@@ -102,20 +146,40 @@ describe('rank and order', () => {
   });
 
   it('ranks a final Telnyx status as final even on a message.sent event', () => {
-    expect(rankOf({ eventType: 'message.sent', status: 'sending_failed' })).toBe(rankOf({ eventType: 'message.finalized', status: 'delivered' }));
-    expect(rankOf({ eventType: 'message.sent', status: 'queued' })).toBe(rankOf({ eventType: 'message.sent', status: 'sent' }));
+    expect(rankOf({ eventType: 'message.sent', status: 'sending_failed' })).toBe(
+      rankOf({ eventType: 'message.finalized', status: 'delivered' }),
+    );
+    expect(rankOf({ eventType: 'message.sent', status: 'queued' })).toBe(
+      rankOf({ eventType: 'message.sent', status: 'sent' }),
+    );
   });
 
   it('orders equal ranks by occurredAt, then by webhook id; a missing time sorts first', () => {
-    const key = (webhookId: string, occurredAt?: string) => stateKeyOf({ eventType: 'message.finalized', status: 'delivered', webhookId, ...(occurredAt ? { occurredAt } : {}) })!;
+    const key = (webhookId: string, occurredAt?: string) =>
+      stateKeyOf({
+        eventType: 'message.finalized',
+        status: 'delivered',
+        webhookId,
+        ...(occurredAt ? { occurredAt } : {}),
+      })!;
     expect(key('a', '2026-01-01T00:00:01.000Z') > key('z', '2026-01-01T00:00:00.999Z')).toBe(true);
     expect(key('b', '2026-01-01T00:00:00.000Z') > key('a', '2026-01-01T00:00:00.000Z')).toBe(true);
     expect(key('zzz') < key('a', '1970-01-01T00:00:00.000Z')).toBe(true);
   });
 
   it('lets a higher rank win over a later time', () => {
-    const sent = stateKeyOf({ eventType: 'message.sent', status: 'sent', webhookId: 'z', occurredAt: '2030-01-01T00:00:00.000Z' })!;
-    const finalized = stateKeyOf({ eventType: 'message.finalized', status: 'delivered', webhookId: 'a', occurredAt: '2020-01-01T00:00:00.000Z' })!;
+    const sent = stateKeyOf({
+      eventType: 'message.sent',
+      status: 'sent',
+      webhookId: 'z',
+      occurredAt: '2030-01-01T00:00:00.000Z',
+    })!;
+    const finalized = stateKeyOf({
+      eventType: 'message.finalized',
+      status: 'delivered',
+      webhookId: 'a',
+      occurredAt: '2020-01-01T00:00:00.000Z',
+    })!;
     expect(finalized > sent).toBe(true);
   });
 });
@@ -142,14 +206,16 @@ describe('planWrites', () => {
     expectConsistentPlaceholders(plan.fallback!);
   });
 
-  it('asks for the refused item on the state write only, and describes the fallback\'s condition as its guard', () => {
+  it("asks for the refused item on the state write only, and describes the fallback's condition as its guard", () => {
     const plan = planWrites(ev({ webhookId: 'w1' }), opts);
     expect(plan.first.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
     expect(plan.fallback!.ReturnValuesOnConditionCheckFailure).toBeUndefined();
     expect(plan.fallbackGuard).toEqual({ webhookId: 'w1', historyLimit: HISTORY_LIMIT });
     // The guard is what the fallback's condition compares: same id, same limit.
     expect(plan.fallback!.ExpressionAttributeValues[':webhookId']).toEqual({ S: plan.fallbackGuard!.webhookId });
-    expect(plan.fallback!.ExpressionAttributeValues[':historyLimit']).toEqual({ N: String(plan.fallbackGuard!.historyLimit) });
+    expect(plan.fallback!.ExpressionAttributeValues[':historyLimit']).toEqual({
+      N: String(plan.fallbackGuard!.historyLimit),
+    });
     const unknown = planWrites(ev({ webhookId: 'w1', eventType: 'message.bounced' }), opts);
     expect(unknown.first.ReturnValuesOnConditionCheckFailure).toBeUndefined();
     expect(unknown.fallbackGuard).toBeUndefined();
@@ -185,7 +251,16 @@ describe('planWrites', () => {
   it('records each event as {webhookId, eventType, status, occurredAt} in history', () => {
     const plan = planWrites(parseMessageEvent(eventBody({ webhookId: 'w9', status: 'sent' })), opts);
     expect(plan.first.ExpressionAttributeValues[':historyEntry']).toEqual({
-      L: [{ M: { webhookId: { S: 'w9' }, eventType: { S: 'message.sent' }, status: { S: 'sent' }, occurredAt: { S: '2022-04-07T22:19:44.985Z' } } }],
+      L: [
+        {
+          M: {
+            webhookId: { S: 'w9' },
+            eventType: { S: 'message.sent' },
+            status: { S: 'sent' },
+            occurredAt: { S: '2022-04-07T22:19:44.985Z' },
+          },
+        },
+      ],
     });
   });
 
@@ -229,7 +304,8 @@ describe('failed index shards', () => {
 
   it('spreads a burst of failed messages over every shard, none hot', () => {
     const counts = new Map<string, number>();
-    for (let i = 0; i < 1600; i++) counts.set(failedShardOf(`rf_${i.toString(36)}`), (counts.get(failedShardOf(`rf_${i.toString(36)}`)) ?? 0) + 1);
+    for (let i = 0; i < 1600; i++)
+      counts.set(failedShardOf(`rf_${i.toString(36)}`), (counts.get(failedShardOf(`rf_${i.toString(36)}`)) ?? 0) + 1);
     expect(counts.size).toBe(FAILED_SHARD_COUNT);
     // Even spread is 100 each; no shard should carry double its share.
     expect(Math.max(...counts.values())).toBeLessThan(200);

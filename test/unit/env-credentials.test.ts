@@ -1,6 +1,6 @@
 import { defaultProvider } from '../../lambda/common/env-credentials';
 
-describe('the bundles\' credential provider (Lambda environment credentials only)', () => {
+describe("the bundles' credential provider (Lambda environment credentials only)", () => {
   const saved = { ...process.env };
   afterEach(() => {
     process.env = { ...saved };
@@ -11,7 +11,11 @@ describe('the bundles\' credential provider (Lambda environment credentials only
     process.env.AWS_SECRET_ACCESS_KEY = 'secret';
     process.env.AWS_SESSION_TOKEN = 'session';
     const credentials = await defaultProvider()();
-    expect(credentials).toMatchObject({ accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' });
+    expect(credentials).toMatchObject({
+      accessKeyId: 'AKIAEXAMPLE',
+      secretAccessKey: 'secret',
+      sessionToken: 'session',
+    });
   });
 
   it('fails clearly instead of searching files or instance metadata when they are absent', async () => {

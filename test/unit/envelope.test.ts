@@ -8,7 +8,9 @@ describe('message id rule', () => {
   });
 
   it('uses message_app_id when payload.id is null (inbound)', () => {
-    expect(messageIdOf(parseEnvelope(vendorEvent('message-received').raw))).toBe('c7fdc0ba-f3df-4e30-a7fc-397940a6f675');
+    expect(messageIdOf(parseEnvelope(vendorEvent('message-received').raw))).toBe(
+      'c7fdc0ba-f3df-4e30-a7fc-397940a6f675',
+    );
   });
 
   it('uses message_app_id when payload.id is an empty string', () => {
@@ -31,7 +33,11 @@ describe('parseEnvelope', () => {
     ['a numeric id', '{"id":12}', /no string "id"/],
     ['an empty id', '{"id":""}', /no string "id"/],
     ['an id that is too long', JSON.stringify({ id: 'x'.repeat(MAX_ID_LENGTH + 1) }), /longer than/],
-    ['a payload id that is too long', JSON.stringify({ id: 'a', payload: { id: 'x'.repeat(MAX_ID_LENGTH + 1) } }), /payload id is longer/],
+    [
+      'a payload id that is too long',
+      JSON.stringify({ id: 'a', payload: { id: 'x'.repeat(MAX_ID_LENGTH + 1) } }),
+      /payload id is longer/,
+    ],
   ])('refuses %s', (_label, raw, message) => {
     expect(() => parseEnvelope(raw)).toThrow(InvalidEventError);
     expect(() => parseEnvelope(raw)).toThrow(message);
@@ -44,7 +50,9 @@ describe('parseEnvelope', () => {
   });
 
   it('does not let __proto__ keys change the parsed object', () => {
-    const envelope = parseEnvelope('{"id":"rfw_1","__proto__":{"polluted":true},"payload":{"event_type":"message.sent"}}');
+    const envelope = parseEnvelope(
+      '{"id":"rfw_1","__proto__":{"polluted":true},"payload":{"event_type":"message.sent"}}',
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(eventTypeOf(envelope)).toBe('message.sent');
   });

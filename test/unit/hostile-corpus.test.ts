@@ -3,7 +3,13 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createRecordProcessor } from '../../lambda/consumer/consumer';
 import type { UpdateItemParams } from '../../lambda/consumer/state-rules';
 import { signBody } from '../../lambda/common/signature';
-import { HOSTILE_CASES, SIGNATURE, type CorpusSigner, type HostileCase, type HostileRequest } from '../fixtures/hostile/corpus';
+import {
+  HOSTILE_CASES,
+  SIGNATURE,
+  type CorpusSigner,
+  type HostileCase,
+  type HostileRequest,
+} from '../fixtures/hostile/corpus';
 import { webhookEvent } from '../helpers/api-event';
 import { loadIngestHarness, type IngestHarness } from '../helpers/ingest-harness';
 import { testKeyPair } from '../helpers/keys';
@@ -13,7 +19,10 @@ import { testKeyPair } from '../helpers/keys';
 
 const volt = testKeyPair('volt');
 const attacker = testKeyPair('attacker');
-const QUEUES = { state: 'https://sqs.us-east-1.amazonaws.com/123456789012/state', crm: 'https://sqs.us-east-1.amazonaws.com/123456789012/crm' } as const;
+const QUEUES = {
+  state: 'https://sqs.us-east-1.amazonaws.com/123456789012/state',
+  crm: 'https://sqs.us-east-1.amazonaws.com/123456789012/crm',
+} as const;
 const TARGETS = [
   { name: 'state', queueUrl: QUEUES.state },
   { name: 'crm', queueUrl: QUEUES.crm, eventTypes: ['message.received'] },
@@ -28,7 +37,11 @@ const signer: CorpusSigner = {
 
 function toEvent(request: HostileRequest): APIGatewayProxyEventV2 {
   const base = webhookEvent('', {});
-  const event: APIGatewayProxyEventV2 = { ...base, headers: { 'content-type': 'application/json', ...request.headers }, isBase64Encoded: request.isBase64Encoded ?? false };
+  const event: APIGatewayProxyEventV2 = {
+    ...base,
+    headers: { 'content-type': 'application/json', ...request.headers },
+    isBase64Encoded: request.isBase64Encoded ?? false,
+  };
   if (request.body === undefined) delete event.body;
   else event.body = request.body;
   return event;
@@ -45,10 +58,14 @@ function signatureHeader(request: HostileRequest): string | undefined {
 /** Feeds a state-queue body to the consumer against an empty table; returns its outcome and writes. */
 async function consume(body: string) {
   const writes: UpdateItemParams[] = [];
-  const process = createRecordProcessor({ tableName: 'messages' }, async (params) => {
-    writes.push(params);
-    return {};
-  }, () => new Date('2026-11-25T00:00:00Z'));
+  const process = createRecordProcessor(
+    { tableName: 'messages' },
+    async (params) => {
+      writes.push(params);
+      return {};
+    },
+    () => new Date('2026-11-25T00:00:00Z'),
+  );
   const outcome = await process({ body });
   return { outcome, writes };
 }
@@ -59,14 +76,21 @@ describe('hostile input corpus', () => {
   let ingest: IngestHarness;
 
   beforeAll(() => {
-    ingest = loadIngestHarness({ TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.spkiPem]), POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
+    ingest = loadIngestHarness({
+      TARGET_QUEUES: JSON.stringify(TARGETS),
+      VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.spkiPem]),
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
   });
   beforeEach(() => ingest.reset());
 
   it('holds at least 60 uniquely named cases, unauthenticated ones all expecting nothing enqueued', () => {
     expect(HOSTILE_CASES.length).toBeGreaterThanOrEqual(60);
     expect(new Set(HOSTILE_CASES.map((c) => c.name)).size).toBe(HOSTILE_CASES.length);
-    for (const c of HOSTILE_CASES) if (c.status !== 200) expect({ name: c.name, enqueued: c.enqueued.kind }).toEqual({ name: c.name, enqueued: 'nothing' });
+    for (const c of HOSTILE_CASES)
+      if (c.status !== 200)
+        expect({ name: c.name, enqueued: c.enqueued.kind }).toEqual({ name: c.name, enqueued: 'nothing' });
   });
 
   it.each(HOSTILE_CASES.map((c) => [label(c), c] as const))('%s', async (_label, c) => {
@@ -116,10 +140,15 @@ describe('hostile input corpus', () => {
   });
 
   it('keeps the text of non-GSM and enormous messages whole up to the consumer limit', async () => {
-    for (const name of ['emoji, CJK, RTL and combining text', 'escaped control characters and a lone surrogate in the text']) {
+    for (const name of [
+      'emoji, CJK, RTL and combining text',
+      'escaped control characters and a lone surrogate in the text',
+    ]) {
       const c = HOSTILE_CASES.find((x) => x.name === name);
       const request = c?.build(signer);
-      const sentText = (JSON.parse(rawBytes(request as HostileRequest).toString('utf8')) as { payload: { text: string } }).payload.text;
+      const sentText = (
+        JSON.parse(rawBytes(request as HostileRequest).toString('utf8')) as { payload: { text: string } }
+      ).payload.text;
       const { outcome, writes } = await consume(rawBytes(request as HostileRequest).toString('utf8'));
       expect(outcome.event.text).toBe(sentText);
       expect(writes[0]?.ExpressionAttributeValues[':text']).toEqual({ S: sentText });
@@ -133,7 +162,8 @@ describe('hostile input corpus', () => {
     for (const c of HOSTILE_CASES) {
       const request = c.build(signer);
       await ingest.handler(toEvent(request));
-      for (const m of ingest.sent()) if (m.QueueUrl === QUEUES.state) await consume(m.MessageBody ?? '').catch(() => undefined);
+      for (const m of ingest.sent())
+        if (m.QueueUrl === QUEUES.state) await consume(m.MessageBody ?? '').catch(() => undefined);
       ingest.reset();
     }
     expect(Object.keys(Object.prototype)).toEqual([]);

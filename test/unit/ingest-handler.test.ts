@@ -33,7 +33,12 @@ function loadHandler(env: Record<string, string>): Handler {
   return harness.handler;
 }
 
-const pinned = () => loadHandler({ TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]), POWERTOOLS_LOG_LEVEL: 'SILENT' });
+const pinned = () =>
+  loadHandler({
+    TARGET_QUEUES: JSON.stringify(TARGETS),
+    VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
 
 function signed(raw: string, key = volt.privateKey): APIGatewayProxyEventV2 {
   return webhookEvent(raw, { 'x-respond-flow-signature': signBody(key, raw) });
@@ -54,23 +59,29 @@ describe('ingest handler', () => {
     expect(input.QueueUrl).toBe(STATE);
     expect(input.MessageBody).toBe(raw);
     const attrs = input.MessageAttributes ?? {};
-    expect(attrs.webhookId).toEqual({ DataType: 'String', StringValue: 'rfw_6962ccb5_e41a61024d9a4a61817e7220fbcbf6b4' });
+    expect(attrs.webhookId).toEqual({
+      DataType: 'String',
+      StringValue: 'rfw_6962ccb5_e41a61024d9a4a61817e7220fbcbf6b4',
+    });
     expect(attrs.eventType?.StringValue).toBe('message.sent');
     expect(attrs.messageId?.StringValue).toBe('rf_o6aDxhawR227gt5wgZ2I');
     expect(attrs.signature?.StringValue).toBe(header);
     expect(Date.parse(attrs.receivedAt?.StringValue ?? '')).not.toBeNaN();
   });
 
-  it.each(vendorEvents().map((e) => [e.name, e.raw, e.json] as const))('accepts the vendor example %s', async (_name, raw, json) => {
-    const handler = pinned();
-    const res = await handler(signed(raw));
-    expect(res.statusCode).toBe(200);
-    const payload = json.payload as Record<string, unknown>;
-    const expectedMessageId = typeof payload.id === 'string' ? payload.id : payload.message_app_id;
-    const state = sqs.commandCalls(Send).find((c) => c.args[0].input.QueueUrl === STATE);
-    expect(state?.args[0].input.MessageAttributes?.messageId?.StringValue).toBe(expectedMessageId);
-    expect(state?.args[0].input.MessageAttributes?.webhookId?.StringValue).toBe(json.id);
-  });
+  it.each(vendorEvents().map((e) => [e.name, e.raw, e.json] as const))(
+    'accepts the vendor example %s',
+    async (_name, raw, json) => {
+      const handler = pinned();
+      const res = await handler(signed(raw));
+      expect(res.statusCode).toBe(200);
+      const payload = json.payload as Record<string, unknown>;
+      const expectedMessageId = typeof payload.id === 'string' ? payload.id : payload.message_app_id;
+      const state = sqs.commandCalls(Send).find((c) => c.args[0].input.QueueUrl === STATE);
+      expect(state?.args[0].input.MessageAttributes?.messageId?.StringValue).toBe(expectedMessageId);
+      expect(state?.args[0].input.MessageAttributes?.webhookId?.StringValue).toBe(json.id);
+    },
+  );
 
   it('keys the received event on its message_app_id', async () => {
     await pinned()(signed(vendorEvent('message-received').raw));
@@ -98,13 +109,16 @@ describe('ingest handler', () => {
 
   it('verifies a base64-encoded body over its decoded bytes', async () => {
     const raw = Buffer.from(vendorEvent('message-sent').raw, 'utf8');
-    const res = await pinned()(webhookEvent(raw, { 'x-respond-flow-signature': signBody(volt.privateKey, raw) }, { base64: true }));
+    const res = await pinned()(
+      webhookEvent(raw, { 'x-respond-flow-signature': signBody(volt.privateKey, raw) }, { base64: true }),
+    );
     expect(res.statusCode).toBe(200);
     expect(sqs.commandCalls(Send)[0]?.args[0].input.MessageBody).toBe(raw.toString('utf8'));
   });
 
   it('queues a text body as the bytes it was verified over, even with a lone surrogate in the string', async () => {
-    const text = '{"id":"rfw_lone","payload":{"event_type":"message.received","message_app_id":"app_lone","text":"a\ud800b"}}';
+    const text =
+      '{"id":"rfw_lone","payload":{"event_type":"message.received","message_app_id":"app_lone","text":"a\ud800b"}}';
     const bytes = Buffer.from(text, 'utf8'); // the lone surrogate becomes U+FFFD, as it would on the wire
     const res = await pinned()(webhookEvent(text, { 'x-respond-flow-signature': signBody(volt.privateKey, bytes) }));
     expect(res.statusCode).toBe(200);
@@ -118,11 +132,17 @@ describe('ingest handler', () => {
     ['no signature header', (raw: string) => webhookEvent(raw)],
     ['an empty signature', (raw: string) => webhookEvent(raw, { 'x-respond-flow-signature': '' })],
     ['a signature by another key', (raw: string) => signed(raw, attacker.privateKey)],
-    ['a signature over other bytes', (raw: string) => webhookEvent(raw, { 'x-respond-flow-signature': signBody(volt.privateKey, `${raw} `) })],
-    ['a repeated header joined by API Gateway', (raw: string) => {
-      const sig = signBody(volt.privateKey, raw);
-      return webhookEvent(raw, { 'x-respond-flow-signature': `${sig},${sig}` });
-    }],
+    [
+      'a signature over other bytes',
+      (raw: string) => webhookEvent(raw, { 'x-respond-flow-signature': signBody(volt.privateKey, `${raw} `) }),
+    ],
+    [
+      'a repeated header joined by API Gateway',
+      (raw: string) => {
+        const sig = signBody(volt.privateKey, raw);
+        return webhookEvent(raw, { 'x-respond-flow-signature': `${sig},${sig}` });
+      },
+    ],
   ])('answers 401 and sends nothing for %s', async (_label, build) => {
     const res = await pinned()(build(vendorEvent('message-sent').raw));
     expect(res.statusCode).toBe(401);
@@ -146,7 +166,12 @@ describe('ingest handler', () => {
   });
 
   it('answers 413 for a body over the limit, before verifying', async () => {
-    const handler = loadHandler({ TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]), MAX_BODY_BYTES: '2048', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    const handler = loadHandler({
+      TARGET_QUEUES: JSON.stringify(TARGETS),
+      VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]),
+      MAX_BODY_BYTES: '2048',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
     const raw = JSON.stringify({ id: 'rfw_big', payload: { text: 'x'.repeat(3000) } });
     expect((await handler(signed(raw))).statusCode).toBe(413);
     expect((await handler(webhookEvent(Buffer.from(raw), {}, { base64: true }))).statusCode).toBe(413);
@@ -166,7 +191,11 @@ describe('ingest handler', () => {
     const realFetch = global.fetch;
     global.fetch = jest.fn().mockRejectedValue(new Error('getaddrinfo ENOTFOUND'));
     try {
-      const handler = loadHandler({ TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEY_URL: 'https://keys.example/id_rsa.pub', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+      const handler = loadHandler({
+        TARGET_QUEUES: JSON.stringify(TARGETS),
+        VOLT_PUBLIC_KEY_URL: 'https://keys.example/id_rsa.pub',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      });
       const res = await handler(signed(vendorEvent('message-sent').raw));
       expect(res.statusCode).toBe(503);
       expect(res.headers?.['retry-after']).toBeDefined();
@@ -181,7 +210,11 @@ describe('ingest handler', () => {
     const fetchMock = jest.fn().mockResolvedValue(new Response(`${volt.formats.sshRsa}\n`, { status: 200 }));
     global.fetch = fetchMock;
     try {
-      const handler = loadHandler({ TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEY_URL: 'https://keys.example/id_rsa.pub', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+      const handler = loadHandler({
+        TARGET_QUEUES: JSON.stringify(TARGETS),
+        VOLT_PUBLIC_KEY_URL: 'https://keys.example/id_rsa.pub',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      });
       expect((await handler(signed(vendorEvent('message-sent').raw))).statusCode).toBe(200);
       expect((await handler(signed(vendorEvent('message-delivered').raw))).statusCode).toBe(200);
       expect(fetchMock).toHaveBeenCalledTimes(1);
@@ -191,10 +224,14 @@ describe('ingest handler', () => {
   });
 
   it('refuses to start without its target queues', () => {
-    expect(() => loadHandler({ VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]) })).toThrow(/TARGET_QUEUES is required/);
+    expect(() => loadHandler({ VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]) })).toThrow(
+      /TARGET_QUEUES is required/,
+    );
   });
 
   it('refuses to start with a malformed pinned key', () => {
-    expect(() => loadHandler({ TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEYS: '["ssh-rsa AAAA"]' })).toThrow(/VOLT_PUBLIC_KEYS\[0\]/);
+    expect(() => loadHandler({ TARGET_QUEUES: JSON.stringify(TARGETS), VOLT_PUBLIC_KEYS: '["ssh-rsa AAAA"]' })).toThrow(
+      /VOLT_PUBLIC_KEYS\[0\]/,
+    );
   });
 });

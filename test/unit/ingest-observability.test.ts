@@ -45,7 +45,11 @@ function loadHandler(env: Record<string, string | undefined> = {}): Handler {
 async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
   const lines: string[] = [];
   const capture = (chunk: unknown): boolean => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     return true;
   };
   const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
@@ -65,8 +69,14 @@ const metricLines = (lines: string[]) => parse(lines).filter((l) => l['_aws'] !=
 
 /** The names of the metrics in an EMF line, with its dimension sets. */
 function metricsOf(line: Line): { names: string[]; dimensions: string[][]; namespace: string } {
-  const directive = (line['_aws'] as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }).CloudWatchMetrics[0]!;
-  return { names: directive.Metrics.map((m) => m.Name), dimensions: directive.Dimensions, namespace: directive.Namespace };
+  const directive = (
+    line['_aws'] as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }
+  ).CloudWatchMetrics[0]!;
+  return {
+    names: directive.Metrics.map((m) => m.Name),
+    dimensions: directive.Dimensions,
+    namespace: directive.Namespace,
+  };
 }
 
 /** Every phone number and the message text of a vendor event: what must never be logged. */
@@ -76,21 +86,27 @@ function secretsOf(raw: string, json: Record<string, unknown>): string[] {
   return [...numbers, ...(typeof text === 'string' && text !== '' ? [text] : [])];
 }
 
-const signed = (raw: string, key = volt.privateKey) => webhookEvent(raw, { 'x-respond-flow-signature': signBody(key, raw) });
+const signed = (raw: string, key = volt.privateKey) =>
+  webhookEvent(raw, { 'x-respond-flow-signature': signBody(key, raw) });
 
 describe('ingest logs', () => {
-  it.each(vendorEvents().map((e) => [e.name, e.raw, e.json] as const))('%s: carry webhookId and messageId, and no phone number or text', async (_name, raw, json) => {
-    const handler = loadHandler();
-    const { result, lines } = await captured(() => handler(signed(raw)));
-    expect(result.statusCode).toBe(200);
-    const secrets = secretsOf(raw, json);
-    expect(secrets.length).toBeGreaterThan(0);
-    for (const line of lines) for (const secret of secrets) expect(line).not.toContain(secret);
-    const enqueued = logLines(lines).find((l) => l['message'] === 'webhook enqueued');
-    expect(enqueued?.['webhookId']).toBe(json['id']);
-    const payload = json['payload'] as Record<string, unknown>;
-    expect(enqueued?.['messageId']).toBe(typeof payload['id'] === 'string' ? payload['id'] : payload['message_app_id']);
-  });
+  it.each(vendorEvents().map((e) => [e.name, e.raw, e.json] as const))(
+    '%s: carry webhookId and messageId, and no phone number or text',
+    async (_name, raw, json) => {
+      const handler = loadHandler();
+      const { result, lines } = await captured(() => handler(signed(raw)));
+      expect(result.statusCode).toBe(200);
+      const secrets = secretsOf(raw, json);
+      expect(secrets.length).toBeGreaterThan(0);
+      for (const line of lines) for (const secret of secrets) expect(line).not.toContain(secret);
+      const enqueued = logLines(lines).find((l) => l['message'] === 'webhook enqueued');
+      expect(enqueued?.['webhookId']).toBe(json['id']);
+      const payload = json['payload'] as Record<string, unknown>;
+      expect(enqueued?.['messageId']).toBe(
+        typeof payload['id'] === 'string' ? payload['id'] : payload['message_app_id'],
+      );
+    },
+  );
 
   it('writes no line for an accepted event at the default level (INFO)', async () => {
     const handler = loadHandler({ POWERTOOLS_LOG_LEVEL: undefined });
@@ -111,7 +127,9 @@ describe('ingest logs', () => {
     const { result, lines } = await captured(() => handler(signed(raw, attacker.privateKey)));
     expect(result.statusCode).toBe(401);
     for (const line of lines) for (const secret of secretsOf(raw, json)) expect(line).not.toContain(secret);
-    expect(logLines(lines).some((l) => l['message'] === 'webhook rejected' && l['reason'] === 'signature_mismatch')).toBe(true);
+    expect(
+      logLines(lines).some((l) => l['message'] === 'webhook rejected' && l['reason'] === 'signature_mismatch'),
+    ).toBe(true);
   });
 
   it('drops the correlation keys after each request', async () => {
@@ -170,7 +188,12 @@ describe('quarantine', () => {
     const urls = sqs.commandCalls(Send).map((c) => c.args[0].input.QueueUrl);
     expect(urls).toEqual([QUARANTINE]);
     const record = parseQuarantineRecord(quarantineSends()[0]?.args[0].input.MessageBody ?? '');
-    expect(record).toMatchObject({ reason: 'signature_mismatch', statusCode: 401, signature: header, truncated: false });
+    expect(record).toMatchObject({
+      reason: 'signature_mismatch',
+      statusCode: 401,
+      signature: header,
+      truncated: false,
+    });
     expect(Buffer.from(record.bodyBase64, 'base64').toString('utf8')).toBe(raw);
   });
 
@@ -201,13 +224,17 @@ describe('quarantine', () => {
   it('answers 401 all the same when the quarantine send fails', async () => {
     const handler = loadHandler();
     sqs.on(Send, { QueueUrl: QUARANTINE }).rejects(new Error('AccessDenied'));
-    const { result, lines } = await captured(() => handler(signed(vendorEvent('message-sent').raw, attacker.privateKey)));
+    const { result, lines } = await captured(() =>
+      handler(signed(vendorEvent('message-sent').raw, attacker.privateKey)),
+    );
     expect(result.statusCode).toBe(401);
     expect(logLines(lines).some((l) => l['message'] === 'could not quarantine a rejected request')).toBe(true);
     expect(metricLines(lines).flatMap((l) => metricsOf(l).names)).toContain('QuarantineFailed');
   });
 
   it('refuses to start when the quarantine is one of the target queues', () => {
-    expect(() => loadHandler({ QUARANTINE_QUEUE_URL: CRM })).toThrow(/QUARANTINE_QUEUE_URL must not be one of TARGET_QUEUES/);
+    expect(() => loadHandler({ QUARANTINE_QUEUE_URL: CRM })).toThrow(
+      /QUARANTINE_QUEUE_URL must not be one of TARGET_QUEUES/,
+    );
   });
 });

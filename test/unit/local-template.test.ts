@@ -9,7 +9,9 @@ const template: CfnTemplate = {
     Fn: { Type: 'AWS::Lambda::Function' },
     Pending: { Type: 'Custom::Thing' },
   },
-  Parameters: { BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/hnb659fds/version' } },
+  Parameters: {
+    BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/hnb659fds/version' },
+  },
   Mappings: { Runtimes: { 'us-east-1': { node: 'nodejs22.x' } } },
 };
 
@@ -19,7 +21,10 @@ const ctx: ResolveContext = {
   partition: 'aws',
   urlSuffix: 'amazonaws.com',
   stackName: 'Local',
-  template: { ...template, ...({ Conditions: { IsEu: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] } } } as object) },
+  template: {
+    ...template,
+    ...({ Conditions: { IsEu: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] } } } as object),
+  },
   refs: new Map([
     ['Queue', 'http://127.0.0.1:9324/000000000000/Local-Queue'],
     ['Fn', 'Local-Fn'],
@@ -38,13 +43,15 @@ describe('template intrinsics resolve to local values', () => {
   });
 
   test('pseudo parameters resolve to the local region, account, partition and suffix', () => {
-    expect(resolve([{ Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, { Ref: 'AWS::Partition' }, { Ref: 'AWS::URLSuffix' }, { Ref: 'AWS::StackName' }])).toEqual([
-      'eu-west-1',
-      '000000000000',
-      'aws',
-      'amazonaws.com',
-      'Local',
-    ]);
+    expect(
+      resolve([
+        { Ref: 'AWS::Region' },
+        { Ref: 'AWS::AccountId' },
+        { Ref: 'AWS::Partition' },
+        { Ref: 'AWS::URLSuffix' },
+        { Ref: 'AWS::StackName' },
+      ]),
+    ).toEqual(['eu-west-1', '000000000000', 'aws', 'amazonaws.com', 'Local']);
   });
 
   test('Ref to a parameter gives its default', () => {
@@ -57,7 +64,9 @@ describe('template intrinsics resolve to local values', () => {
   });
 
   test('Fn::Join joins resolved parts, as in a JSON environment variable', () => {
-    expect(resolve({ 'Fn::Join': ['', ['[{"queueUrl":"', { Ref: 'Queue' }, '"}]']] })).toBe('[{"queueUrl":"http://127.0.0.1:9324/000000000000/Local-Queue"}]');
+    expect(resolve({ 'Fn::Join': ['', ['[{"queueUrl":"', { Ref: 'Queue' }, '"}]']] })).toBe(
+      '[{"queueUrl":"http://127.0.0.1:9324/000000000000/Local-Queue"}]',
+    );
   });
 
   test('Fn::Sub replaces pseudo parameters, Res.Attr, variables, and keeps ${!Literal}', () => {
@@ -67,7 +76,9 @@ describe('template intrinsics resolve to local values', () => {
   });
 
   test('Fn::Select and Fn::Split take an ARN apart', () => {
-    expect(resolve({ 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['Queue', 'Arn'] }] }] })).toBe('Local-Queue');
+    expect(resolve({ 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['Queue', 'Arn'] }] }] })).toBe(
+      'Local-Queue',
+    );
   });
 
   test('Fn::FindInMap, Fn::If with a condition and AWS::NoValue', () => {
@@ -85,12 +96,16 @@ describe('template intrinsics resolve to local values', () => {
   });
 
   test('a reference to a missing resource fails, naming it and where it was used', () => {
-    expect(() => resolveValue({ Ref: 'Gone' }, ctx, 'Fn.Properties.Environment')).toThrow(new TemplateError('Fn.Properties.Environment: Ref to Gone, which is not in the template'));
+    expect(() => resolveValue({ Ref: 'Gone' }, ctx, 'Fn.Properties.Environment')).toThrow(
+      new TemplateError('Fn.Properties.Environment: Ref to Gone, which is not in the template'),
+    );
     expect(() => resolve({ 'Fn::GetAtt': ['Gone', 'Arn'] })).toThrow(/no resource Gone/);
   });
 
   test('a resource without a local value yet, or an unknown attribute, fails clearly', () => {
-    expect(() => resolve({ Ref: 'Pending' })).toThrow(/Ref Pending has no local value yet \(resource type Custom::Thing\)/);
+    expect(() => resolve({ Ref: 'Pending' })).toThrow(
+      /Ref Pending has no local value yet \(resource type Custom::Thing\)/,
+    );
     expect(() => resolve({ 'Fn::GetAtt': ['Queue', 'Nope'] })).toThrow(/Queue\.Nope has no local value/);
   });
 
@@ -133,11 +148,20 @@ describe('SQS event source helpers', () => {
 
   test('records carry message attributes in the Lambda shape', () => {
     const record = toSqsRecord(
-      { MessageId: 'm1', ReceiptHandle: 'r', Body: '{}', MD5OfBody: 'x', Attributes: { ApproximateReceiveCount: '2' }, MessageAttributes: { webhookId: { DataType: 'String', StringValue: 'wh' } } },
+      {
+        MessageId: 'm1',
+        ReceiptHandle: 'r',
+        Body: '{}',
+        MD5OfBody: 'x',
+        Attributes: { ApproximateReceiveCount: '2' },
+        MessageAttributes: { webhookId: { DataType: 'String', StringValue: 'wh' } },
+      },
       'arn:aws:sqs:us-east-1:000000000000:q',
       'us-east-1',
     );
-    expect(record.messageAttributes).toEqual({ webhookId: { stringValue: 'wh', stringListValues: [], binaryListValues: [], dataType: 'String' } });
+    expect(record.messageAttributes).toEqual({
+      webhookId: { stringValue: 'wh', stringListValues: [], binaryListValues: [], dataType: 'String' },
+    });
     expect(record.attributes.ApproximateReceiveCount).toBe('2');
     expect(record.eventSource).toBe('aws:sqs');
   });

@@ -1,4 +1,9 @@
-import { MAX_QUARANTINED_BODY_BYTES, parseQuarantineRecord, quarantineRecord, TokenBucket } from '../../lambda/ingest/quarantine';
+import {
+  MAX_QUARANTINED_BODY_BYTES,
+  parseQuarantineRecord,
+  quarantineRecord,
+  TokenBucket,
+} from '../../lambda/ingest/quarantine';
 
 describe('TokenBucket', () => {
   it('allows a burst up to the per-minute cap, then refuses', () => {
@@ -32,20 +37,49 @@ describe('TokenBucket', () => {
 describe('quarantineRecord', () => {
   it('round-trips the exact bytes, signature and reason', () => {
     const body = Buffer.from([0xff, 0x00, 0x7b, 0x22]);
-    const record = parseQuarantineRecord(JSON.stringify(quarantineRecord({ reason: 'signature_mismatch', statusCode: 401, body, signature: 'c2ln', receivedAt: new Date(0) })));
+    const record = parseQuarantineRecord(
+      JSON.stringify(
+        quarantineRecord({
+          reason: 'signature_mismatch',
+          statusCode: 401,
+          body,
+          signature: 'c2ln',
+          receivedAt: new Date(0),
+        }),
+      ),
+    );
     expect(Buffer.from(record.bodyBase64, 'base64')).toEqual(body);
-    expect(record).toMatchObject({ reason: 'signature_mismatch', statusCode: 401, signature: 'c2ln', bodyBytes: 4, truncated: false, receivedAt: '1970-01-01T00:00:00.000Z' });
+    expect(record).toMatchObject({
+      reason: 'signature_mismatch',
+      statusCode: 401,
+      signature: 'c2ln',
+      bodyBytes: 4,
+      truncated: false,
+      receivedAt: '1970-01-01T00:00:00.000Z',
+    });
   });
 
   it('truncates the body to the limit and says so', () => {
-    const record = quarantineRecord({ reason: 'invalid_event', statusCode: 400, body: Buffer.alloc(100, 1), receivedAt: new Date(), maxBodyBytes: 10 });
+    const record = quarantineRecord({
+      reason: 'invalid_event',
+      statusCode: 400,
+      body: Buffer.alloc(100, 1),
+      receivedAt: new Date(),
+      maxBodyBytes: 10,
+    });
     expect(Buffer.from(record.bodyBase64, 'base64')).toHaveLength(10);
     expect(record).toMatchObject({ bodyBytes: 100, truncated: true });
     expect(record).not.toHaveProperty('signature');
   });
 
   it('stays under the SQS message limit at the largest body', () => {
-    const record = quarantineRecord({ reason: 'signature_mismatch', statusCode: 401, body: Buffer.alloc(300 * 1024), signature: 'x'.repeat(10_000), receivedAt: new Date() });
+    const record = quarantineRecord({
+      reason: 'signature_mismatch',
+      statusCode: 401,
+      body: Buffer.alloc(300 * 1024),
+      signature: 'x'.repeat(10_000),
+      receivedAt: new Date(),
+    });
     expect(Buffer.byteLength(JSON.stringify(record))).toBeLessThan(256 * 1024);
     expect(Buffer.from(record.bodyBase64, 'base64')).toHaveLength(MAX_QUARANTINED_BODY_BYTES);
   });

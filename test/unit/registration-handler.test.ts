@@ -22,8 +22,17 @@ const allLogged: string[] = [];
 
 const context = (remainingMs = 60_000) => ({ getRemainingTimeInMillis: () => remainingMs });
 
-function properties(url: string, extra: Record<string, unknown> = {}, api: VoltSimulator = sim): Record<string, unknown> {
-  return { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', WebhookUrl: url, ApiUrl: api.graphqlUrl, ...extra };
+function properties(
+  url: string,
+  extra: Record<string, unknown> = {},
+  api: VoltSimulator = sim,
+): Record<string, unknown> {
+  return {
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
+    WebhookUrl: url,
+    ApiUrl: api.graphqlUrl,
+    ...extra,
+  };
 }
 
 const common = {
@@ -36,10 +45,18 @@ const common = {
 };
 
 function createEvent(props: Record<string, unknown>): CloudFormationCustomResourceCreateEvent {
-  return { ...common, RequestType: 'Create', ResourceProperties: props as CloudFormationCustomResourceCreateEvent['ResourceProperties'] };
+  return {
+    ...common,
+    RequestType: 'Create',
+    ResourceProperties: props as CloudFormationCustomResourceCreateEvent['ResourceProperties'],
+  };
 }
 
-function updateEvent(id: string, props: Record<string, unknown>, old: Record<string, unknown>): CloudFormationCustomResourceUpdateEvent {
+function updateEvent(
+  id: string,
+  props: Record<string, unknown>,
+  old: Record<string, unknown>,
+): CloudFormationCustomResourceUpdateEvent {
   return {
     ...common,
     RequestType: 'Update',
@@ -50,7 +67,12 @@ function updateEvent(id: string, props: Record<string, unknown>, old: Record<str
 }
 
 function deleteEvent(id: string, props: Record<string, unknown>): CloudFormationCustomResourceDeleteEvent {
-  return { ...common, RequestType: 'Delete', PhysicalResourceId: id, ResourceProperties: props as CloudFormationCustomResourceDeleteEvent['ResourceProperties'] };
+  return {
+    ...common,
+    RequestType: 'Delete',
+    PhysicalResourceId: id,
+    ResourceProperties: props as CloudFormationCustomResourceDeleteEvent['ResourceProperties'],
+  };
 }
 
 async function run(event: CloudFormationCustomResourceEvent, remainingMs?: number) {
@@ -89,7 +111,10 @@ describe('Create', () => {
     const result = await run(createEvent(properties(receiver.url)));
     const [webhook] = sim.listWebhooks();
     expect(sim.listWebhooks()).toHaveLength(1);
-    expect(result).toEqual({ PhysicalResourceId: webhook?.id, Data: { WebhookId: webhook?.id, WebhookUrl: receiver.url } });
+    expect(result).toEqual({
+      PhysicalResourceId: webhook?.id,
+      Data: { WebhookId: webhook?.id, WebhookUrl: receiver.url },
+    });
     expect(webhook?.url).toBe(receiver.url);
     expect(receiver.signed()).toHaveLength(1); // Volt's test request
   });
@@ -110,30 +135,52 @@ describe('Create', () => {
   });
 
   it('passes primaryPhone and eventTypes to Volt', async () => {
-    const result = await run(createEvent(properties(receiver.url, { PrimaryPhone: '+15555550145', EventTypes: ['message.received'] })));
-    expect(sim.listWebhooks()).toEqual([expect.objectContaining({ id: result.PhysicalResourceId, primaryPhone: '+15555550145', eventTypes: ['message.received'] })]);
+    const result = await run(
+      createEvent(properties(receiver.url, { PrimaryPhone: '+15555550145', EventTypes: ['message.received'] })),
+    );
+    expect(sim.listWebhooks()).toEqual([
+      expect.objectContaining({
+        id: result.PhysicalResourceId,
+        primaryPhone: '+15555550145',
+        eventTypes: ['message.received'],
+      }),
+    ]);
   });
 
   it("fails with Volt's message when the URL answers the test request with 500", async () => {
     receiver.respondWith(() => 500);
-    await expect(run(createEvent(properties(receiver.url)))).rejects.toThrow(/Volt API error: Webhook test request failed: .* answered HTTP 500/);
+    await expect(run(createEvent(properties(receiver.url)))).rejects.toThrow(
+      /Volt API error: Webhook test request failed: .* answered HTTP 500/,
+    );
     expect(sim.listWebhooks()).toEqual([]);
     expect(receiver.signed()).toHaveLength(1);
   });
 
   it('fails, naming the token, when Volt rejects it', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: 'not-the-token' });
-    await expect(run(createEvent(properties(receiver.url)))).rejects.toThrow(/Volt rejected the API token: Unauthorized/);
+    await expect(run(createEvent(properties(receiver.url)))).rejects.toThrow(
+      /Volt rejected the API token: Unauthorized/,
+    );
     expect(sim.listWebhooks()).toEqual([]);
   });
 
   it('fails clearly when the secret cannot be read', async () => {
-    secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('Secrets Manager can’t find the specified secret.'), { name: 'ResourceNotFoundException' }));
-    await expect(run(createEvent(properties(receiver.url)))).rejects.toThrow(`cannot read the Volt API token from secret ${TOKEN_SECRET_ID}: ResourceNotFoundException`);
+    secrets.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error('Secrets Manager can’t find the specified secret.'), {
+        name: 'ResourceNotFoundException',
+      }),
+    );
+    await expect(run(createEvent(properties(receiver.url)))).rejects.toThrow(
+      `cannot read the Volt API token from secret ${TOKEN_SECRET_ID}: ResourceNotFoundException`,
+    );
   });
 
   it('fails at once with the message of any other GraphQL error', async () => {
-    const owned = await startVoltSimulator({ token: TOKEN, privateKeyPem: sim.privateKeyPem, ownedNumbers: ['+15555550145'] });
+    const owned = await startVoltSimulator({
+      token: TOKEN,
+      privateKeyPem: sim.privateKeyPem,
+      ownedNumbers: ['+15555550145'],
+    });
     try {
       const started = Date.now();
       await expect(run(createEvent(properties(receiver.url, { PrimaryPhone: '+15555550999' }, owned)))).rejects.toThrow(
@@ -166,7 +213,9 @@ describe('Create', () => {
     const started = Date.now();
     try {
       // 15 s left on the clock leaves a 5 s budget after the margin kept for answering.
-      await expect(run(createEvent(properties(receiver.url)), 15_000)).rejects.toThrow(/Volt API still failing after retrying for .* HTTP 502/);
+      await expect(run(createEvent(properties(receiver.url)), 15_000)).rejects.toThrow(
+        /Volt API still failing after retrying for .* HTTP 502/,
+      );
     } finally {
       sim.clearApiFaults();
     }
@@ -182,21 +231,33 @@ describe('Update', () => {
     const newUrl = receiver.urlFor('/v2/webhooks');
     const result = await run(updateEvent(created.PhysicalResourceId, properties(newUrl), properties(receiver.url)));
     expect(result.PhysicalResourceId).not.toBe(created.PhysicalResourceId);
-    const order = simEvents.filter((e) => e.type === 'webhook.registered' || e.type === 'webhook.deleted').map((e) => `${e.type} ${'webhook' in e ? e.webhook.url : ''}`);
+    const order = simEvents
+      .filter((e) => e.type === 'webhook.registered' || e.type === 'webhook.deleted')
+      .map((e) => `${e.type} ${'webhook' in e ? e.webhook.url : ''}`);
     expect(order).toEqual([`webhook.registered ${newUrl}`, `webhook.deleted ${receiver.url}`]);
     expect(sim.listWebhooks().map((w) => w.url)).toEqual([newUrl]);
   });
 
   it('re-registers when only the options changed', async () => {
     const created = await run(createEvent(properties(receiver.url)));
-    const result = await run(updateEvent(created.PhysicalResourceId, properties(receiver.url, { EventTypes: ['message.finalized'] }), properties(receiver.url)));
-    expect(sim.listWebhooks()).toEqual([expect.objectContaining({ id: result.PhysicalResourceId, eventTypes: ['message.finalized'] })]);
+    const result = await run(
+      updateEvent(
+        created.PhysicalResourceId,
+        properties(receiver.url, { EventTypes: ['message.finalized'] }),
+        properties(receiver.url),
+      ),
+    );
+    expect(sim.listWebhooks()).toEqual([
+      expect.objectContaining({ id: result.PhysicalResourceId, eventTypes: ['message.finalized'] }),
+    ]);
   });
 
   it('keeps the registration when nothing Volt knows about changed', async () => {
     const created = await run(createEvent(properties(receiver.url)));
     simEvents.length = 0;
-    const result = await run(updateEvent(created.PhysicalResourceId, properties(receiver.url), properties(receiver.url)));
+    const result = await run(
+      updateEvent(created.PhysicalResourceId, properties(receiver.url), properties(receiver.url)),
+    );
     expect(result.PhysicalResourceId).toBe(created.PhysicalResourceId);
     expect(simEvents.filter((e) => e.type.startsWith('webhook.'))).toEqual([]);
   });
@@ -222,16 +283,24 @@ describe('Delete', () => {
     const created = await run(createEvent(properties(receiver.url)));
     sim.deleteWebhook(created.PhysicalResourceId);
     logged.length = 0;
-    await expect(run(deleteEvent(created.PhysicalResourceId, properties(receiver.url)))).resolves.toEqual({ PhysicalResourceId: created.PhysicalResourceId });
+    await expect(run(deleteEvent(created.PhysicalResourceId, properties(receiver.url)))).resolves.toEqual({
+      PhysicalResourceId: created.PhysicalResourceId,
+    });
     expect(logged.join('\n')).toMatch(/already gone/);
   });
 
   it('succeeds with a warning when the API cannot delete webhooks', async () => {
-    const noDelete = await startVoltSimulator({ token: TOKEN, privateKeyPem: sim.privateKeyPem, supportsDelete: false });
+    const noDelete = await startVoltSimulator({
+      token: TOKEN,
+      privateKeyPem: sim.privateKeyPem,
+      supportsDelete: false,
+    });
     try {
       const created = await run(createEvent(properties(receiver.url, {}, noDelete)));
       logged.length = 0;
-      await expect(run(deleteEvent(created.PhysicalResourceId, properties(receiver.url, {}, noDelete)))).resolves.toBeDefined();
+      await expect(
+        run(deleteEvent(created.PhysicalResourceId, properties(receiver.url, {}, noDelete))),
+      ).resolves.toBeDefined();
       expect(logged.join('\n')).toMatch(/cannot delete webhooks/);
       expect(noDelete.listWebhooks()).toHaveLength(1);
     } finally {
@@ -242,7 +311,9 @@ describe('Delete', () => {
   it('fails, rather than leave a registration behind silently, when Volt rejects the token', async () => {
     const created = await run(createEvent(properties(receiver.url)));
     secrets.on(GetSecretValueCommand).resolves({ SecretString: 'expired' });
-    await expect(run(deleteEvent(created.PhysicalResourceId, properties(receiver.url)))).rejects.toThrow(/Volt rejected the API token/);
+    await expect(run(deleteEvent(created.PhysicalResourceId, properties(receiver.url)))).rejects.toThrow(
+      /Volt rejected the API token/,
+    );
     expect(sim.listWebhooks()).toHaveLength(1);
   });
 });

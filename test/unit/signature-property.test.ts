@@ -55,7 +55,12 @@ const eventBody: fc.Arbitrary<Buffer> = fc
     text: fc.string({ unit: 'grapheme', maxLength: 200 }),
     extra: fc.jsonValue({ maxDepth: 3 }),
   })
-  .map(({ id, eventType, text, extra }) => Buffer.from(JSON.stringify({ id: `rfw_${id}`, payload: { event_type: eventType, id: `rf_${id}`, text, extra } }), 'utf8'));
+  .map(({ id, eventType, text, extra }) =>
+    Buffer.from(
+      JSON.stringify({ id: `rfw_${id}`, payload: { event_type: eventType, id: `rf_${id}`, text, extra } }),
+      'utf8',
+    ),
+  );
 
 function request(body: Buffer, signature: string): APIGatewayProxyEventV2 {
   // Sent base64-encoded so the mutated bytes reach the handler exactly, valid UTF-8 or not.
@@ -66,7 +71,12 @@ describe('signature property: any change after signing is rejected', () => {
   let ingest: IngestHarness;
 
   beforeAll(() => {
-    ingest = loadIngestHarness({ TARGET_QUEUES: JSON.stringify([{ name: 'state', queueUrl: STATE }]), VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]), POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
+    ingest = loadIngestHarness({
+      TARGET_QUEUES: JSON.stringify([{ name: 'state', queueUrl: STATE }]),
+      VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]),
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
   });
   beforeEach(() => ingest.reset());
 
@@ -111,14 +121,22 @@ describe('signature property: any change after signing is rejected', () => {
   it('rejects every edit of the header text unless it still decodes to the same signature bytes', async () => {
     // Base64 has spellings that decode alike (unused low bits of the last character, optional
     // padding): those carry the very signature Volt made, so accepting them forges nothing.
-    const edit = fc.record({ kind: fc.constantFrom('replace', 'insert', 'delete'), at: fc.nat(), char: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 1 }) });
+    const edit = fc.record({
+      kind: fc.constantFrom('replace', 'insert', 'delete'),
+      at: fc.nat(),
+      char: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 1 }),
+    });
     await fc.assert(
       fc.asyncProperty(eventBody, edit, async (body, e) => {
         ingest.reset();
         const header = signBody(volt.privateKey, body);
         const at = e.at % header.length;
         const edited =
-          e.kind === 'replace' ? header.slice(0, at) + e.char + header.slice(at + 1) : e.kind === 'insert' ? header.slice(0, at) + e.char + header.slice(at) : header.slice(0, at) + header.slice(at + 1);
+          e.kind === 'replace'
+            ? header.slice(0, at) + e.char + header.slice(at + 1)
+            : e.kind === 'insert'
+              ? header.slice(0, at) + e.char + header.slice(at)
+              : header.slice(0, at) + header.slice(at + 1);
         fc.pre(edited !== header);
         const res = await ingest.handler(request(body, edited));
         if (res.statusCode === 200) {

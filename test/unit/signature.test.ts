@@ -42,7 +42,9 @@ describe('every scheme and key format round-trips', () => {
     const key = parsePublicKey(volt.formats[format as keyof typeof volt.formats] as string);
     const header = signBody(volt.privatePem, body, scheme);
     expect(rejectionReason(() => verifySignature(body, header, [key], scheme))).toBe('accepted');
-    expect(rejectionReason(() => verifySignature(body, signBody(other.privateKey, body, scheme), [key], scheme))).toBe('mismatch');
+    expect(rejectionReason(() => verifySignature(body, signBody(other.privateKey, body, scheme), [key], scheme))).toBe(
+      'mismatch',
+    );
   });
 });
 
@@ -111,7 +113,9 @@ describe('several trusted keys (rotation)', () => {
     const keys = parsePublicKeyList(JSON.stringify([other.formats.spkiPem, volt.formats.jwk]));
     expect(rejectionReason(() => verifySignature(body, signBody(volt.privateKey, body), keys))).toBe('accepted');
     expect(rejectionReason(() => verifySignature(body, signBody(other.privateKey, body), keys))).toBe('accepted');
-    expect(rejectionReason(() => verifySignature(body, signBody(testKeyPair('third').privateKey, body), keys))).toBe('mismatch');
+    expect(rejectionReason(() => verifySignature(body, signBody(testKeyPair('third').privateKey, body), keys))).toBe(
+      'mismatch',
+    );
   });
 });
 
@@ -138,12 +142,16 @@ describe('key parsing', () => {
   });
 
   it('refuses an RSA key under 2048 bits', () => {
-    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .publicKey.export({ format: 'pem', type: 'spki' })
+      .toString();
     expect(() => parsePublicKey(small)).toThrow(/1024-bit RSA key; at least 2048/);
   });
 
   it('refuses a non-RSA key', () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .publicKey.export({ format: 'pem', type: 'spki' })
+      .toString();
     expect(() => parsePublicKey(ec)).toThrow(/ec key; Volt signs with RSA/);
   });
 
@@ -165,9 +173,12 @@ describe('scheme names', () => {
     for (const scheme of allSchemes()) expect(parseScheme(formatScheme(scheme))).toEqual(scheme);
   });
 
-  it.each(['sha256', 'pkcs1-md5-base64', 'pss-sha256-base32', 'pkcs1-sha256-base64-extra', ''])('refuses "%s" with the expected form', (name) => {
-    expect(() => parseScheme(name)).toThrow(/<padding>-<hash>-<encoding>/);
-  });
+  it.each(['sha256', 'pkcs1-md5-base64', 'pss-sha256-base32', 'pkcs1-sha256-base64-extra', ''])(
+    'refuses "%s" with the expected form',
+    (name) => {
+      expect(() => parseScheme(name)).toThrow(/<padding>-<hash>-<encoding>/);
+    },
+  );
 });
 
 describe('calibration', () => {

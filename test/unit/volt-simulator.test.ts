@@ -27,11 +27,18 @@ async function gql(query: string, variables: Record<string, unknown> = {}, token
     headers: { 'content-type': 'application/json', ...(token !== null ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: response.status, body: (await response.json()) as { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      data?: Record<string, unknown> | null;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    },
+  };
 }
 
 const REGISTER = 'mutation ($url: String!) { registerWebhook(url: $url) { id url createdAt } }';
-const CREATE = 'mutation ($to: String!, $from: String!, $body: String!) { createMessage(to: $to, from: $from, body: $body) { id status toNumber fromNumber } }';
+const CREATE =
+  'mutation ($to: String!, $from: String!, $body: String!) { createMessage(to: $to, from: $from, body: $body) { id status toNumber fromNumber } }';
 
 async function register(url = receiver.url): Promise<string> {
   const { body } = await gql(REGISTER, { url });
@@ -104,9 +111,17 @@ describe('GraphQL API', () => {
   });
 
   it('answers HTTP 401 for a wrong token when started with authFailure http-401', async () => {
-    const strict = await startVoltSimulator({ privateKeyPem: sim.privateKeyPem, authFailure: 'http-401', token: 'other' });
+    const strict = await startVoltSimulator({
+      privateKeyPem: sim.privateKeyPem,
+      authFailure: 'http-401',
+      token: 'other',
+    });
     try {
-      const response = await fetch(strict.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, body: '{"query":"{ webhooks { id } }"}' });
+      const response = await fetch(strict.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
+        body: '{"query":"{ webhooks { id } }"}',
+      });
       expect(response.status).toBe(401);
     } finally {
       await strict.stop();
@@ -138,7 +153,11 @@ describe('GraphQL API', () => {
 
   it('answers an injected fault once, then serves normally', async () => {
     sim.injectApiFaults({ status: 503, retryAfterSeconds: 2 });
-    const first = await fetch(sim.graphqlUrl, { method: 'POST', headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' }, body: '{"query":"{ webhooks { id } }"}' });
+    const first = await fetch(sim.graphqlUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
+      body: '{"query":"{ webhooks { id } }"}',
+    });
     expect(first.status).toBe(503);
     expect(first.headers.get('retry-after')).toBe('2');
     const second = await gql('{ webhooks { id } }');
@@ -154,7 +173,9 @@ describe('deliveries', () => {
     const got = delivered();
     expect(got.map((d) => d.event.payload.event_type)).toEqual(['message.sent', 'message.finalized']);
     for (const { request } of got) {
-      expect(() => verifySignature(request.body, String(request.headers['x-respond-flow-signature']), servedKeys)).not.toThrow();
+      expect(() =>
+        verifySignature(request.body, String(request.headers['x-respond-flow-signature']), servedKeys),
+      ).not.toThrow();
     }
     const [sent, finalized] = got.map((d) => d.event) as [Envelope, Envelope];
     expect(sent.payload.id).toBe(messageId);
@@ -162,7 +183,9 @@ describe('deliveries', () => {
     expect(sent.payload.message_app_id).toBe(finalized.payload.message_app_id);
     expect(sent.id).not.toBe(finalized.id);
     expect(sent.id).toMatch(/^rfw_[0-9a-f]{8}_[0-9a-f]{32}$/);
-    expect(Date.parse(String(finalized.payload.occurred_at))).toBeGreaterThan(Date.parse(String(sent.payload.occurred_at)));
+    expect(Date.parse(String(finalized.payload.occurred_at))).toBeGreaterThan(
+      Date.parse(String(sent.payload.occurred_at)),
+    );
     expect([sent.payload.status, finalized.payload.status]).toEqual(['sent', 'delivered']);
   });
 
@@ -185,7 +208,9 @@ describe('deliveries', () => {
     await register();
     await sendMessage('+15555550666');
     await sim.idle();
-    const finalized = delivered().map((d) => d.event).find((e) => e.payload.event_type === 'message.finalized');
+    const finalized = delivered()
+      .map((d) => d.event)
+      .find((e) => e.payload.event_type === 'message.finalized');
     const vendor = (vendorEvent('message-failed').json as Envelope).payload;
     expect(finalized?.payload).toMatchObject({
       status: 'failed',
@@ -195,7 +220,9 @@ describe('deliveries', () => {
       provider_error_detail: vendor.provider_error_detail,
       carrier_name: vendor.carrier_name,
     });
-    const { body } = await gql('query ($id: ID!) { message(id: $id) { status statusDescription } }', { id: finalized?.payload.id });
+    const { body } = await gql('query ($id: ID!) { message(id: $id) { status statusDescription } }', {
+      id: finalized?.payload.id,
+    });
     expect(body.data?.message).toEqual({ status: 'failed', statusDescription: vendor.provider_error_title });
   });
 
@@ -206,7 +233,9 @@ describe('deliveries', () => {
     await sim.idle();
     const got = delivered().map((d) => d.event);
     expect(got.map((e) => e.payload.event_type)).toEqual(['message.finalized', 'message.sent']);
-    expect(Date.parse(String(got[1]?.payload.occurred_at))).toBeLessThan(Date.parse(String(got[0]?.payload.occurred_at)));
+    expect(Date.parse(String(got[1]?.payload.occurred_at))).toBeLessThan(
+      Date.parse(String(got[0]?.payload.occurred_at)),
+    );
   });
 
   it('sends each event again, byte for byte, with duplicates', async () => {
@@ -244,7 +273,12 @@ describe('deliveries', () => {
     await sendMessage();
     await sim.idle();
     expect(delivered().filter((d) => d.event.payload.event_type === 'message.sent')).toHaveLength(3);
-    expect(events.filter((e) => e.type === 'delivery.gave-up').map((e) => (e as { eventType: string }).eventType).sort()).toEqual(['message.finalized', 'message.sent']);
+    expect(
+      events
+        .filter((e) => e.type === 'delivery.gave-up')
+        .map((e) => (e as { eventType: string }).eventType)
+        .sort(),
+    ).toEqual(['message.finalized', 'message.sent']);
   });
 
   it('waits delayMs before the first delivery', async () => {
@@ -259,21 +293,36 @@ describe('deliveries', () => {
 
   it('delivers a handset message as message.received with a null payload id', async () => {
     await register();
-    const response = await fetch(`${sim.url}/control/inbound`, { method: 'POST', body: JSON.stringify({ from: '+15555550145', to: '+15555550123', body: 'hi there' }) });
+    const response = await fetch(`${sim.url}/control/inbound`, {
+      method: 'POST',
+      body: JSON.stringify({ from: '+15555550145', to: '+15555550123', body: 'hi there' }),
+    });
     const answer = (await response.json()) as { webhookEventId: string; deliveredTo: number };
     expect(answer.deliveredTo).toBe(1);
     await sim.idle();
     const [received] = delivered();
     verifySignature(received!.request.body, String(received!.request.headers['x-respond-flow-signature']), servedKeys);
     expect(received?.event.id).toBe(answer.webhookEventId);
-    expect(received?.event.payload).toMatchObject({ id: null, event_type: 'message.received', status: 'webhook_delivered', direction: 'inbound', text: 'hi there' });
-    expect(Object.keys(received?.event.payload ?? {}).sort()).toEqual(Object.keys((vendorEvent('message-received').json as Envelope).payload).sort());
+    expect(received?.event.payload).toMatchObject({
+      id: null,
+      event_type: 'message.received',
+      status: 'webhook_delivered',
+      direction: 'inbound',
+      text: 'hi there',
+    });
+    expect(Object.keys(received?.event.payload ?? {}).sort()).toEqual(
+      Object.keys((vendorEvent('message-received').json as Envelope).payload).sort(),
+    );
   });
 });
 
 describe('start-up', () => {
   it('says plainly that a port is taken', async () => {
-    await expect(startVoltSimulator({ port: sim.port, privateKeyPem: sim.privateKeyPem })).rejects.toThrow(SimulatorStartError);
-    await expect(startVoltSimulator({ port: sim.port, privateKeyPem: sim.privateKeyPem })).rejects.toThrow(`port ${sim.port} on 127.0.0.1 is already in use`);
+    await expect(startVoltSimulator({ port: sim.port, privateKeyPem: sim.privateKeyPem })).rejects.toThrow(
+      SimulatorStartError,
+    );
+    await expect(startVoltSimulator({ port: sim.port, privateKeyPem: sim.privateKeyPem })).rejects.toThrow(
+      `port ${sim.port} on 127.0.0.1 is already in use`,
+    );
   });
 });
