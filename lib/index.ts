@@ -10,6 +10,15 @@ export * from './constructs/webhook-ingest';
 export * from './constructs/webhook-registration';
 export * from './config';
 export * from './volt-webhooks-stack';
-export { signBody, verifySignature, findMatchingSchemes, parseScheme, formatScheme, DEFAULT_SCHEME, SIGNATURE_HEADER } from '../lambda/common/signature';
+export * from './stack-outputs';
+export {
+  signBody,
+  verifySignature,
+  findMatchingSchemes,
+  parseScheme,
+  formatScheme,
+  DEFAULT_SCHEME,
+  SIGNATURE_HEADER,
+} from '../lambda/common/signature';
 export type { SignatureScheme } from '../lambda/common/signature';
 export { parsePublicKey, parsePublicKeyDocument, parsePublicKeyList } from '../lambda/common/keys';

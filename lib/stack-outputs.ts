@@ -1,0 +1,49 @@
+/**
+ * The stack's output ids: a contract read by users' scripts, the CLI (`cli/`) and the local
+ * runner (`local/`). Defined once here; change them only on purpose.
+ */
+export const STACK_OUTPUTS = {
+  webhookUrl: 'WebhookUrl',
+  quarantineQueueUrl: 'QuarantineQueueUrl',
+  tableName: 'TableName',
+  tableArn: 'TableArn',
+  voltWebhookId: 'VoltWebhookId',
+  alarmTopicArn: 'AlarmTopicArn',
+  dashboardName: 'DashboardName',
+  dashboardUrl: 'DashboardUrl',
+} as const;
+
+/** The prefix of the state queue's four outputs (`StateQueueUrl`, `StateDlqArn`, ...). */
+export const STATE_QUEUE_OUTPUT_PREFIX = 'State';
+
+/**
+ * PascalCase of a name for CloudFormation ids (`crm-sync` -> `CrmSync`): letters and digits
+ * only, so it is also a valid part of an output or alarm id.
+ */
+export function pascalCaseId(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** The prefix of a subscriber queue's four outputs (`crm-sync` -> `SubscriberCrmSync`). */
+export function subscriberOutputPrefix(name: string): string {
+  return `Subscriber${pascalCaseId(name)}`;
+}
+
+/** The four output ids of a durable queue (queue and DLQ, URL and ARN) under a prefix. */
+export function queueOutputIds(prefix: string): {
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly dlqUrl: string;
+  readonly dlqArn: string;
+} {
+  return {
+    queueUrl: `${prefix}QueueUrl`,
+    queueArn: `${prefix}QueueArn`,
+    dlqUrl: `${prefix}DlqUrl`,
+    dlqArn: `${prefix}DlqArn`,
+  };
+}
