@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FAILING_RECIPIENTS } from './events';
-import { DEFAULT_SIMULATOR_TOKEN, SimulatorStartError, startVoltSimulator, type SimulatorEvent } from './simulator';
+import { DEFAULT_SIMULATOR_TOKEN, SimulatorStartError, startVoltSimulator, type SimulatorEvent } from './index';
 
 const HELP = `Usage: npx tsx local/volt-simulator/cli.ts [options]
 
