@@ -3,8 +3,16 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FAILING_RECIPIENTS } from './events';
-import { DEFAULT_SIMULATOR_TOKEN, SimulatorStartError, startVoltSimulator, type SimulatorEvent } from './index';
+import {
+  DEFAULT_SIMULATOR_TOKEN,
+  FAILING_RECIPIENTS,
+  SimulatorStartError,
+  startVoltSimulator,
+  type DeliveryOptions,
+  type SimulatorEvent,
+  type VoltSimulator,
+  type VoltSimulatorOptions,
+} from './index';
 
 const HELP = `Usage: npx tsx local/volt-simulator/cli.ts [options]
 
@@ -54,36 +62,28 @@ function describe(event: SimulatorEvent): string {
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      token: { type: 'string' },
-      'private-key': { type: 'string' },
-      'auth-failure': { type: 'string' },
-      'no-delete': { type: 'boolean', default: false },
-      delay: { type: 'string' },
-      gap: { type: 'string' },
-      duplicates: { type: 'string' },
-      reorder: { type: 'boolean', default: false },
-      'max-attempts': { type: 'string' },
-      'retry-base': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  const authFailure = values['auth-failure'];
-  if (authFailure !== undefined && authFailure !== 'graphql-error' && authFailure !== 'http-401') {
-    throw new Error(`--auth-failure must be graphql-error or http-401, got "${authFailure}"`);
-  }
-  const keyFile = values['private-key'];
-  const delivery = Object.fromEntries(
+const CLI_OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  token: { type: 'string' },
+  'private-key': { type: 'string' },
+  'auth-failure': { type: 'string' },
+  'no-delete': { type: 'boolean', default: false },
+  delay: { type: 'string' },
+  gap: { type: 'string' },
+  duplicates: { type: 'string' },
+  reorder: { type: 'boolean', default: false },
+  'max-attempts': { type: 'string' },
+  'retry-base': { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type CliValues = ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; strict: true }>>['values'];
+
+/** Only the delivery flags given, so the simulator's defaults fill the rest. */
+function deliveryFrom(values: CliValues): Partial<DeliveryOptions> {
+  return Object.fromEntries(
     Object.entries({
       delayMs: intOption('delay', values.delay),
       gapMs: intOption('gap', values.gap),
@@ -93,7 +93,16 @@ async function main(): Promise<void> {
       reorder: values.reorder || undefined,
     }).filter(([, v]) => v !== undefined),
   );
-  const simulator = await startVoltSimulator({
+}
+
+function simulatorOptions(values: CliValues): VoltSimulatorOptions {
+  const authFailure = values['auth-failure'];
+  if (authFailure !== undefined && authFailure !== 'graphql-error' && authFailure !== 'http-401') {
+    throw new Error(`--auth-failure must be graphql-error or http-401, got "${authFailure}"`);
+  }
+  const keyFile = values['private-key'];
+  const delivery = deliveryFrom(values);
+  return {
     port: intOption('port', values.port) ?? 0,
     ...(values.host ? { host: values.host } : {}),
     ...(values.token ? { token: values.token } : {}),
@@ -102,16 +111,31 @@ async function main(): Promise<void> {
     supportsDelete: !values['no-delete'],
     delivery,
     ...(values.quiet ? {} : { onEvent: (event: SimulatorEvent) => console.log(`[volt] ${describe(event)}`) }),
-  });
-  if (keyFile && !existsSync(keyFile)) {
-    mkdirSync(path.dirname(path.resolve(keyFile)), { recursive: true });
-    writeFileSync(keyFile, simulator.privateKeyPem, { mode: 0o600 });
-  }
+  };
+}
+
+function printBanner(simulator: VoltSimulator, keyFile: string | undefined): void {
   console.log(`Volt simulator listening on ${simulator.url}`);
   console.log(`  GraphQL:    ${simulator.graphqlUrl}  (Authorization: Bearer ${simulator.token})`);
   console.log(`  Public key: ${simulator.publicKeyUrl}`);
   console.log(`  Handset:    POST ${simulator.url}/control/inbound {"from","to","body"}`);
   if (keyFile) console.log(`  Signing key: ${keyFile}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: CLI_OPTIONS, strict: true });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const keyFile = values['private-key'];
+  const simulator = await startVoltSimulator(simulatorOptions(values));
+  // A key file that did not exist gets the fresh key, so the next run signs with the same one.
+  if (keyFile && !existsSync(keyFile)) {
+    mkdirSync(path.dirname(path.resolve(keyFile)), { recursive: true });
+    writeFileSync(keyFile, simulator.privateKeyPem, { mode: 0o600 });
+  }
+  printBanner(simulator, keyFile);
 
   const shutdown = () => {
     simulator.stop().then(
