@@ -8,9 +8,10 @@ import { markCompleted, markSent, type SimulatorState } from './state';
 
 // The delivery engine turns a message's life into signed webhook POSTs to every registered URL.
 // Each option is read when its step begins (the retry options once per event and URL), so
-// `setDeliveryOptions` also changes deliveries under way. A new fault is a field in DeliveryOptions plus the step that reads it: before the first
-// POST (delayMs), in how a message's events are ordered (reorder, runOutbound), on each attempt
-// (post), between attempts (backoffMs), or after a success (duplicates, sendDuplicates).
+// `setDeliveryOptions` also changes deliveries under way. A new fault is a field in
+// DeliveryOptions plus the step that reads it: before the first POST (delayMs), in how a
+// message's events are ordered (reorder, runOutbound), on each attempt (post), between attempts
+// (backoffMs), or after a success (duplicates, sendDuplicates).
 
 /** How webhook deliveries behave. Every field can be changed while running with `setDeliveryOptions`. */
 export interface DeliveryOptions {
