@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { parsePublicKeyDocument } from '../../lambda/common/keys';
-import { verifySignature } from '../../lambda/common/signature';
+import { DEFAULT_SCHEME, SIGNATURE_HEADER, verifySignature } from '../../lambda/common/signature';
 import {
   SimulatorStartError,
   startVoltSimulator,
@@ -9,6 +9,10 @@ import {
   type SimulatorEvent,
   type VoltSimulator,
 } from '../../local/volt-simulator';
+import { closeServer, listen, serveRoutes } from '../../local/volt-simulator/http-server';
+import { Lifetime } from '../../local/volt-simulator/lifetime';
+import { Signer } from '../../local/volt-simulator/signer';
+import { SimulatorState } from '../../local/volt-simulator/state';
 import { vendorEvent } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver';
@@ -324,5 +328,136 @@ describe('start-up', () => {
     await expect(startVoltSimulator({ port: sim.port, privateKeyPem: sim.privateKeyPem })).rejects.toThrow(
       `port ${sim.port} on 127.0.0.1 is already in use`,
     );
+  });
+});
+
+describe('state', () => {
+  it('sends an event type to registrations naming it in any case or punctuation, and to those naming none', () => {
+    const state = new SimulatorState();
+    state.addWebhook('http://a.test/sent', null, ['MESSAGE_SENT'], state.nextEventTime());
+    state.addWebhook('http://a.test/received', null, ['message.received'], state.nextEventTime());
+    state.addWebhook('http://a.test/all', null, [], state.nextEventTime());
+    expect(state.targetsFor('message.sent')).toEqual(['http://a.test/sent', 'http://a.test/all']);
+    expect(state.targetsFor('message.finalized')).toEqual(['http://a.test/all']);
+  });
+
+  it('hands out strictly increasing event times even within one millisecond', () => {
+    const state = new SimulatorState();
+    const times = Array.from({ length: 50 }, () => state.nextEventTime());
+    for (let i = 1; i < times.length; i += 1) expect(times[i]).toBeGreaterThan(times[i - 1] ?? Infinity);
+  });
+});
+
+describe('signer', () => {
+  it('signs with the scheme a request asks for, and leaves an unsigned request without the header', () => {
+    const pair = testKeyPair('default');
+    const signer = new Signer(pair.privateKey);
+    const body = '{"id":"rfw_1"}';
+    const scheme = { padding: 'pss', hash: 'sha512', encoding: 'hex' } as const;
+    const signed = signer.headersFor(body, { kind: 'signed', scheme });
+    expect(() =>
+      verifySignature(Buffer.from(body), String(signed[SIGNATURE_HEADER]), [pair.publicKey], scheme),
+    ).not.toThrow();
+    expect(() =>
+      verifySignature(Buffer.from(body), String(signed[SIGNATURE_HEADER]), [pair.publicKey], DEFAULT_SCHEME),
+    ).toThrow();
+    expect(signer.headersFor(body, { kind: 'unsigned' })).toEqual({});
+  });
+});
+
+describe('registration probe', () => {
+  it('sends the test request without a signature when started with signTestRequest false', async () => {
+    const unsigned = await startVoltSimulator({ privateKeyPem: sim.privateKeyPem, signTestRequest: false });
+    try {
+      await unsigned.registerWebhook(receiver.url);
+      expect(receiver.requests).toHaveLength(1);
+      expect(receiver.requests[0]?.headers[SIGNATURE_HEADER]).toBeUndefined();
+      expect(unsigned.deliveries.map((d) => [d.kind, d.eventType, d.ok])).toEqual([['test', 'webhook.test', true]]);
+    } finally {
+      await unsigned.stop();
+    }
+  });
+});
+
+describe('lifetime', () => {
+  it('waits in idle() for work started while it waits, and cuts pauses short at stop()', async () => {
+    const lifetime = new Lifetime();
+    const done: string[] = [];
+    lifetime.track(
+      (async () => {
+        await lifetime.pause(20);
+        lifetime.track(lifetime.pause(20).then(() => void done.push('second')));
+        done.push('first');
+      })(),
+    );
+    await lifetime.idle();
+    expect(done).toEqual(['first', 'second']);
+    const started = Date.now();
+    const long = lifetime.pause(60_000);
+    await lifetime.stop();
+    await expect(long).resolves.toBe(false);
+    await expect(lifetime.pause(0)).resolves.toBe(false);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('HTTP server', () => {
+  it('answers 500 with the message when a route throws, and 404 naming the route when none matches', async () => {
+    const server = await listen(0, '127.0.0.1');
+    serveRoutes(server, [
+      {
+        method: 'GET',
+        path: '/boom',
+        handle: () => {
+          throw new Error('kaboom');
+        },
+      },
+    ]);
+    const { port } = server.address() as { port: number };
+    try {
+      const boom = await fetch(`http://127.0.0.1:${port}/boom`);
+      expect([boom.status, await boom.json()]).toEqual([500, { error: 'kaboom' }]);
+      const missing = await fetch(`http://127.0.0.1:${port}/boom`, { method: 'POST' });
+      expect([missing.status, await missing.json()]).toEqual([404, { error: 'no route POST /boom' }]);
+    } finally {
+      await closeServer(server);
+    }
+  });
+});
+
+describe('control API', () => {
+  async function control(path: string, init?: RequestInit) {
+    const response = await fetch(`${sim.url}${path}`, init);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('queues faults posted to /control/faults for the next GraphQL requests', async () => {
+    const queued = await control('/control/faults', {
+      method: 'POST',
+      body: JSON.stringify({ faults: [{ status: 429, retryAfterSeconds: 1 }, { status: 500 }] }),
+    });
+    expect(queued).toEqual({ status: 200, body: { queued: 2 } });
+    expect((await gql('{ webhooks { id } }')).status).toBe(429);
+    expect((await gql('{ webhooks { id } }')).status).toBe(500);
+    expect((await gql('{ webhooks { id } }')).body.data).toEqual({ webhooks: [] });
+  });
+
+  it('changes the delivery options with /control/delivery-options and answers all of them', async () => {
+    const answer = await control('/control/delivery-options', {
+      method: 'POST',
+      body: JSON.stringify({ duplicates: 1 }),
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.delivery).toEqual({ ...sim.deliveryOptions, duplicates: 1 });
+    expect(sim.deliveryOptions.duplicates).toBe(1);
+  });
+
+  it('answers an unknown endpoint 404, a GET to an action 405, and a body that is not an object 400', async () => {
+    const post = (body: string): RequestInit => ({ method: 'POST', body });
+    expect((await control('/control/nothing', post('{}'))).status).toBe(404);
+    expect((await control('/control/inbound')).status).toBe(405);
+    expect((await control('/control/inbound', post('[1, 2]'))).status).toBe(400);
+    expect((await control('/control/delivery-options', post('not json'))).status).toBe(400);
+    expect(sim.deliveryOptions).toMatchObject({ gapMs: 10, retryBaseMs: 20 });
   });
 });
