@@ -177,6 +177,10 @@ export class LocalHttpApi {
     this.routes = routes.map(compile).sort((a, b) => b.specificity - a.specificity);
   }
 
+  addRoute(route: HttpRoute): void {
+    this.setRoutes([...this.routes.map((r) => r.route), route]);
+  }
+
   get routeKeys(): string[] {
     return this.routes.map((r) => r.route.routeKey);
   }

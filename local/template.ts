@@ -349,3 +349,15 @@ export function functionCodeDir(stack: LoadedStack, logicalId: string): string {
     `${logicalId}: cannot find its code in ${stack.outdir} (no asset for Code.S3Key and no aws:asset:path metadata)`,
   );
 }
+
+/** A numeric property (CloudFormation accepts numbers as strings too), or `fallback` when absent or not a number. */
+export function numberOr(value: Json | undefined, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+/** A string property (a number reads as its text), or `undefined`. */
+export function stringOf(value: Json | undefined): string | undefined {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
