@@ -1,3 +1,4 @@
+import { MESSAGES_TABLE_ROLE } from '../lib/template-contract';
 import type { BatchOutcome } from './event-source';
 import type { StandinEndpoints, StandinService } from './endpoints';
 import type { HttpRequestLog } from './http-api';
@@ -113,4 +114,9 @@ export interface LocalStack {
   readonly faults: StandinFaults;
   /** Stops everything; state in memory is gone. */
   stop(): Promise<void>;
+}
+
+/** The messages table: the one the template marks with its role, else the first table. */
+export function messagesTable(stack: Pick<LocalStack, 'tables'>): LocalTable | undefined {
+  return stack.tables.find((t) => t.role === MESSAGES_TABLE_ROLE) ?? stack.tables[0];
 }

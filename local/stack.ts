@@ -1,7 +1,6 @@
-import { MESSAGES_TABLE_ROLE } from '../lib/template-contract';
 import { Deployment, type DeploymentSettings } from './deployment';
 import { deploy } from './engine';
-import type { LocalStack, LocalStackOptions, LocalTable } from './model';
+import type { LocalStack, LocalStackOptions } from './model';
 import { FALLBACK_KIND, RESOURCE_KINDS } from './resources';
 import { startStandins } from './standins';
 import { loadStack, resolveValue, type Json } from './template';
@@ -23,12 +22,8 @@ export type {
   LocalStackPorts,
   LocalTable,
 } from './model';
+export { messagesTable } from './model';
 export { displayNameFor, queueKeyFor } from './names';
-
-/** The messages table: the one the template marks with its role, else the first table. */
-export function messagesTable(stack: Pick<LocalStack, 'tables'>): LocalTable | undefined {
-  return stack.tables.find((t) => t.role === MESSAGES_TABLE_ROLE) ?? stack.tables[0];
-}
 
 /** The template's outputs, resolved; one that cannot be is left out, with a warning. */
 function resolveOutputs(deployment: Deployment): Record<string, Json> {
