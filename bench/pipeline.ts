@@ -7,7 +7,8 @@ import {
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { KeyObject } from 'node:crypto';
 import { signBody } from '../lambda/common/signature';
-import type { LocalStack } from '../local/stack';
+import { STATE_QUEUE_ROLE } from '../lib/template-contract';
+import { messagesTable, type LocalStack } from '../local/model';
 import type { Stream, StreamEvent } from './events';
 import { quantile } from './stats';
 
@@ -143,8 +144,8 @@ export async function drainAndVerify(
   const settings = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const sqs = new SQSClient({ ...settings, endpoint: stack.sqsEndpoint });
   const dynamodb = new DynamoDBClient({ ...settings, endpoint: stack.dynamodbEndpoint });
-  const table = stack.tables[0];
-  const state = stack.queues.find((q) => q.key === 'state');
+  const table = messagesTable(stack);
+  const state = stack.queues.find((q) => q.key === STATE_QUEUE_ROLE);
   if (!table || !state) throw new Error('the local stack has no table or no state queue');
   try {
     let mismatches: string[] = [];

@@ -8,6 +8,7 @@ import {
 import { MAX_ID_LENGTH } from '../lambda/common/envelope';
 import { allFailedShards, CONTACT_INDEX, FAILED_INDEX, MESSAGE_ID_ATTRIBUTE } from '../lambda/common/message-table';
 import { parseArgs } from 'node:util';
+import { STACK_OUTPUTS } from '../lib/stack-outputs';
 import { CliError, UsageError } from './command';
 import {
   explainAwsError,
@@ -170,7 +171,7 @@ export class MessageQueries {
   private readonly client: DynamoDBClient;
 
   constructor(private readonly ctx: StackContext) {
-    this.tableName = requireOutput(ctx, 'TableName');
+    this.tableName = requireOutput(ctx, STACK_OUTPUTS.tableName);
     this.client = new DynamoDBClient({ ...ctx.dynamodb, maxAttempts: 3 });
   }
 

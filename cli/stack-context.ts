@@ -1,6 +1,9 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { queueOutputIds, STACK_OUTPUTS, STATE_QUEUE_OUTPUT_PREFIX } from '../lib/stack-outputs';
+import { deadLetterRole, QUARANTINE_QUEUE_ROLE, STATE_QUEUE_ROLE } from '../lib/template-contract';
+import { LOCAL_STACK_FILE, LocalStackFileError, parseLocalStackFile, type LocalStackFile } from '../local/stack-file';
 import { CliError } from './command';
 
 /**
@@ -13,7 +16,7 @@ import { CliError } from './command';
 export const DEFAULT_STACK_NAME = 'VoltSmsWebhooks';
 
 /** Where the local stack (`npm start`) describes itself, relative to the working directory. */
-export const LOCAL_STACK_FILE = path.join('.local', 'stack.json');
+export { LOCAL_STACK_FILE };
 
 /** The parseArgs options every stack-aware command accepts; spread into the command's own. */
 export const STACK_OPTIONS = {
@@ -31,18 +34,6 @@ export const STACK_OPTIONS_HELP = `Finding the stack:
   --region <region>      its region (default: from AWS_REGION or your AWS profile)
   With a deployed stack the usual AWS credentials are used (environment, profile, SSO, role).`;
 
-/** What `.local/stack.json` holds (written by the local stack runner). */
-export interface LocalStackFile {
-  readonly webhookUrl?: string;
-  readonly region?: string;
-  readonly sqsEndpoint?: string;
-  readonly dynamodbEndpoint?: string;
-  readonly tableName?: string;
-  readonly queueUrls?: Readonly<Record<string, string>>;
-  readonly voltApiUrl?: string;
-  readonly signingKeyFile?: string;
-}
-
 /** AWS SDK client settings for the stack's services. */
 export interface ClientSettings {
   readonly region?: string;
@@ -58,8 +49,8 @@ export interface StackContext {
   readonly region?: string;
   /** CloudFormation outputs by key; for the local stack, the same keys derived from its file. */
   readonly outputs: Readonly<Record<string, string>>;
-  /** The local stack's file as read; absent for a deployed stack. */
-  readonly local?: LocalStackFile;
+  /** The local stack's file as read (any field may be missing in a file from an older version); absent for a deployed stack. */
+  readonly local?: Partial<LocalStackFile>;
   /** Client settings for DynamoDB. */
   readonly dynamodb: ClientSettings;
   /** Client settings for SQS. */
@@ -158,7 +149,7 @@ async function describeWithCloudFormation(
   }
 }
 
-function readLocalFile(file: string): LocalStackFile {
+function readLocalFile(file: string): Partial<LocalStackFile> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -176,17 +167,25 @@ function readLocalFile(file: string): LocalStackFile {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new CliError(`${file} does not hold a JSON object`);
-  return parsed as LocalStackFile;
+  try {
+    return parseLocalStackFile(parsed, file);
+  } catch (err: unknown) {
+    if (err instanceof LocalStackFileError) throw new CliError(`${err.message}: restart the local stack to rewrite it`);
+    throw err;
+  }
 }
 
 /** The output keys a deployed stack has, derived from the local stack's file so commands read one shape. */
-function outputsOfLocal(local: LocalStackFile): Record<string, string> {
+function outputsOfLocal(local: Partial<LocalStackFile>): Record<string, string> {
   const outputs: Record<string, string> = {};
-  if (typeof local.webhookUrl === 'string') outputs.WebhookUrl = local.webhookUrl;
-  if (typeof local.tableName === 'string') outputs.TableName = local.tableName;
+  if (local.webhookUrl !== undefined) outputs[STACK_OUTPUTS.webhookUrl] = local.webhookUrl;
+  if (local.tableName !== undefined) outputs[STACK_OUTPUTS.tableName] = local.tableName;
   const queues = local.queueUrls ?? {};
-  if (typeof queues.state === 'string') outputs.StateQueueUrl = queues.state;
-  if (typeof queues.stateDlq === 'string') outputs.StateDlqUrl = queues.stateDlq;
+  const state = queueOutputIds(STATE_QUEUE_OUTPUT_PREFIX);
+  const stateUrl = queues[STATE_QUEUE_ROLE];
+  const stateDlqUrl = queues[deadLetterRole(STATE_QUEUE_ROLE)];
+  if (stateUrl !== undefined) outputs[state.queueUrl] = stateUrl;
+  if (stateDlqUrl !== undefined) outputs[state.dlqUrl] = stateDlqUrl;
   return outputs;
 }
 
@@ -249,4 +248,11 @@ export function requireOutput(ctx: StackContext, key: string): string {
     throw new CliError(`${where} has no ${key} output: redeploy (or restart the local stack) with this version`);
   }
   return value;
+}
+
+/** The quarantine queue's URL: the local stack file's `quarantine` queue, or the deployed stack's output. */
+export function quarantineQueueUrl(ctx: StackContext): string | undefined {
+  return ctx.kind === 'local'
+    ? ctx.local?.queueUrls?.[QUARANTINE_QUEUE_ROLE]
+    : ctx.outputs[STACK_OUTPUTS.quarantineQueueUrl];
 }

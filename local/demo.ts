@@ -1,7 +1,8 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { STATE_QUEUE_ROLE } from '../lib/template-contract';
+import { messagesTable, type LocalStack } from './model';
 import type { VoltSimulator } from './volt-simulator';
-import type { LocalStack } from './stack';
 
 /**
  * `npm run demo`: a delivered message, a failed one and an inbound reply go through the
@@ -32,11 +33,11 @@ export async function runDemo(options: {
     { label: 'inbound', id: reply.messageAppId },
   ];
 
-  const table = stack.tables[0];
+  const table = messagesTable(stack);
   if (!table) {
     await simulator.idle();
     const sqs = new SQSClient({ region: stack.region, endpoint: stack.sqsEndpoint, credentials });
-    const state = stack.queues.find((q) => q.key === 'state');
+    const state = stack.queues.find((q) => q.key === STATE_QUEUE_ROLE);
     if (state) {
       const out = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: state.url, AttributeNames: ['ApproximateNumberOfMessages'] }),

@@ -166,6 +166,11 @@ function toHttpResponse(value: unknown): { status: number; headers: Record<strin
   return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(body, 'utf8') };
 }
 
+function errorDetail(err: unknown): string {
+  if (err instanceof FunctionError) return `${err.payload.errorType}: ${err.payload.errorMessage}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 export class LocalHttpApi {
   private routes: CompiledRoute[] = [];
   /** Host and port the server answers on, for `domainName` in events. */
@@ -175,6 +180,10 @@ export class LocalHttpApi {
 
   setRoutes(routes: readonly HttpRoute[]): void {
     this.routes = routes.map(compile).sort((a, b) => b.specificity - a.specificity);
+  }
+
+  addRoute(route: HttpRoute): void {
+    this.setRoutes([...this.routes.map((r) => r.route), route]);
   }
 
   get routeKeys(): string[] {
@@ -204,9 +213,22 @@ export class LocalHttpApi {
     res.end(JSON.stringify(body));
   }
 
+  /** The route for a request path under the stage, most specific first, and its path parameters. */
+  private findRoute(
+    method: string,
+    rawPath: string,
+  ): { route: CompiledRoute; params: Record<string, string> } | undefined {
+    const segments = rawPath.split('/').filter(Boolean);
+    for (const route of this.routes) {
+      const params = match(route, method, segments);
+      if (params) return { route, params };
+    }
+    return undefined;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const now = new Date();
+    const received = new Date();
     const requestId = randomBytes(8).toString('base64url');
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://local');
@@ -222,26 +244,48 @@ export class LocalHttpApi {
       }
       rawPath = rawPath.slice(prefix.length) || '/';
     }
-    const segments = rawPath.split('/').filter(Boolean);
-    let found: { route: CompiledRoute; params: Record<string, string> } | undefined;
-    for (const route of this.routes) {
-      const params = match(route, method, segments);
-      if (params) {
-        found = { route, params };
-        break;
-      }
-    }
+    const found = this.findRoute(method, rawPath);
     const body = await readBody(req);
     if (!found) {
       this.answer(res, 404, { message: 'Not Found' }, requestId);
       return log({ statusCode: 404, error: 'no route matches' });
     }
-    const { route, params } = found;
+    const { routeKey, target } = found.route.route;
     if (body === 'too_large') {
       this.answer(res, 413, { message: 'Request Entity Too Large' }, requestId);
-      return log({ statusCode: 413, routeKey: route.route.routeKey, error: 'request over 10 MB' });
+      return log({ statusCode: 413, routeKey, error: 'request over 10 MB' });
     }
 
+    const event = this.eventFor(req, { url, method, routeKey, params: found.params, body, requestId, received });
+    const functionName = target.definition.displayName;
+    let response: ReturnType<typeof toHttpResponse>;
+    try {
+      const { value } = await target.invoke(event);
+      response = toHttpResponse(value);
+    } catch (err: unknown) {
+      // API Gateway hides the function's error from the caller; the log shows it.
+      this.answer(res, 500, { message: 'Internal Server Error' }, requestId);
+      return log({ statusCode: 500, routeKey, functionName, error: errorDetail(err) });
+    }
+    res.writeHead(response.status, { ...response.headers, 'apigw-requestid': requestId });
+    res.end(response.body);
+    log({ statusCode: response.status, routeKey, functionName });
+  }
+
+  /** The payload 2.0 event API Gateway would pass for this request. */
+  private eventFor(
+    req: IncomingMessage,
+    request: {
+      readonly url: URL;
+      readonly method: string;
+      readonly routeKey: string;
+      readonly params: Record<string, string>;
+      readonly body: Buffer;
+      readonly requestId: string;
+      readonly received: Date;
+    },
+  ): APIGatewayProxyEventV2 {
+    const { url, method, routeKey, params, body, requestId, received: now } = request;
     const { headers, cookies } = eventHeaders(req);
     const socket = req.socket;
     headers['x-forwarded-for'] = headers['x-forwarded-for']
@@ -254,10 +298,9 @@ export class LocalHttpApi {
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
     const text = isTextContentType(headers['content-type']);
-
-    const event: APIGatewayProxyEventV2 = {
+    return {
       version: '2.0',
-      routeKey: route.route.routeKey,
+      routeKey,
       rawPath: url.pathname,
       rawQueryString: url.search.replace(/^\?/, ''),
       ...(cookies.length ? { cookies } : {}),
@@ -277,7 +320,7 @@ export class LocalHttpApi {
           userAgent: headers['user-agent'] ?? '',
         },
         requestId,
-        routeKey: route.route.routeKey,
+        routeKey,
         stage: this.options.stage,
         time: clfTime(now),
         timeEpoch: now.getTime(),
@@ -285,25 +328,5 @@ export class LocalHttpApi {
       ...(body.length > 0 ? { body: text ? body.toString('utf8') : body.toString('base64') } : {}),
       isBase64Encoded: body.length > 0 && !text,
     };
-
-    const functionName = route.route.target.definition.displayName;
-    let response: ReturnType<typeof toHttpResponse>;
-    try {
-      const { value } = await route.route.target.invoke(event);
-      response = toHttpResponse(value);
-    } catch (err: unknown) {
-      // API Gateway hides the function's error from the caller; the log shows it.
-      this.answer(res, 500, { message: 'Internal Server Error' }, requestId);
-      const detail =
-        err instanceof FunctionError
-          ? `${err.payload.errorType}: ${err.payload.errorMessage}`
-          : err instanceof Error
-            ? err.message
-            : String(err);
-      return log({ statusCode: 500, routeKey: route.route.routeKey, functionName, error: detail });
-    }
-    res.writeHead(response.status, { ...response.headers, 'apigw-requestid': requestId });
-    res.end(response.body);
-    log({ statusCode: response.status, routeKey: route.route.routeKey, functionName });
   }
 }

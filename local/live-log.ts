@@ -1,4 +1,4 @@
-import type { LocalStackEvent } from './stack';
+import type { LocalStackEvent } from './model';
 
 /**
  * Turns the local stack's events into one readable line each: requests, what each function

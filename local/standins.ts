@@ -2,6 +2,8 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestHandler } from 'local-aws-sqs';
 import { createDynaliteServer, operationOf, readBody, replayRequest, wrapRequestListener } from './dynalite';
+import type { StandinEndpoints, StandinService } from './endpoints';
+import { STANDIN_SERVICES } from './endpoints';
 import { createSecretsStore, type SecretsStore } from './secrets';
 
 /**
@@ -63,14 +65,8 @@ export function listen(
   });
 }
 
-export interface StandinPorts {
-  /** @default 0 (a free port) */
-  readonly dynamodb?: number;
-  /** @default 0 */
-  readonly sqs?: number;
-  /** @default 0 */
-  readonly secretsManager?: number;
-}
+/** Port of each stand-in. @default 0 (a free port) for each */
+export type StandinPorts = { readonly [S in StandinService]?: number };
 
 export interface StandinOptions {
   readonly ports?: StandinPorts;
@@ -81,10 +77,12 @@ export interface StandinOptions {
   /** DynamoDB data directory; in memory when absent. */
   readonly dataDir?: string;
   /** How to pick another port, appended to port errors (e.g. the CLI flag). */
-  readonly portHint?: (service: 'dynamodb' | 'sqs' | 'secretsManager') => string;
+  readonly portHint?: (service: StandinService) => string;
 }
 
 export interface Standins {
+  /** Endpoint URL of each stand-in, by service (see `endpoints.ts`). */
+  readonly endpoints: StandinEndpoints;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
   readonly secretsManagerEndpoint: string;
@@ -151,9 +149,86 @@ function withDynamoDbFaults(serve: RequestListener, faults: StandinFaults): Requ
   };
 }
 
+/** Where a stand-in listens, and how a port error says to choose another. */
+interface ListenSettings {
+  readonly host: string;
+  readonly port: (service: StandinService) => number;
+  readonly hint: (service: StandinService) => string;
+}
+
+function listenAs(server: Server, service: StandinService, settings: ListenSettings): Promise<ListeningServer> {
+  return listen(
+    server,
+    settings.port(service),
+    settings.host,
+    `${STANDIN_SERVICES[service].label} stand-in`,
+    settings.hint(service),
+  );
+}
+
+async function startDynamoDb(
+  options: StandinOptions,
+  faults: StandinFaults,
+  settings: ListenSettings,
+): Promise<ListeningServer> {
+  const server = createDynaliteServer(options.dataDir ? { dataDir: options.dataDir } : {});
+  wrapRequestListener(server, (serve) => withDynamoDbFaults(serve, faults));
+  return listenAs(server, 'dynamodb', settings);
+}
+
+async function startSqs(
+  options: StandinOptions,
+  faults: StandinFaults,
+  settings: ListenSettings,
+): Promise<ListeningServer> {
+  // The request handler needs the final port for the queue URLs it hands out, so the server
+  // listens first and the handler is bound after.
+  const route: { handler?: RequestListener } = {};
+  const server = createServer((req, res) => {
+    if (route.handler) route.handler(req, res);
+    else res.writeHead(503).end();
+  });
+  const sqs = await listenAs(server, 'sqs', settings);
+  try {
+    const { service, requestHandler } = createRequestHandler({
+      port: sqs.port,
+      hostname: settings.host,
+      region: options.region,
+      accountId: options.accountId,
+      // A local stack is recreated often; AWS's 60 s wait before reusing a queue name only gets in the way.
+      emulateQueueCreationLifecycle: false,
+    });
+    service.PORT = sqs.port;
+    route.handler = (req, res) => void requestHandler(req, res);
+    // Stopping closes the listener only: the queues live in `service`, so they survive a restart.
+    faults.stopSqs = () =>
+      new Promise<void>((done) => {
+        if (!server.listening) return done();
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+    faults.startSqs = () =>
+      new Promise<void>((done, fail) => {
+        if (server.listening) return done();
+        server.once('error', fail);
+        server.listen(sqs.port, settings.host, () => {
+          server.off('error', fail);
+          done();
+        });
+      });
+  } catch (err: unknown) {
+    await sqs.close();
+    throw err;
+  }
+  return sqs;
+}
+
 export async function startStandins(options: StandinOptions): Promise<Standins> {
-  const host = options.host ?? '127.0.0.1';
-  const hint = options.portHint ?? ((s: string) => `choose another ${s} port, or 0 for a free one`);
+  const settings: ListenSettings = {
+    host: options.host ?? '127.0.0.1',
+    port: (service) => options.ports?.[service] ?? 0,
+    hint: options.portHint ?? ((service) => `choose another ${service} port, or 0 for a free one`),
+  };
   const started: ListeningServer[] = [];
   const stopAll = async () => {
     await Promise.all(started.splice(0).map((s) => s.close()));
@@ -163,67 +238,20 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
       stopSqs: () => Promise.reject(new Error('the SQS stand-in is not running yet')),
       startSqs: () => Promise.reject(new Error('the SQS stand-in is not running yet')),
     };
-    const dynaliteServer = createDynaliteServer(options.dataDir ? { dataDir: options.dataDir } : {});
-    wrapRequestListener(dynaliteServer, (serve) => withDynamoDbFaults(serve, faults));
-    const dynamo = await listen(
-      dynaliteServer,
-      options.ports?.dynamodb ?? 0,
-      host,
-      'DynamoDB stand-in',
-      hint('dynamodb'),
-    );
-    started.push(dynamo);
-
-    // The request handler needs the final port for the queue URLs it hands out, so the server
-    // listens first and the handler is bound after.
-    const sqsRoute: { handler?: RequestListener } = {};
-    const sqsServer = createServer((req, res) => {
-      if (sqsRoute.handler) sqsRoute.handler(req, res);
-      else res.writeHead(503).end();
-    });
-    const sqs = await listen(sqsServer, options.ports?.sqs ?? 0, host, 'SQS stand-in', hint('sqs'));
+    const dynamodb = await startDynamoDb(options, faults, settings);
+    started.push(dynamodb);
+    const sqs = await startSqs(options, faults, settings);
     started.push(sqs);
-    const { service, requestHandler } = createRequestHandler({
-      port: sqs.port,
-      hostname: host,
-      region: options.region,
-      accountId: options.accountId,
-      // A local stack is recreated often; AWS's 60 s wait before reusing a queue name only gets in the way.
-      emulateQueueCreationLifecycle: false,
-    });
-    service.PORT = sqs.port;
-    sqsRoute.handler = (req, res) => void requestHandler(req, res);
-    // Stopping closes the listener only: the queues live in `service`, so they survive a restart.
-    faults.stopSqs = () =>
-      new Promise<void>((done) => {
-        if (!sqsServer.listening) return done();
-        sqsServer.close(() => done());
-        sqsServer.closeAllConnections();
-      });
-    faults.startSqs = () =>
-      new Promise<void>((done, fail) => {
-        if (sqsServer.listening) return done();
-        sqsServer.once('error', fail);
-        sqsServer.listen(sqs.port, host, () => {
-          sqsServer.off('error', fail);
-          done();
-        });
-      });
-
     const secrets = createSecretsStore({ region: options.region, accountId: options.accountId });
-    const secretsServer = await listen(
-      createServer(secrets.handler),
-      options.ports?.secretsManager ?? 0,
-      host,
-      'Secrets Manager stand-in',
-      hint('secretsManager'),
-    );
-    started.push(secretsServer);
+    const secretsManager = await listenAs(createServer(secrets.handler), 'secretsManager', settings);
+    started.push(secretsManager);
 
+    const endpoints: StandinEndpoints = { sqs: sqs.url, dynamodb: dynamodb.url, secretsManager: secretsManager.url };
     return {
-      dynamodbEndpoint: dynamo.url,
-      sqsEndpoint: sqs.url,
-      secretsManagerEndpoint: secretsServer.url,
+      endpoints,
+      dynamodbEndpoint: endpoints.dynamodb,
+      sqsEndpoint: endpoints.sqs,
+      secretsManagerEndpoint: endpoints.secretsManager,
       secrets,
       faults,
       stop: stopAll,

@@ -198,6 +198,104 @@ function evaluateCondition(name: string, ctx: ResolveContext, where: string): bo
 /** The marker Fn::If and AWS::NoValue leave behind, removed from objects and arrays. */
 const NO_VALUE = '\u0000AWS::NoValue';
 
+type Intrinsic = (arg: Json, ctx: ResolveContext, where: string) => Json;
+
+function pair(arg: Json, name: string, shape: string, where: string): [Json | undefined, Json | undefined] {
+  if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: ${name} takes ${shape}`);
+  return [arg[0], arg[1]];
+}
+
+function listOf(value: Json, name: string, where: string): Json[] {
+  if (!Array.isArray(value)) throw new TemplateError(`${where}: ${name}'s list does not resolve to a list`);
+  return value;
+}
+
+function getAttIntrinsic(arg: Json, ctx: ResolveContext, where: string): Json {
+  const [id, ...rest] = Array.isArray(arg)
+    ? arg.map((a) => asString(resolveValue(a, ctx, where), where))
+    : asString(arg, where).split('.');
+  if (!id || rest.length === 0) throw new TemplateError(`${where}: malformed Fn::GetAtt ${JSON.stringify(arg)}`);
+  return getAtt(id, rest.join('.'), ctx, where);
+}
+
+function subIntrinsic(arg: Json, ctx: ResolveContext, where: string): Json {
+  if (typeof arg === 'string') return substitute(arg, {}, ctx, where);
+  if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string' || !isObject(arg[1])) {
+    throw new TemplateError(`${where}: Fn::Sub takes a string or [string, {variables}]`);
+  }
+  const variables: Record<string, Json> = {};
+  for (const [name, v] of Object.entries(arg[1]))
+    variables[name] = resolveValue(v, ctx, `${where} (Fn::Sub variable ${name})`);
+  return substitute(arg[0], variables, ctx, where);
+}
+
+function selectIntrinsic(arg: Json, ctx: ResolveContext, where: string): Json {
+  const [indexArg, listArg] = pair(arg, 'Fn::Select', '[index, list]', where);
+  const index = Number(resolveValue(indexArg ?? 0, ctx, where));
+  const list = listOf(resolveValue(listArg ?? [], ctx, where), 'Fn::Select', where);
+  const item = list[index];
+  if (!Number.isInteger(index) || item === undefined)
+    throw new TemplateError(`${where}: Fn::Select index ${index} is out of range (list of ${list.length})`);
+  return item;
+}
+
+function findInMapIntrinsic(arg: Json, ctx: ResolveContext, where: string): Json {
+  if (!Array.isArray(arg) || arg.length < 3) throw new TemplateError(`${where}: Fn::FindInMap takes [map, key, key]`);
+  const [map, top, second] = arg.slice(0, 3).map((a) => asString(resolveValue(a, ctx, where), where));
+  const found = ctx.template.Mappings?.[map ?? '']?.[top ?? '']?.[second ?? ''];
+  if (found === undefined)
+    throw new TemplateError(`${where}: Fn::FindInMap ${map}.${top}.${second} is not in the template`);
+  return found;
+}
+
+function booleanIntrinsic(name: 'Fn::Not' | 'Fn::And' | 'Fn::Or'): Intrinsic {
+  return (arg, ctx, where) => {
+    const list = Array.isArray(arg) ? arg.map((v) => resolveValue(v, ctx, where)) : [];
+    if (!list.every((v): v is boolean => typeof v === 'boolean'))
+      throw new TemplateError(`${where}: ${name} takes conditions`);
+    if (name === 'Fn::Not') return !list[0];
+    return name === 'Fn::And' ? list.every(Boolean) : list.some(Boolean);
+  };
+}
+
+/** The intrinsic functions the local runner resolves, by name. */
+const INTRINSICS: Readonly<Record<string, Intrinsic>> = {
+  Ref: (arg, ctx, where) => {
+    const name = asString(arg, where);
+    return name === 'AWS::NoValue' ? NO_VALUE : refValue(name, ctx, where);
+  },
+  'Fn::GetAtt': getAttIntrinsic,
+  'Fn::Join': (arg, ctx, where) => {
+    const [delimiter, list] = pair(arg, 'Fn::Join', '[delimiter, list]', where);
+    const items = listOf(resolveValue(list ?? [], ctx, where), 'Fn::Join', where);
+    return items.map((item) => asString(item, where)).join(asString(delimiter ?? '', where));
+  },
+  'Fn::Sub': subIntrinsic,
+  'Fn::Select': selectIntrinsic,
+  'Fn::Split': (arg, ctx, where) => {
+    const [delimiter, text] = pair(arg, 'Fn::Split', '[delimiter, string]', where);
+    return asString(resolveValue(text ?? '', ctx, where), where).split(asString(delimiter ?? '', where));
+  },
+  'Fn::Base64': (arg, ctx, where) =>
+    Buffer.from(asString(resolveValue(arg, ctx, where), where), 'utf8').toString('base64'),
+  'Fn::FindInMap': findInMapIntrinsic,
+  'Fn::If': (arg, ctx, where) => {
+    if (!Array.isArray(arg) || arg.length !== 3)
+      throw new TemplateError(`${where}: Fn::If takes [condition, then, else]`);
+    const chosen = evaluateCondition(asString(arg[0] ?? '', where), ctx, where) ? arg[1] : arg[2];
+    return resolveValue(chosen ?? null, ctx, where);
+  },
+  'Fn::Equals': (arg, ctx, where) => {
+    if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: Fn::Equals takes two values`);
+    const [a, b] = arg.map((v) => resolveValue(v, ctx, where));
+    return JSON.stringify(a) === JSON.stringify(b);
+  },
+  'Fn::Not': booleanIntrinsic('Fn::Not'),
+  'Fn::And': booleanIntrinsic('Fn::And'),
+  'Fn::Or': booleanIntrinsic('Fn::Or'),
+  Condition: (arg, ctx, where) => evaluateCondition(asString(arg, where), ctx, where),
+};
+
 /**
  * Resolves every intrinsic function inside `value` to a plain JSON value.
  * `where` names the place in the template for error messages.
@@ -208,96 +306,12 @@ export function resolveValue(value: Json, ctx: ResolveContext, where = 'template
   }
   if (!isObject(value)) return value;
   const keys = Object.keys(value);
-  const intrinsic = keys.length === 1 ? keys[0] : undefined;
-  const arg = intrinsic === undefined ? undefined : value[intrinsic];
-  if (
-    intrinsic !== undefined &&
-    arg !== undefined &&
-    (intrinsic === 'Ref' || intrinsic.startsWith('Fn::') || intrinsic === 'Condition')
-  ) {
-    switch (intrinsic) {
-      case 'Ref': {
-        const name = asString(arg, where);
-        return name === 'AWS::NoValue' ? NO_VALUE : refValue(name, ctx, where);
-      }
-      case 'Fn::GetAtt': {
-        const [id, ...rest] = Array.isArray(arg)
-          ? arg.map((a) => asString(resolveValue(a, ctx, where), where))
-          : asString(arg, where).split('.');
-        if (!id || rest.length === 0) throw new TemplateError(`${where}: malformed Fn::GetAtt ${JSON.stringify(arg)}`);
-        return getAtt(id, rest.join('.'), ctx, where);
-      }
-      case 'Fn::Join': {
-        if (!Array.isArray(arg) || arg.length !== 2)
-          throw new TemplateError(`${where}: Fn::Join takes [delimiter, list]`);
-        const delimiter = asString(arg[0] ?? '', where);
-        const list = resolveValue(arg[1] ?? [], ctx, where);
-        if (!Array.isArray(list)) throw new TemplateError(`${where}: Fn::Join's list does not resolve to a list`);
-        return list.map((item) => asString(item, where)).join(delimiter);
-      }
-      case 'Fn::Sub': {
-        if (typeof arg === 'string') return substitute(arg, {}, ctx, where);
-        if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string' || !isObject(arg[1])) {
-          throw new TemplateError(`${where}: Fn::Sub takes a string or [string, {variables}]`);
-        }
-        const variables: Record<string, Json> = {};
-        for (const [name, v] of Object.entries(arg[1]))
-          variables[name] = resolveValue(v, ctx, `${where} (Fn::Sub variable ${name})`);
-        return substitute(arg[0], variables, ctx, where);
-      }
-      case 'Fn::Select': {
-        if (!Array.isArray(arg) || arg.length !== 2)
-          throw new TemplateError(`${where}: Fn::Select takes [index, list]`);
-        const index = Number(resolveValue(arg[0] ?? 0, ctx, where));
-        const list = resolveValue(arg[1] ?? [], ctx, where);
-        if (!Array.isArray(list)) throw new TemplateError(`${where}: Fn::Select's list does not resolve to a list`);
-        const item = list[index];
-        if (!Number.isInteger(index) || item === undefined)
-          throw new TemplateError(`${where}: Fn::Select index ${index} is out of range (list of ${list.length})`);
-        return item;
-      }
-      case 'Fn::Split': {
-        if (!Array.isArray(arg) || arg.length !== 2)
-          throw new TemplateError(`${where}: Fn::Split takes [delimiter, string]`);
-        const delimiter = asString(arg[0] ?? '', where);
-        return asString(resolveValue(arg[1] ?? '', ctx, where), where).split(delimiter);
-      }
-      case 'Fn::Base64':
-        return Buffer.from(asString(resolveValue(arg, ctx, where), where), 'utf8').toString('base64');
-      case 'Fn::FindInMap': {
-        if (!Array.isArray(arg) || arg.length < 3)
-          throw new TemplateError(`${where}: Fn::FindInMap takes [map, key, key]`);
-        const [map, top, second] = arg.slice(0, 3).map((a) => asString(resolveValue(a, ctx, where), where));
-        const found = ctx.template.Mappings?.[map ?? '']?.[top ?? '']?.[second ?? ''];
-        if (found === undefined)
-          throw new TemplateError(`${where}: Fn::FindInMap ${map}.${top}.${second} is not in the template`);
-        return found;
-      }
-      case 'Fn::If': {
-        if (!Array.isArray(arg) || arg.length !== 3)
-          throw new TemplateError(`${where}: Fn::If takes [condition, then, else]`);
-        const chosen = evaluateCondition(asString(arg[0] ?? '', where), ctx, where) ? arg[1] : arg[2];
-        return resolveValue(chosen ?? null, ctx, where);
-      }
-      case 'Fn::Equals': {
-        if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: Fn::Equals takes two values`);
-        const [a, b] = arg.map((v) => resolveValue(v, ctx, where));
-        return JSON.stringify(a) === JSON.stringify(b);
-      }
-      case 'Fn::Not':
-      case 'Fn::And':
-      case 'Fn::Or': {
-        const list = Array.isArray(arg) ? arg.map((v) => resolveValue(v, ctx, where)) : [];
-        if (!list.every((v): v is boolean => typeof v === 'boolean'))
-          throw new TemplateError(`${where}: ${intrinsic} takes conditions`);
-        if (intrinsic === 'Fn::Not') return !list[0];
-        return intrinsic === 'Fn::And' ? list.every(Boolean) : list.some(Boolean);
-      }
-      case 'Condition':
-        return evaluateCondition(asString(arg, where), ctx, where);
-      default:
-        throw new TemplateError(`${where}: ${intrinsic} is not supported by the local runner`);
-    }
+  const name = keys.length === 1 ? keys[0] : undefined;
+  const arg = name === undefined ? undefined : value[name];
+  if (name !== undefined && arg !== undefined && (name === 'Ref' || name.startsWith('Fn::') || name === 'Condition')) {
+    const intrinsic = INTRINSICS[name];
+    if (!intrinsic) throw new TemplateError(`${where}: ${name} is not supported by the local runner`);
+    return intrinsic(arg, ctx, where);
   }
   const result: JsonObject = {};
   for (const [k, v] of Object.entries(value)) {
@@ -348,4 +362,16 @@ export function functionCodeDir(stack: LoadedStack, logicalId: string): string {
   throw new TemplateError(
     `${logicalId}: cannot find its code in ${stack.outdir} (no asset for Code.S3Key and no aws:asset:path metadata)`,
   );
+}
+
+/** A numeric property (CloudFormation accepts numbers as strings too), or `fallback` when absent or not a number. */
+export function numberOr(value: Json | undefined, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+/** A string property (a number reads as its text), or `undefined`. */
+export function stringOf(value: Json | undefined): string | undefined {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
 }

@@ -6,7 +6,13 @@ import { DEFAULT_VOLT_PUBLIC_KEY_URL } from '../../lambda/common/key-ring';
 import { parsePublicKeyDocument } from '../../lambda/common/keys';
 import { findMatchingSchemes, formatScheme } from '../../lambda/common/signature';
 import { CliError, type CliIo } from '../command';
-import { explainAwsError, resolveStackContext, type StackContext, type StackOptions } from '../stack-context';
+import {
+  explainAwsError,
+  quarantineQueueUrl,
+  resolveStackContext,
+  type StackContext,
+  type StackOptions,
+} from '../stack-context';
 
 /** `calibrate --from-quarantine`: the scheme search over requests the stack rejected. */
 
@@ -30,8 +36,8 @@ async function loadKeys(
         keys: parsePublicKeyDocument(readFileSync(options.keyFile, 'utf8'), options.keyFile),
         from: options.keyFile,
       };
-    const signingKeyFile = (ctx.local as { signingKeyFile?: unknown } | undefined)?.signingKeyFile;
-    if (options.keyUrl === undefined && ctx.kind === 'local' && typeof signingKeyFile === 'string') {
+    const signingKeyFile = ctx.local?.signingKeyFile;
+    if (options.keyUrl === undefined && ctx.kind === 'local' && signingKeyFile !== undefined) {
       return { keys: [createPublicKey(readFileSync(signingKeyFile, 'utf8'))], from: signingKeyFile };
     }
     const url = options.keyUrl ?? DEFAULT_VOLT_PUBLIC_KEY_URL;
@@ -79,7 +85,7 @@ async function receiveQuarantined(ctx: StackContext, queueUrl: string, max: numb
 
 export async function calibrateFromQuarantine(options: QuarantineCalibration, io: CliIo): Promise<number> {
   const ctx = await resolveStackContext(options.stack);
-  const queueUrl = ctx.kind === 'local' ? ctx.local?.queueUrls?.['quarantine'] : ctx.outputs['QuarantineQueueUrl'];
+  const queueUrl = quarantineQueueUrl(ctx);
   if (!queueUrl)
     throw new CliError(
       `${ctx.kind === 'local' ? ctx.source : `stack "${ctx.source}"`} has no quarantine queue: redeploy (or restart the local stack) with this version`,

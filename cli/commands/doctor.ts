@@ -8,10 +8,13 @@ import { parseTokenSecret } from '../../lambda/registration/token';
 import { DEFAULT_VOLT_API_URL, VoltClient, VoltUnauthorizedError } from '../../lambda/registration/volt-api';
 import { DEFAULT_VOLT_PUBLIC_KEY_URL } from '../../lambda/common/key-ring';
 import { parsePublicKeyDocument } from '../../lambda/common/keys';
+import { queueOutputIds, STACK_OUTPUTS, STATE_QUEUE_OUTPUT_PREFIX } from '../../lib/stack-outputs';
+import { QUARANTINE_QUEUE_ROLE } from '../../lib/template-contract';
 import type { CliCommand, CliIo } from '../command';
 import { CliError } from '../command';
 import {
   explainAwsError,
+  quarantineQueueUrl,
   resolveStackContext,
   STACK_OPTIONS,
   STACK_OPTIONS_HELP,
@@ -29,8 +32,15 @@ export interface CheckResult {
   readonly reason: string;
 }
 
+const STATE_OUTPUTS = queueOutputIds(STATE_QUEUE_OUTPUT_PREFIX);
+
 /** Outputs every command relies on. */
-const REQUIRED_OUTPUTS = ['WebhookUrl', 'StateQueueUrl', 'StateDlqUrl', 'TableName'] as const;
+const REQUIRED_OUTPUTS = [
+  STACK_OUTPUTS.webhookUrl,
+  STATE_OUTPUTS.queueUrl,
+  STATE_OUTPUTS.dlqUrl,
+  STACK_OUTPUTS.tableName,
+] as const;
 
 const TOKEN_ENV_DEFAULT = 'VOLT_API_TOKEN';
 
@@ -49,13 +59,6 @@ export interface DoctorOptions {
   readonly timeoutMs: number;
 }
 
-/** The local stack file's extra fields, which the shared context type does not name. */
-interface LocalExtras {
-  readonly voltToken?: unknown;
-  readonly voltApiUrl?: unknown;
-  readonly signingKeyFile?: unknown;
-}
-
 async function apiToken(ctx: StackContext, options: DoctorOptions): Promise<{ token?: string; from: string }> {
   if (options.tokenSecret !== undefined) {
     const client = new SecretsManagerClient(ctx.region ? { region: ctx.region } : {});
@@ -72,20 +75,17 @@ async function apiToken(ctx: StackContext, options: DoctorOptions): Promise<{ to
   const envName = options.tokenEnv ?? TOKEN_ENV_DEFAULT;
   const fromEnv = process.env[envName]?.trim();
   if (fromEnv) return { token: fromEnv, from: `$${envName}` };
-  const local = ctx.local as LocalExtras | undefined;
-  if (ctx.kind === 'local' && typeof local?.voltToken === 'string')
-    return { token: local.voltToken, from: 'the local stack file' };
+  const localToken = ctx.local?.voltToken;
+  if (ctx.kind === 'local' && localToken !== undefined) return { token: localToken, from: 'the local stack file' };
   return { from: `$${envName}` };
 }
 
 async function checkRegistration(ctx: StackContext, options: DoctorOptions): Promise<CheckResult> {
   const check = 'registration';
-  const webhookUrl = ctx.outputs['WebhookUrl'];
-  if (!webhookUrl) return { check, status: 'FAIL', reason: 'no WebhookUrl output to look for' };
-  const local = ctx.local as LocalExtras | undefined;
-  const apiUrl =
-    options.apiUrl ??
-    (ctx.kind === 'local' && typeof local?.voltApiUrl === 'string' ? local.voltApiUrl : DEFAULT_VOLT_API_URL);
+  const webhookUrl = ctx.outputs[STACK_OUTPUTS.webhookUrl];
+  if (!webhookUrl) return { check, status: 'FAIL', reason: `no ${STACK_OUTPUTS.webhookUrl} output to look for` };
+  const localApiUrl = ctx.kind === 'local' ? ctx.local?.voltApiUrl : undefined;
+  const apiUrl = options.apiUrl ?? localApiUrl ?? DEFAULT_VOLT_API_URL;
   let token: string | undefined;
   let from: string;
   try {
@@ -103,7 +103,7 @@ async function checkRegistration(ctx: StackContext, options: DoctorOptions): Pro
   try {
     const hooks = await volt.listWebhooks();
     const mine = hooks.filter((h) => h.url === webhookUrl);
-    const expectedId = ctx.outputs['VoltWebhookId'];
+    const expectedId = ctx.outputs[STACK_OUTPUTS.voltWebhookId];
     if (mine.length === 0) {
       const others = hooks.map((h) => h.url).join(', ') || 'none';
       return {
@@ -129,20 +129,20 @@ async function checkRegistration(ctx: StackContext, options: DoctorOptions): Pro
 
 async function checkKey(ctx: StackContext, options: DoctorOptions): Promise<CheckResult> {
   const check = 'signing key';
-  const local = ctx.local as LocalExtras | undefined;
+  const signingKeyFile = ctx.local?.signingKeyFile;
   try {
     if (options.keyFile !== undefined) {
       const keys = parsePublicKeyDocument(readFileSync(options.keyFile, 'utf8'), options.keyFile);
       return { check, status: 'ok', reason: `${keys.length} pinned key(s) in ${options.keyFile} parse` };
     }
     if (ctx.kind === 'local' && options.keyUrl === undefined) {
-      if (typeof local?.signingKeyFile !== 'string')
+      if (signingKeyFile === undefined)
         return { check, status: 'FAIL', reason: 'the local stack file names no signingKeyFile' };
-      const key = createPrivateKey(readFileSync(local.signingKeyFile, 'utf8'));
+      const key = createPrivateKey(readFileSync(signingKeyFile, 'utf8'));
       return {
         check,
         status: 'ok',
-        reason: `the simulator's key ${local.signingKeyFile} (${key.asymmetricKeyType}, ${key.asymmetricKeyDetails?.modulusLength ?? '?'} bits) is pinned`,
+        reason: `the simulator's key ${signingKeyFile} (${key.asymmetricKeyType}, ${key.asymmetricKeyDetails?.modulusLength ?? '?'} bits) is pinned`,
       };
     }
     const url = options.keyUrl ?? DEFAULT_VOLT_PUBLIC_KEY_URL;
@@ -163,8 +163,8 @@ async function checkKey(ctx: StackContext, options: DoctorOptions): Promise<Chec
 /** An unsigned POST must come back 401: proves the route, the function and verification all answer. */
 async function checkEndpoint(ctx: StackContext, options: DoctorOptions): Promise<CheckResult> {
   const check = 'webhook endpoint';
-  const url = ctx.outputs['WebhookUrl'];
-  if (!url) return { check, status: 'FAIL', reason: 'no WebhookUrl output' };
+  const url = ctx.outputs[STACK_OUTPUTS.webhookUrl];
+  if (!url) return { check, status: 'FAIL', reason: `no ${STACK_OUTPUTS.webhookUrl} output` };
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -223,8 +223,7 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
         results.push({ check, status: 'FAIL', reason: `not reachable: ${message(err)}` });
       }
     }
-    const quarantineUrl =
-      ctx.kind === 'local' ? ctx.local?.queueUrls?.['quarantine'] : ctx.outputs['QuarantineQueueUrl'];
+    const quarantineUrl = quarantineQueueUrl(ctx);
     if (quarantineUrl) {
       try {
         const n = await depth(sqs, quarantineUrl);
@@ -290,7 +289,7 @@ export async function runDoctor(ctx: StackContext, options: DoctorOptions): Prom
       : {
           check: 'stack outputs',
           status: 'ok',
-          reason: `${REQUIRED_OUTPUTS.join(', ')} present${ctx.outputs['QuarantineQueueUrl'] || ctx.local?.queueUrls?.['quarantine'] ? ', with a quarantine' : ''}`,
+          reason: `${REQUIRED_OUTPUTS.join(', ')} present${ctx.outputs[STACK_OUTPUTS.quarantineQueueUrl] || ctx.local?.queueUrls?.[QUARANTINE_QUEUE_ROLE] ? ', with a quarantine' : ''}`,
         },
   ];
   results.push(await checkRegistration(ctx, options));

@@ -6,6 +6,8 @@ import {
   type ListMessageMoveTasksResultEntry,
 } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
+import { queueOutputIds, STATE_QUEUE_OUTPUT_PREFIX, subscriberOutputPrefix } from '../../lib/stack-outputs';
+import { deadLetterSourceRole, STATE_QUEUE_ROLE } from '../../lib/template-contract';
 import { CliError, UsageError, type CliCommand } from '../command';
 import {
   explainAwsError,
@@ -24,37 +26,44 @@ export interface QueuePair {
   readonly dlqUrl: string;
 }
 
-/** The stack's output id prefix for a queue, as the stack names them (`crm-sync` -> `SubscriberCrmSync`). */
+/** The stack's output id prefix for a queue (`state` -> `State`, `crm-sync` -> `SubscriberCrmSync`). */
 function outputPrefix(name: string): string {
-  if (name === 'state') return 'State';
-  const pascal = name
-    .split(/[-_]/)
-    .filter(Boolean)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-  return `Subscriber${pascal}`;
+  return name === STATE_QUEUE_ROLE ? STATE_QUEUE_OUTPUT_PREFIX : subscriberOutputPrefix(name);
+}
+
+/** The DLQ URL outputs of the state queue and the subscribers: `StateDlqUrl`, `Subscriber<Name>DlqUrl`. */
+const DLQ_URL_OUTPUT = new RegExp(
+  `^(${STATE_QUEUE_OUTPUT_PREFIX}|${subscriberOutputPrefix('')}\\w+)${queueOutputIds('').dlqUrl}$`,
+);
+
+/** The local stack file's queues by role: each `<role>Dlq` with its `<role>` queue. */
+function localPairs(urls: Readonly<Record<string, string>>): QueuePair[] {
+  const pairs: QueuePair[] = [];
+  for (const [role, dlqUrl] of Object.entries(urls)) {
+    const name = deadLetterSourceRole(role);
+    const queueUrl = name === undefined ? undefined : urls[name];
+    if (name !== undefined && queueUrl) pairs.push({ name, queueUrl, dlqUrl });
+  }
+  return pairs;
+}
+
+function deployedPairs(outputs: Readonly<Record<string, string>>): QueuePair[] {
+  const pairs: QueuePair[] = [];
+  for (const [key, dlqUrl] of Object.entries(outputs)) {
+    const prefix = DLQ_URL_OUTPUT.exec(key)?.[1];
+    const queueUrl = prefix === undefined ? undefined : outputs[queueOutputIds(prefix).queueUrl];
+    if (prefix === undefined || !queueUrl) continue;
+    pairs.push({ name: prefix === STATE_QUEUE_OUTPUT_PREFIX ? STATE_QUEUE_ROLE : prefix, queueUrl, dlqUrl });
+  }
+  return pairs;
 }
 
 /** Every queue pair the stack describes: `state` first, then the subscribers. */
 export function queuePairs(ctx: StackContext): QueuePair[] {
-  const pairs: QueuePair[] = [];
-  if (ctx.kind === 'local') {
-    const urls = ctx.local?.queueUrls ?? {};
-    for (const [key, dlqUrl] of Object.entries(urls)) {
-      if (!key.endsWith('Dlq')) continue;
-      const name = key.slice(0, -'Dlq'.length);
-      const queueUrl = urls[name];
-      if (queueUrl) pairs.push({ name, queueUrl, dlqUrl });
-    }
-  } else {
-    for (const [key, dlqUrl] of Object.entries(ctx.outputs)) {
-      const m = /^(State|Subscriber\w+)DlqUrl$/.exec(key);
-      const queueUrl = m ? ctx.outputs[`${m[1]}QueueUrl`] : undefined;
-      if (!m || !queueUrl) continue;
-      pairs.push({ name: m[1] === 'State' ? 'state' : (m[1] ?? ''), queueUrl, dlqUrl });
-    }
-  }
-  return pairs.sort((a, b) => (a.name === 'state' ? -1 : b.name === 'state' ? 1 : a.name.localeCompare(b.name)));
+  const pairs = ctx.kind === 'local' ? localPairs(ctx.local?.queueUrls ?? {}) : deployedPairs(ctx.outputs);
+  return pairs.sort((a, b) =>
+    a.name === STATE_QUEUE_ROLE ? -1 : b.name === STATE_QUEUE_ROLE ? 1 : a.name.localeCompare(b.name),
+  );
 }
 
 /** The pair for `--queue <name>`: `state` or a subscriber's name as configured. */
@@ -64,8 +73,9 @@ export function findQueuePair(ctx: StackContext, name: string): QueuePair {
     ctx.kind === 'local'
       ? pairs.find((p) => p.name === name)
       : (() => {
-          const dlqUrl = ctx.outputs[`${outputPrefix(name)}DlqUrl`];
-          const queueUrl = ctx.outputs[`${outputPrefix(name)}QueueUrl`];
+          const ids = queueOutputIds(outputPrefix(name));
+          const dlqUrl = ctx.outputs[ids.dlqUrl];
+          const queueUrl = ctx.outputs[ids.queueUrl];
           return dlqUrl && queueUrl ? { name, queueUrl, dlqUrl } : undefined;
         })();
   if (!found) {
@@ -115,7 +125,7 @@ ${STACK_OPTIONS_HELP}`,
       args: argv,
       options: {
         ...STACK_OPTIONS,
-        queue: { type: 'string', default: 'state' },
+        queue: { type: 'string', default: STATE_QUEUE_ROLE },
         rate: { type: 'string' },
         interval: { type: 'string', default: '2' },
         json: { type: 'boolean', default: false },

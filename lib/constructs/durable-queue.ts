@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterRole, markRole } from '../template-contract';
 
 export interface DurableQueueProps {
   /** How long a received message stays invisible. At least 6x the timeout of a function that consumes it. @default Duration.seconds(30) */
@@ -9,6 +10,12 @@ export interface DurableQueueProps {
   readonly maxReceiveCount?: number;
   /** How long an unconsumed message is kept. @default Duration.days(4) */
   readonly retentionPeriod?: Duration;
+  /**
+   * The queue's role in the pipeline (`state`, a subscriber's name), marked on the queue as
+   * template metadata, and `<role>Dlq` on its DLQ (see `lib/template-contract.ts`).
+   * @default not marked
+   */
+  readonly role?: string;
 }
 
 /**
@@ -42,5 +49,9 @@ export class DurableQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    if (props.role !== undefined) {
+      markRole(this.queue, props.role);
+      markRole(this.deadLetterQueue, deadLetterRole(props.role));
+    }
   }
 }

@@ -12,6 +12,7 @@ import {
   INDEX_PROJECTED_ATTRIBUTES,
   MESSAGE_ID_ATTRIBUTE,
 } from '../../lambda/common/message-table';
+import { markRole, MESSAGES_TABLE_ROLE } from '../template-contract';
 import { VoltFunction } from './volt-function';
 
 export interface MessageStoreProps {
@@ -105,6 +106,7 @@ export class MessageStore extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       ...(props.messageRetentionDays !== undefined ? { timeToLiveAttribute: EXPIRES_AT_ATTRIBUTE } : {}),
     });
+    markRole(this.table, MESSAGES_TABLE_ROLE);
     for (const index of [CONTACT_INDEX, FAILED_INDEX]) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.name,

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { markRole, QUARANTINE_QUEUE_ROLE } from '../template-contract';
 
 export interface RejectedRequestQuarantineProps {
   /** How long a quarantined request is kept. From 1 minute to 14 days. @default Duration.days(1) */
@@ -31,6 +32,7 @@ export class RejectedRequestQuarantine extends Construct {
       retentionPeriod: retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    markRole(this.queue, QUARANTINE_QUEUE_ROLE);
     // On the queue resource itself, not the construct that also holds its TLS policy.
     Validations.of(this.queue.node.defaultChild as Construct).acknowledge({
       id: 'AwsSolutions-SQS3',

@@ -3,6 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { parsePublicKey } from '../../lambda/common/keys';
 import { parseScheme } from '../../lambda/common/signature';
+import { STATE_QUEUE_ROLE } from '../template-contract';
 import { DurableQueue } from './durable-queue';
 import { MessageStore } from './message-store';
 import { PipelineMonitoring } from './monitoring';
@@ -146,6 +147,7 @@ export class VoltWebhookPipeline extends Construct {
       // At least 6x the consumer's timeout, as Lambda's SQS event source asks.
       visibilityTimeout: Duration.seconds(180),
       maxReceiveCount,
+      role: STATE_QUEUE_ROLE,
     });
     this.messageStore = new MessageStore(this, 'MessageStore', {
       stateQueue: this.stateQueue.queue,
@@ -153,7 +155,7 @@ export class VoltWebhookPipeline extends Construct {
     });
     const subscribers = new Map<string, DurableQueue>();
     for (const s of props.subscribers ?? []) {
-      subscribers.set(s.name, new DurableQueue(this, `Subscriber-${s.name}`, { maxReceiveCount }));
+      subscribers.set(s.name, new DurableQueue(this, `Subscriber-${s.name}`, { maxReceiveCount, role: s.name }));
     }
     this.subscriberQueues = subscribers;
 

@@ -17,10 +17,10 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { REGISTRATION_ENV, REGISTRATION_PROPS } from '../../lambda/registration/config';
 import { DEFAULT_VOLT_API_URL } from '../../lambda/registration/volt-api';
+import { REGISTRATION_RESOURCE_TYPE } from '../template-contract';
 import { VoltFunction } from './volt-function';
 
-/** The CloudFormation type of the registration resource (a contract: see DESIGN.md). */
-export const REGISTRATION_RESOURCE_TYPE = 'Custom::VoltWebhookRegistration';
+export { REGISTRATION_RESOURCE_TYPE };
 
 export interface WebhookRegistrationProps {
   /** The HTTP API serving the webhook URL. Registration waits for its default stage, because Volt probes the URL while registering. */

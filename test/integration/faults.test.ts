@@ -7,16 +7,13 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { SIGNATURE_HEADER, signBody } from '../../lambda/common/signature';
 import type { BatchOutcome } from '../../local/event-source';
-import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { LocalStack } from '../../local/stack';
 import type { DynamoDbRequest } from '../../local/standins';
-import { synthesize } from '../../local/synth';
 import { testKeyPair } from '../helpers/keys';
-import { localAwsClients, type Item, type LocalAwsClients } from './local-aws';
+import type { Item, LocalAwsClients } from '../helpers/local-aws';
+import { startProductStack, type ProductStack } from '../helpers/local-stack';
 
 // Faults injected into the local stack's AWS stand-ins while signed webhooks flow through the
 // product's own template: SQS down, DynamoDB failing writes, a poison record, a consumer that
@@ -74,7 +71,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('fault tolerance on the local stack', () => {
   const key = testKeyPair('faults');
   const batches: BatchOutcome[] = [];
-  let outdir: string;
+  let product: ProductStack;
   let stack: LocalStack;
   let aws: LocalAwsClients;
 
@@ -166,16 +163,17 @@ describe('fault tolerance on the local stack', () => {
   const deliverAll = (events: readonly ModelEvent[]) => Promise.all(events.map((e) => deliver(e.raw)));
 
   beforeAll(async () => {
-    outdir = mkdtempSync(path.join(tmpdir(), 'volt-faults-'));
-    await synthesize({ outdir, context: { voltPublicKeys: JSON.stringify([key.formats.spkiPem]) } });
-    stack = await startLocalStack({
-      cdkOut: outdir,
-      functionTimeouts: { consumer: CONSUMER_TIMEOUT_SECONDS },
-      onEvent: (event) => {
-        if (event.kind === 'batch' && event.queueName === 'state') batches.push(event);
+    product = await startProductStack({
+      name: 'volt-faults',
+      context: { voltPublicKeys: JSON.stringify([key.formats.spkiPem]) },
+      stack: {
+        functionTimeouts: { consumer: CONSUMER_TIMEOUT_SECONDS },
+        onEvent: (event) => {
+          if (event.kind === 'batch' && event.queueName === 'state') batches.push(event);
+        },
       },
     });
-    aws = localAwsClients(stack);
+    ({ stack, aws } = product);
     expect([...stack.functions.values()].map((f) => f.definition.displayName)).toContain('consumer');
     // The template's 180 s would make every redelivery a three-minute wait. The queue's own
     // setting spaces Lambda's retries, so it is shortened there (above the 1 s batching window).
@@ -196,9 +194,7 @@ describe('fault tolerance on the local stack', () => {
       delete stack.faults.dynamodb;
       await stack.faults.startSqs().catch(() => undefined);
     }
-    aws?.close();
-    await stack?.stop();
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
+    await product?.stop();
   });
 
   test('while the SQS stand-in is down ingest answers 503 with Retry-After, and every retried event is stored once it is back', async () => {

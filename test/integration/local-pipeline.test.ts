@@ -8,17 +8,15 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { SIGNATURE_HEADER, signBody } from '../../lambda/common/signature';
+import { REGISTRATION_RESOURCE_TYPE } from '../../lib/template-contract';
 import type { BatchOutcome } from '../../local/event-source';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { synthesize } from '../../local/synth';
+import type { LocalStack } from '../../local/stack';
 import { startVoltSimulator, type VoltSimulator } from '../../local/volt-simulator';
 import { vendorEvent } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
-import { localAwsClients, stringAttributes, type Item, type LocalAwsClients } from './local-aws';
+import { stringAttributes, type Item, type LocalAwsClients } from '../helpers/local-aws';
+import { startProductStack, type ProductStack } from '../helpers/local-stack';
 
 // The whole pipeline as `npm start` runs it: the product's synthesized template on the local
 // stack, registered with the Volt simulator, driven over HTTP and read back through the AWS SDK.
@@ -69,7 +67,7 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
   const stranger = testKeyPair('not-volt');
   const batches: BatchOutcome[] = [];
   let volt: VoltSimulator;
-  let outdir: string;
+  let product: ProductStack;
   let stack: LocalStack;
   let aws: LocalAwsClients;
 
@@ -147,36 +145,32 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
   beforeAll(async () => {
     // The simulator comes first: its URL goes into the template, as Volt's API URL would.
     volt = await startVoltSimulator({ port: 0, privateKeyPem: key.privatePem });
-    outdir = mkdtempSync(path.join(tmpdir(), 'volt-local-pipeline-'));
-    await synthesize({
-      outdir,
+    product = await startProductStack({
+      name: 'volt-local-pipeline',
       context: {
         voltPublicKeys: JSON.stringify([key.formats.spkiPem]),
         voltApiUrl: volt.graphqlUrl,
         voltApiTokenSecret: SECRET_NAME,
         subscribers: JSON.stringify(SUBSCRIBERS),
       },
-    });
-    stack = await startLocalStack({
-      cdkOut: outdir,
-      secrets: { [SECRET_NAME]: volt.token },
-      onEvent: (event) => {
-        if (event.kind === 'batch') batches.push(event);
+      stack: {
+        secrets: { [SECRET_NAME]: volt.token },
+        onEvent: (event) => {
+          if (event.kind === 'batch') batches.push(event);
+        },
       },
     });
-    aws = localAwsClients(stack);
+    ({ stack, aws } = product);
   }, 60_000);
 
   afterAll(async () => {
-    aws?.close();
     // The stack first: deleting its registration custom resource calls the simulator.
-    await stack?.stop();
+    await product?.stop();
     await volt?.stop();
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
 
   test('the registration custom resource registered the stack webhook URL with the simulator', () => {
-    expect(stack.customResources.map((c) => c.type)).toContain('Custom::VoltWebhookRegistration');
+    expect(stack.customResources.map((c) => c.type)).toContain(REGISTRATION_RESOURCE_TYPE);
     expect(volt.listWebhooks().map((w) => w.url)).toEqual([stack.webhookUrl]);
   });
 

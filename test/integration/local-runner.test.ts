@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, S
 import { rmSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { startLocalStack, type LocalStack, type LocalStackEvent } from '../../local/stack';
-import { writeMiniAssembly } from './local-assembly';
+import { writeMiniAssembly } from '../helpers/local-assembly';
 
 // The runner's emulation of Lambda, SQS event sources and API Gateway, on a small template.
 

@@ -5,16 +5,13 @@ import {
   ReceiveMessageCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { eventTypeOf, messageIdOf, parseEnvelope } from '../../lambda/common/envelope';
 import { signBody } from '../../lambda/common/signature';
-import { startLocalStack, type LocalStack } from '../../local/stack';
-import { synthesize } from '../../local/synth';
+import { messagesTable, type LocalStack } from '../../local/stack';
 import { vendorEvents } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
-import { localAwsClients, type LocalAwsClients } from './local-aws';
+import type { LocalAwsClients } from '../helpers/local-aws';
+import { startProductStack, type ProductStack } from '../helpers/local-stack';
 
 // The product's own template, synthesized by the CDK CLI, running on the local stack.
 
@@ -23,7 +20,7 @@ const SIGNATURE_HEADER = 'X-Respond-Flow-Signature';
 describe('local stack from the synthesized template', () => {
   const key = testKeyPair('local-stack');
   const other = testKeyPair('someone-else');
-  let outdir: string;
+  let product: ProductStack;
   let stack: LocalStack;
   let aws: LocalAwsClients;
 
@@ -75,23 +72,20 @@ describe('local stack from the synthesized template', () => {
   }
 
   beforeAll(async () => {
-    outdir = mkdtempSync(path.join(tmpdir(), 'volt-local-stack-'));
-    await synthesize({
-      outdir,
+    product = await startProductStack({
+      name: 'volt-local-stack',
       context: {
         voltPublicKeys: JSON.stringify([key.formats.spkiPem]),
         subscribers: JSON.stringify([{ name: 'crm', eventTypes: ['message.received'] }]),
       },
+      // The consumer starts later, so the queue can be read first.
+      stack: { eventSources: false },
     });
-    // The consumer starts later, so the queue can be read first.
-    stack = await startLocalStack({ cdkOut: outdir, eventSources: false });
-    aws = localAwsClients(stack);
+    ({ stack, aws } = product);
   }, 60_000);
 
   afterAll(async () => {
-    aws?.close();
-    await stack?.stop();
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
+    await product?.stop();
   });
 
   test('creates what the template declares: queues with their DLQs, functions, the webhook URL', () => {
@@ -147,7 +141,7 @@ describe('local stack from the synthesized template', () => {
   });
 
   test('the consumer, run by the event source mapping, stores the queued events in the table', async () => {
-    const table = stack.tables[0];
+    const table = messagesTable(stack);
     if (!table) {
       // The message store is not in the template yet: nothing to consume into.
       expect(stack.tables).toHaveLength(0);

@@ -1,6 +1,5 @@
 import { failedIdsFrom, toSqsRecord } from '../../local/event-source';
 import { isTextContentType } from '../../local/http-api';
-import { displayNameFor, queueKeyFor } from '../../local/stack';
 import { resolveValue, TemplateError, type CfnTemplate, type Json, type ResolveContext } from '../../local/template';
 
 const template: CfnTemplate = {
@@ -111,20 +110,6 @@ describe('template intrinsics resolve to local values', () => {
 
   test('an unsupported intrinsic is reported, not passed through', () => {
     expect(() => resolve({ 'Fn::ImportValue': 'Shared' })).toThrow(/Fn::ImportValue is not supported/);
-  });
-});
-
-describe('local names', () => {
-  test('queue keys follow the pipeline construct paths', () => {
-    expect(queueKeyFor('X', 'VoltSmsWebhooks/Pipeline/StateQueue/Queue/Resource')).toBe('state');
-    expect(queueKeyFor('X', 'VoltSmsWebhooks/Pipeline/StateQueue/Dlq/Resource')).toBe('stateDlq');
-    expect(queueKeyFor('X', 'VoltSmsWebhooks/Pipeline/Subscriber-crm-sync/Queue/Resource')).toBe('crm-sync');
-    expect(queueKeyFor('X', 'VoltSmsWebhooks/Pipeline/Subscriber-crm-sync/Dlq/Resource')).toBe('crm-syncDlq');
-  });
-
-  test('function display names come from the construct path', () => {
-    expect(displayNameFor('Id', 'VoltSmsWebhooks/Pipeline/Ingest/Function/Resource')).toBe('ingest');
-    expect(displayNameFor('Id', undefined)).toBe('Id');
   });
 });
 

@@ -8,6 +8,7 @@ import type {
 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/registration/handler';
+import { REGISTRATION_RESOURCE_TYPE } from '../../lib/template-contract';
 import { startVoltSimulator, type SimulatorEvent, type VoltSimulator } from '../../local/volt-simulator';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
@@ -41,7 +42,7 @@ const common = {
   StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/VoltSmsWebhooks/1',
   RequestId: 'req-1',
   LogicalResourceId: 'Registration',
-  ResourceType: 'Custom::VoltWebhookRegistration',
+  ResourceType: REGISTRATION_RESOURCE_TYPE,
 };
 
 function createEvent(props: Record<string, unknown>): CloudFormationCustomResourceCreateEvent {

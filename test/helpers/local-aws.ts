@@ -1,6 +1,6 @@
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalStack } from '../../local/stack';
+import { messagesTable, type LocalStack } from '../../local/stack';
 
 /** A DynamoDB item as the SDK returns it. */
 export type Item = Record<string, AttributeValue>;
@@ -9,9 +9,9 @@ export type Item = Record<string, AttributeValue>;
 export interface LocalAwsClients {
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
-  /** The URL of the queue with this key (`state`, `stateDlq`, a subscriber's name...); throws if there is none. */
+  /** The URL of the queue with this key: its role in the template (`state`, `stateDlq`, a subscriber's name...); throws if there is none. */
   queueUrl(key: string): string;
-  /** The name of the template's table (the message store); throws if it declares none. */
+  /** The name of the messages table (marked with its role in the template); throws if it declares none. */
   tableName(): string;
   /** Destroys the clients. The stack is the caller's to stop: it may have to stop before something else. */
   close(): void;
@@ -31,7 +31,7 @@ export function localAwsClients(stack: LocalStack): LocalAwsClients {
       return url;
     },
     tableName: () => {
-      const name = stack.tables[0]?.name;
+      const name = messagesTable(stack)?.name;
       if (!name) throw new Error('the template declares no table');
       return name;
     },

@@ -32,34 +32,9 @@ export interface MiniAssemblyOptions {
   readonly maxReceiveCount?: number;
 }
 
-export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'volt-local-mini-'));
-  const assetDir = path.join(outdir, 'asset.abc123');
-  mkdirSync(assetDir);
-  writeFileSync(path.join(assetDir, 'index.mjs'), FUNCTION_CODE);
-  writeFileSync(
-    path.join(outdir, 'manifest.json'),
-    JSON.stringify({
-      version: '55.0.0',
-      artifacts: {
-        'Mini.assets': { type: 'cdk:asset-manifest', properties: { file: 'Mini.assets.json' } },
-        Mini: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Mini.template.json' } },
-      },
-    }),
-  );
-  writeFileSync(
-    path.join(outdir, 'Mini.assets.json'),
-    JSON.stringify({
-      version: '55.0.0',
-      files: {
-        abc123: {
-          source: { path: 'asset.abc123', packaging: 'zip' },
-          destinations: { d: { objectKey: 'abc123.zip' } },
-        },
-      },
-    }),
-  );
-  const template = {
+/** One queue with its DLQ, one function consuming it and serving an HTTP API's routes. */
+function miniTemplate(options: MiniAssemblyOptions): object {
+  return {
     Resources: {
       Dlq: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1209600 } },
       Queue: {
@@ -141,6 +116,35 @@ export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
       DlqName: { Value: { 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['Dlq', 'Arn'] }] }] } },
     },
   };
-  writeFileSync(path.join(outdir, 'Mini.template.json'), JSON.stringify(template));
+}
+
+export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'volt-local-mini-'));
+  const assetDir = path.join(outdir, 'asset.abc123');
+  mkdirSync(assetDir);
+  writeFileSync(path.join(assetDir, 'index.mjs'), FUNCTION_CODE);
+  writeFileSync(
+    path.join(outdir, 'manifest.json'),
+    JSON.stringify({
+      version: '55.0.0',
+      artifacts: {
+        'Mini.assets': { type: 'cdk:asset-manifest', properties: { file: 'Mini.assets.json' } },
+        Mini: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Mini.template.json' } },
+      },
+    }),
+  );
+  writeFileSync(
+    path.join(outdir, 'Mini.assets.json'),
+    JSON.stringify({
+      version: '55.0.0',
+      files: {
+        abc123: {
+          source: { path: 'asset.abc123', packaging: 'zip' },
+          destinations: { d: { objectKey: 'abc123.zip' } },
+        },
+      },
+    }),
+  );
+  writeFileSync(path.join(outdir, 'Mini.template.json'), JSON.stringify(miniTemplate(options)));
   return outdir;
 }

@@ -1,0 +1,143 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { endpointField, endpointFields, STANDIN_SERVICE_NAMES, type EndpointFields } from './endpoints';
+import { messagesTable, type LocalStack } from './model';
+
+/**
+ * `.local/stack.json`: how a running local stack (`npm start`) describes itself to the CLI
+ * (`--local`) and to scripts. Written by `start.ts`, read by `cli/stack-context.ts`; both use
+ * this type. This module loads no AWS SDK or stand-in, so the CLI can import it.
+ */
+export interface LocalStackFile extends EndpointFields {
+  /** The `WebhookUrl` output; absent when the template has none. */
+  readonly webhookUrl?: string;
+  readonly region: string;
+  /** The messages table; absent when the template has no table. */
+  readonly tableName?: string;
+  /**
+   * Queue URLs by the queues' roles in the template (`state`, `stateDlq`, a subscriber's name
+   * and `<name>Dlq`, `quarantine`: see `lib/template-contract.ts`).
+   */
+  readonly queueUrls: Readonly<Record<string, string>>;
+  /** The Volt simulator's GraphQL endpoint. */
+  readonly voltApiUrl: string;
+  /** The simulator's API token. */
+  readonly voltToken: string;
+  /** The PEM private key the simulator signs with and the local ingest trusts. */
+  readonly signingKeyFile: string;
+}
+
+/** Where the local stack writes its file, relative to the project directory. */
+export const LOCAL_STACK_FILE = path.join('.local', 'stack.json');
+
+export interface VoltSimulatorAccess {
+  readonly graphqlUrl: string;
+  readonly token: string;
+}
+
+/** The file's content for a started stack and its simulator. */
+export function localStackFileOf(
+  stack: Pick<LocalStack, 'webhookUrl' | 'region' | 'endpoints' | 'queues' | 'tables'>,
+  simulator: VoltSimulatorAccess,
+  signingKeyFile: string,
+): LocalStackFile {
+  const table = messagesTable(stack);
+  return {
+    ...(stack.webhookUrl !== undefined ? { webhookUrl: stack.webhookUrl } : {}),
+    region: stack.region,
+    ...endpointFields(stack.endpoints),
+    ...(table ? { tableName: table.name } : {}),
+    queueUrls: Object.fromEntries(stack.queues.map((q) => [q.key, q.url])),
+    voltApiUrl: simulator.graphqlUrl,
+    voltToken: simulator.token,
+    signingKeyFile,
+  };
+}
+
+export function writeLocalStackFile(file: string, content: LocalStackFile): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
+}
+
+/** A local stack file that does not hold what its fields must. */
+export class LocalStackFileError extends Error {
+  override readonly name = 'LocalStackFileError';
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${source} is not a valid local stack file: ${problems.join('; ')}`);
+  }
+}
+
+/** The fields holding a single string. */
+type TextField = Exclude<keyof LocalStackFile, 'queueUrls'>;
+
+const URL_FIELDS: readonly TextField[] = [
+  'webhookUrl',
+  ...STANDIN_SERVICE_NAMES.map((service) => endpointField(service)),
+  'voltApiUrl',
+];
+const PLAIN_FIELDS: readonly TextField[] = ['region', 'tableName', 'voltToken', 'signingKeyFile'];
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** `value` when it can be the field `name`; else `undefined`, and the problem added to `problems`. */
+function textOf(name: string, value: unknown, url: boolean, problems: string[]): string | undefined {
+  if (typeof value !== 'string' || value === '') {
+    problems.push(`${name} must be a non-empty string, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  if (url && !isHttpUrl(value)) {
+    problems.push(`${name} must be an http(s) URL, got "${value}"`);
+    return undefined;
+  }
+  return value;
+}
+
+function queueUrlsOf(value: unknown, problems: string[]): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`queueUrls must be an object of queue URLs by role, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  const urls: Record<string, string> = {};
+  for (const [role, url] of Object.entries(value)) {
+    const text = textOf(`queueUrls.${role}`, url, true, problems);
+    if (text !== undefined) urls[role] = text;
+  }
+  return urls;
+}
+
+/**
+ * Checks a parsed local stack file and returns its fields, typed. Any field may be missing (a
+ * file from an older version, or written by hand for a test); one that is present must hold
+ * what it should. Every problem is reported at once, in a {@link LocalStackFileError}.
+ */
+export function parseLocalStackFile(value: unknown, source: string): Partial<LocalStackFile> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new LocalStackFileError(source, ['it does not hold a JSON object']);
+  const fields = new Map(Object.entries(value));
+  const problems: string[] = [];
+  const result: { -readonly [K in keyof LocalStackFile]?: LocalStackFile[K] } = {};
+  for (const [names, url] of [
+    [URL_FIELDS, true],
+    [PLAIN_FIELDS, false],
+  ] as const) {
+    for (const name of names) {
+      if (!fields.has(name)) continue;
+      const text = textOf(name, fields.get(name), url, problems);
+      if (text !== undefined) result[name] = text;
+    }
+  }
+  const queueUrls = fields.has('queueUrls') ? queueUrlsOf(fields.get('queueUrls'), problems) : undefined;
+  if (queueUrls) result.queueUrls = queueUrls;
+  if (problems.length > 0) throw new LocalStackFileError(source, problems);
+  return result;
+}
