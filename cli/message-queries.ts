@@ -5,6 +5,7 @@ import {
   type AttributeValue,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { E164_EXAMPLE, isE164 } from '../lambda/common/formats';
 import { MAX_ID_LENGTH } from '../lambda/common/envelope';
 import { allFailedShards, CONTACT_INDEX, FAILED_INDEX, MESSAGE_ID_ATTRIBUTE } from '../lambda/common/message-table';
 import { parseArgs } from 'node:util';
@@ -87,8 +88,8 @@ export function historyOf(view: MessageView): HistoryEntry[] {
 /** E.164 after dropping the spaces, dashes, dots and parentheses people write numbers with. */
 export function parseE164(value: string): string {
   const compact = value.replace(/[\s().-]/g, '');
-  if (!/^\+[1-9]\d{1,14}$/.test(compact)) {
-    throw new CliError(`"${value}" is not an E.164 phone number (a + then up to 15 digits, e.g. +15555550123)`);
+  if (!isE164(compact)) {
+    throw new CliError(`"${value}" is not an E.164 phone number (a + then 7 to 15 digits, e.g. ${E164_EXAMPLE})`);
   }
   return compact;
 }

@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseArgs } from 'node:util';
+import { E164_EXAMPLE, isE164, isWebUrl } from '../../lambda/common/formats';
 import { parseTokenSecret, TokenSecretError } from '../../lambda/registration/token';
 import { DEFAULT_VOLT_API_URL, VoltApiError, VoltClient } from '../../lambda/registration/volt-api';
 import { DEFAULT_SIMULATOR_TOKEN } from '../../local/volt-simulator/defaults';
@@ -8,8 +9,6 @@ import { explainAwsError, resolveStackContext } from '../stack-context';
 
 /** The environment variable read for the token when no --token-env or --token-secret is given. */
 export const DEFAULT_TOKEN_ENV = 'VOLT_API_TOKEN';
-
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 async function tokenFromSecret(secretId: string, region: string | undefined): Promise<string> {
   const client = new SecretsManagerClient(region ? { region } : {});
@@ -80,8 +79,8 @@ make a message end as failed.`,
     if (to === undefined || from === undefined || (body === undefined && media.length === 0)) {
       throw new UsageError('--to, --from and --body are required');
     }
-    if (!E164.test(to)) throw new UsageError(`--to "${to}" is not an E.164 number like +15555550123`);
-    if (!E164.test(from)) throw new UsageError(`--from "${from}" is not an E.164 number like +15555550123`);
+    if (!isE164(to)) throw new UsageError(`--to "${to}" is not an E.164 number like ${E164_EXAMPLE}`);
+    if (!isE164(from)) throw new UsageError(`--from "${from}" is not an E.164 number like ${E164_EXAMPLE}`);
     const local = values.local || values['local-file'] !== undefined;
     if (local && values['api-url'] !== undefined) throw new UsageError('--local and --api-url exclude each other');
     if (values['token-env'] !== undefined && values['token-secret'] !== undefined)
@@ -98,7 +97,7 @@ make a message end as failed.`,
         throw new CliError(`${ctx.source} has no voltApiUrl: restart the local stack with this version`);
       apiUrl = fromFile;
     }
-    if (!/^https?:\/\//.test(apiUrl)) throw new UsageError(`--api-url "${apiUrl}" is not an http(s) URL`);
+    if (!isWebUrl(apiUrl)) throw new UsageError(`--api-url "${apiUrl}" is not an http(s) URL`);
 
     let token: string | undefined;
     if (values['token-secret'] !== undefined) {

@@ -1,5 +1,12 @@
 import { InvalidEventError } from './errors';
 
+/**
+ * The event types Volt sends (`payload.event_type`), as its documentation lists them. Other
+ * values are kept (in history, on the queues) but nothing is built around them.
+ */
+export const EVENT_TYPES = ['message.received', 'message.sent', 'message.finalized'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
 /** Longest id we accept: far above Volt's ids, far below DynamoDB's 2 KiB key limit. */
 export const MAX_ID_LENGTH = 256;
 

@@ -10,3 +10,37 @@ export const DEFAULT_METRICS_NAMESPACE = 'VoltWebhooks';
 export function metricsNamespaceFor(stackName: string): string {
   return `${DEFAULT_METRICS_NAMESPACE}/${stackName}`;
 }
+
+/**
+ * The `service` dimension every custom metric carries (Powertools Metrics adds it from
+ * `serviceName`): alarms and the dashboard select on it.
+ */
+export const SERVICE_DIMENSION = 'service';
+export const METRICS_SERVICE = { ingest: 'ingest', consumer: 'consumer' } as const;
+
+/** The ingest function's custom metrics (Count), a contract with the alarms and the dashboard. */
+export const INGEST_METRICS = {
+  /** A request answered 4xx, in its own line with a `reason` dimension. */
+  rejected: 'Rejected',
+  signatureRejected: 'SignatureRejected',
+  /** A delivery target (any kind; the name dates from when every target was a queue) refused the event: 503. */
+  enqueueFailed: 'EnqueueFailed',
+  keysUnavailable: 'KeysUnavailable',
+  quarantined: 'Quarantined',
+  quarantineDropped: 'QuarantineDropped',
+  quarantineFailed: 'QuarantineFailed',
+  ingestError: 'IngestError',
+} as const;
+
+/** The dimension of `Rejected` naming why. */
+export const REJECTED_REASON_DIMENSION = 'reason';
+
+/** The consumer's custom metrics: counts per record, and `ConsumerLag` in milliseconds. */
+export const CONSUMER_METRICS = {
+  stateChanged: 'StateChanged',
+  stale: 'Stale',
+  historyOnly: 'HistoryOnly',
+  duplicate: 'Duplicate',
+  consumerLag: 'ConsumerLag',
+  recordFailed: 'RecordFailed',
+} as const;

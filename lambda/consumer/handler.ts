@@ -7,14 +7,14 @@ import { InvalidEventError } from '../common/errors';
 import { loadConsumerConfig } from './config';
 import { createRecordProcessor, type RecordOutcome } from './consumer';
 import { optionalEnv } from '../common/env';
-import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../common/metrics';
+import { CONSUMER_METRICS, DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV, METRICS_SERVICE } from '../common/metrics';
 
 // No Powertools Tracer: the function's active tracing records each invocation; per-record
 // subsegments would cost more than they tell, and the logs carry the ids to follow an event.
 const logger = new Logger({ serviceName: 'volt-webhooks-consumer' });
 const metrics = new Metrics({
   namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE,
-  serviceName: 'consumer',
+  serviceName: METRICS_SERVICE.consumer,
 });
 const dynamodb = new DynamoDBClient({});
 const config = loadConsumerConfig();
@@ -37,14 +37,15 @@ function attributeKeys(record: SQSRecord): Record<string, string> {
 }
 
 function recordMetrics({ event, effect, writes }: RecordOutcome, now: number): void {
-  if (effect === 'state') metrics.addMetric('StateChanged', MetricUnit.Count, 1);
+  if (effect === 'state') metrics.addMetric(CONSUMER_METRICS.stateChanged, MetricUnit.Count, 1);
   // A state write refused then a history write accepted: an older or outranked event.
-  else if (effect === 'history' && writes === 2) metrics.addMetric('Stale', MetricUnit.Count, 1);
-  else if (effect === 'history') metrics.addMetric('HistoryOnly', MetricUnit.Count, 1);
-  else metrics.addMetric('Duplicate', MetricUnit.Count, 1);
+  else if (effect === 'history' && writes === 2) metrics.addMetric(CONSUMER_METRICS.stale, MetricUnit.Count, 1);
+  else if (effect === 'history') metrics.addMetric(CONSUMER_METRICS.historyOnly, MetricUnit.Count, 1);
+  else metrics.addMetric(CONSUMER_METRICS.duplicate, MetricUnit.Count, 1);
   if (event.occurredAt !== undefined) {
     const lag = now - Date.parse(event.occurredAt);
-    if (Number.isFinite(lag)) metrics.addMetric('ConsumerLag', MetricUnit.Milliseconds, Math.max(0, lag));
+    if (Number.isFinite(lag))
+      metrics.addMetric(CONSUMER_METRICS.consumerLag, MetricUnit.Milliseconds, Math.max(0, lag));
   }
 }
 
@@ -60,7 +61,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     // Fields chosen one by one: never the body, the numbers or the text.
     log.info('event applied', { eventType: event.eventType, status: event.status, effect, writes });
   } catch (err: unknown) {
-    metrics.addMetric('RecordFailed', MetricUnit.Count, 1);
+    metrics.addMetric(CONSUMER_METRICS.recordFailed, MetricUnit.Count, 1);
     // Rethrown either way: the batch processor reports this record alone as failed.
     if (err instanceof InvalidEventError)
       log.error('unparseable record, left for retry and the DLQ', { reason: err.message });

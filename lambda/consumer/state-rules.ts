@@ -1,3 +1,4 @@
+import type { EventType } from '../common/envelope';
 import { EXPIRES_AT_ATTRIBUTE, failedShardOf, MESSAGE_ID_ATTRIBUTE } from '../common/message-table';
 import { contactNumberOf, FAILURE_FIELDS, type MessageEvent } from './event';
 
@@ -39,7 +40,7 @@ export const EVENT_TYPE_RANK: Readonly<Record<string, number>> = {
   'message.received': 1,
   'message.sent': 2,
   'message.finalized': 3,
-};
+} satisfies Record<EventType, number>;
 
 /**
  * Rank implied by a status (Volt's, and the Telnyx ones Volt may pass through). A final status

@@ -1,14 +1,17 @@
 import { ConfigurationError } from '../common/errors';
-import { optionalEnv, requireJsonEnv } from '../common/env';
+import { optionalEnv } from '../common/env';
 import { KeyRing } from '../common/key-ring';
 import { parsePublicKeyList } from '../common/keys';
 import { DEFAULT_SCHEME, parseScheme, type SignatureScheme } from '../common/signature';
-import { DEFAULT_MAX_BODY_BYTES, type TargetQueue } from './ingest';
-import { DEFAULT_QUARANTINE_PER_MINUTE } from './quarantine';
+import { DEFAULT_MAX_BODY_BYTES } from './ingest';
+import { DEFAULT_QUARANTINE_PER_MINUTE, quarantinePerMinuteProblem } from './quarantine';
+import { readTargets, type DeliveryTarget, type TargetKind } from './targets/target';
 
-/** Environment variable names, shared with the construct that sets them. */
+/**
+ * Environment variable names, shared with the construct that sets them. Each kind of delivery
+ * target names its own (`TARGET_QUEUES`: `targets/sqs.ts`).
+ */
 export const INGEST_ENV = {
-  targetQueues: 'TARGET_QUEUES',
   signatureScheme: 'SIGNATURE_SCHEME',
   publicKeys: 'VOLT_PUBLIC_KEYS',
   publicKeyUrl: 'VOLT_PUBLIC_KEY_URL',
@@ -18,7 +21,7 @@ export const INGEST_ENV = {
 } as const;
 
 export interface IngestConfig {
-  readonly targets: readonly TargetQueue[];
+  readonly targets: readonly DeliveryTarget[];
   readonly scheme: SignatureScheme;
   readonly keyRing: KeyRing;
   readonly maxBodyBytes: number;
@@ -27,27 +30,11 @@ export interface IngestConfig {
   readonly quarantinePerMinute: number;
 }
 
-function parseTargets(value: unknown): TargetQueue[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new ConfigurationError(`${INGEST_ENV.targetQueues} must be a non-empty JSON array`);
-  }
-  return value.map((entry: unknown, i) => {
-    const t = entry as Partial<TargetQueue> | null;
-    if (!t || typeof t.name !== 'string' || typeof t.queueUrl !== 'string' || t.queueUrl === '') {
-      throw new ConfigurationError(`${INGEST_ENV.targetQueues}[${i}] needs a string "name" and "queueUrl"`);
-    }
-    if (
-      t.eventTypes !== undefined &&
-      (!Array.isArray(t.eventTypes) || !t.eventTypes.every((e) => typeof e === 'string'))
-    ) {
-      throw new ConfigurationError(`${INGEST_ENV.targetQueues}[${i}].eventTypes must be an array of strings`);
-    }
-    return { name: t.name, queueUrl: t.queueUrl, ...(t.eventTypes ? { eventTypes: t.eventTypes } : {}) };
-  });
-}
-
-/** Reads and validates the ingest function's configuration; called once, at cold start. */
-export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+/**
+ * Reads and validates the ingest function's configuration; called once, at cold start. `kinds`
+ * are the kinds of delivery target the function can send to, each bound to its client.
+ */
+export function loadIngestConfig(kinds: readonly TargetKind[], env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const schemeName = optionalEnv(INGEST_ENV.signatureScheme, env);
   const pinnedText = optionalEnv(INGEST_ENV.publicKeys, env);
   const url = optionalEnv(INGEST_ENV.publicKeyUrl, env);
@@ -56,18 +43,19 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new ConfigurationError(`${INGEST_ENV.maxBodyBytes} must be a positive integer, got "${maxText}"`);
   }
-  const targets = parseTargets(requireJsonEnv<unknown>(INGEST_ENV.targetQueues, env));
+  const targets = readTargets(kinds, env);
   const quarantineQueueUrl = optionalEnv(INGEST_ENV.quarantineQueueUrl, env);
   // Unverified bytes must never reach a consumer: refuse a quarantine that is also a target.
-  if (quarantineQueueUrl !== undefined && targets.some((t) => t.queueUrl === quarantineQueueUrl)) {
-    throw new ConfigurationError(`${INGEST_ENV.quarantineQueueUrl} must not be one of ${INGEST_ENV.targetQueues}`);
+  const alsoTarget = targets.find((t) => t.address === quarantineQueueUrl);
+  if (quarantineQueueUrl !== undefined && alsoTarget) {
+    const kindEnv = kinds.find((k) => k.kind === alsoTarget.kind)?.env ?? alsoTarget.kind;
+    throw new ConfigurationError(`${INGEST_ENV.quarantineQueueUrl} must not be one of ${kindEnv}`);
   }
   const perMinuteText = optionalEnv(INGEST_ENV.quarantinePerMinute, env);
   const quarantinePerMinute = perMinuteText === undefined ? DEFAULT_QUARANTINE_PER_MINUTE : Number(perMinuteText);
-  if (!Number.isInteger(quarantinePerMinute) || quarantinePerMinute < 0) {
-    throw new ConfigurationError(
-      `${INGEST_ENV.quarantinePerMinute} must be a non-negative integer, got "${perMinuteText}"`,
-    );
+  const perMinuteProblem = quarantinePerMinuteProblem(quarantinePerMinute);
+  if (perMinuteProblem !== undefined) {
+    throw new ConfigurationError(`${INGEST_ENV.quarantinePerMinute} ${perMinuteProblem}`);
   }
   return {
     targets,

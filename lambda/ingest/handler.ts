@@ -1,63 +1,38 @@
 import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SIGNATURE_HEADER } from '../common/signature';
 import { loadIngestConfig } from './config';
-import {
-  headerValue,
-  RETRY_AFTER_SECONDS,
-  WebhookIngestor,
-  type IngestOutcome,
-  type QueueMessageAttributes,
-} from './ingest';
+import { headerValue, RETRY_AFTER_SECONDS, WebhookIngestor, type IngestOutcome } from './ingest';
 import { quarantineRecord, TokenBucket } from './quarantine';
+import { sqsTargets } from './targets/sqs';
 import { optionalEnv } from '../common/env';
-import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV } from '../common/metrics';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  INGEST_METRICS,
+  METRICS_NAMESPACE_ENV,
+  METRICS_SERVICE,
+  REJECTED_REASON_DIMENSION,
+} from '../common/metrics';
 
 // No Powertools Tracer here: the function's active tracing already records each invocation,
 // and the Tracer would add the X-Ray SDK to every cold start of the one latency-bound function.
 // Logs and metrics carry what the traces would not (webhook id, rejection reason).
 const logger = new Logger({ serviceName: 'volt-webhooks-ingest' });
-// The `service` dimension is `ingest`: alarms select on it (e.g. SignatureRejected).
+// The `service` dimension: alarms select on it (e.g. SignatureRejected).
 const metrics = new Metrics({
   namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE,
-  serviceName: 'ingest',
+  serviceName: METRICS_SERVICE.ingest,
 });
 // Volt expects an answer within about 2 s: fail a slow send fast and let Volt retry.
 const sqs = new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
-const config = loadIngestConfig();
+// One entry per kind of delivery target the function can send to, each with its client.
+const config = loadIngestConfig([sqsTargets((input) => sqs.send(new SendMessageCommand(input)))]);
 // Per function instance: a flood of forged requests quarantines a sample, not every one.
 const quarantineBucket = new TokenBucket(config.quarantinePerMinute);
 
-// Listed once at load rather than Object.entries per request; `satisfies` makes the compiler
-// refuse a list that misses an attribute of the contract.
-const ATTRIBUTE_NAMES = Object.keys({
-  webhookId: 0,
-  eventType: 0,
-  messageId: 0,
-  receivedAt: 0,
-  signature: 0,
-} satisfies Record<keyof QueueMessageAttributes, 0>) as (keyof QueueMessageAttributes)[];
-
-function toAttributes(attributes: QueueMessageAttributes): Record<string, MessageAttributeValue> {
-  const result: Record<string, MessageAttributeValue> = {};
-  for (const name of ATTRIBUTE_NAMES) {
-    const value = attributes[name];
-    // SQS rejects empty attribute values; an absent signature cannot reach here anyway.
-    if (value !== '') result[name] = { DataType: 'String', StringValue: value };
-  }
-  return result;
-}
-
-const ingestor = new WebhookIngestor({
-  ...config,
-  send: async (queueUrl, body, attributes) => {
-    await sqs.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes: toAttributes(attributes) }),
-    );
-  },
-});
+const ingestor = new WebhookIngestor(config);
 
 /** The webhook id, known once the signature verified. */
 function correlation(outcome: IngestOutcome): { webhookId?: string } {
@@ -79,13 +54,14 @@ function recordMetrics(outcome: IngestOutcome): void {
   if (outcome.kind === 'rejected') {
     // By reason in its own EMF line, so the dimension does not attach to the other metrics.
     const byReason = metrics.singleMetric();
-    byReason.addDimension('reason', outcome.reason);
-    byReason.addMetric('Rejected', MetricUnit.Count, 1);
-    if (outcome.reason.startsWith('signature_')) metrics.addMetric('SignatureRejected', MetricUnit.Count, 1);
+    byReason.addDimension(REJECTED_REASON_DIMENSION, outcome.reason);
+    byReason.addMetric(INGEST_METRICS.rejected, MetricUnit.Count, 1);
+    if (outcome.reason.startsWith('signature_'))
+      metrics.addMetric(INGEST_METRICS.signatureRejected, MetricUnit.Count, 1);
   } else if (outcome.reason === 'enqueue_failed') {
-    metrics.addMetric('EnqueueFailed', MetricUnit.Count, 1);
+    metrics.addMetric(INGEST_METRICS.enqueueFailed, MetricUnit.Count, 1);
   } else {
-    metrics.addMetric('KeysUnavailable', MetricUnit.Count, 1);
+    metrics.addMetric(INGEST_METRICS.keysUnavailable, MetricUnit.Count, 1);
   }
 }
 
@@ -110,7 +86,7 @@ async function quarantine(
 ): Promise<void> {
   if (!config.quarantineQueueUrl || (outcome.statusCode !== 401 && outcome.statusCode !== 400)) return;
   if (!quarantineBucket.tryTake()) {
-    metrics.addMetric('QuarantineDropped', MetricUnit.Count, 1);
+    metrics.addMetric(INGEST_METRICS.quarantineDropped, MetricUnit.Count, 1);
     return;
   }
   try {
@@ -130,9 +106,9 @@ async function quarantine(
         MessageAttributes: { reason: { DataType: 'String', StringValue: outcome.reason } },
       }),
     );
-    metrics.addMetric('Quarantined', MetricUnit.Count, 1);
+    metrics.addMetric(INGEST_METRICS.quarantined, MetricUnit.Count, 1);
   } catch (err: unknown) {
-    metrics.addMetric('QuarantineFailed', MetricUnit.Count, 1);
+    metrics.addMetric(INGEST_METRICS.quarantineFailed, MetricUnit.Count, 1);
     logger.warn('could not quarantine a rejected request', { reason: outcome.reason, error: describeError(err) });
   }
 }
@@ -151,7 +127,7 @@ async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
         webhookId: outcome.webhookId,
         messageId: outcome.messageId,
         eventType: outcome.eventType,
-        queues: outcome.queues,
+        targets: outcome.targets,
       });
     }
   } else if (outcome.kind === 'rejected') {
@@ -167,7 +143,7 @@ async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
       ...correlation(outcome),
       reason: outcome.reason,
       detail: outcome.detail,
-      ...(outcome.failedQueues ? { failedQueues: outcome.failedQueues } : {}),
+      ...(outcome.failedTargets ? { failedTargets: outcome.failedTargets } : {}),
       ...(config.keyRing.lastError ? { keyFetchError: config.keyRing.lastError } : {}),
     });
   }
@@ -179,7 +155,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     return await handle(event);
   } catch (err: unknown) {
     // A bug must not lose the event: answer 503 so that Volt delivers it again.
-    metrics.addMetric('IngestError', MetricUnit.Count, 1);
+    metrics.addMetric(INGEST_METRICS.ingestError, MetricUnit.Count, 1);
     logger.error('unexpected ingest failure', {
       error: describeError(err),
       stack: err instanceof Error ? err.stack : undefined,

@@ -8,6 +8,7 @@ import {
 } from '../common/errors';
 import type { KeyRing } from '../common/key-ring';
 import { SIGNATURE_HEADER, verifySignature, type SignatureScheme } from '../common/signature';
+import type { DeliveryTarget } from './targets/target';
 
 /** Default body limit: generous for SMS/MMS events (a few KiB), far under SQS's message size limit. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -15,16 +16,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 /** Seconds Volt is asked to wait before retrying after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** A queue the ingest function sends verified events to. */
-export interface TargetQueue {
-  /** `state` for the state queue, else the subscriber's name. */
-  readonly name: string;
-  readonly queueUrl: string;
-  /** Only these `event_type`s are sent; all when absent. */
-  readonly eventTypes?: readonly string[];
-}
-
-/** The message attributes every target queue receives (the queue-message contract). */
+/** The message attributes every target receives with the raw body (the queue-message contract). */
 export interface QueueMessageAttributes {
   readonly webhookId: string;
   readonly eventType: string;
@@ -32,9 +24,6 @@ export interface QueueMessageAttributes {
   readonly receivedAt: string;
   readonly signature: string;
 }
-
-/** Sends one message to one queue; rejects when the queue did not accept it. */
-export type SendToQueue = (queueUrl: string, body: string, attributes: QueueMessageAttributes) => Promise<void>;
 
 /** The parts of an API Gateway HTTP API (payload v2) request the ingest path reads. */
 export interface IngestRequest {
@@ -56,7 +45,8 @@ export type IngestOutcome =
       readonly webhookId: string;
       readonly messageId: string;
       readonly eventType: string;
-      readonly queues: readonly string[];
+      /** The targets the event was delivered to, by name. */
+      readonly targets: readonly string[];
     }
   | {
       readonly kind: 'rejected';
@@ -70,14 +60,15 @@ export type IngestOutcome =
       readonly reason: string;
       readonly detail: string;
       readonly webhookId?: string;
-      readonly failedQueues?: readonly string[];
+      /** The targets that did not accept the event, by name. */
+      readonly failedTargets?: readonly string[];
     };
 
 export interface IngestorOptions {
   readonly keyRing: KeyRing;
   readonly scheme: SignatureScheme;
-  readonly targets: readonly TargetQueue[];
-  readonly send: SendToQueue;
+  /** Every target, of any kind; each event goes to those whose `eventTypes` match. */
+  readonly targets: readonly DeliveryTarget[];
   /** @default DEFAULT_MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
   readonly now?: () => Date;
@@ -119,8 +110,8 @@ export function headerValue(headers: IngestRequest['headers'], name: string): st
 
 /**
  * The ingest path with no AWS client inside: size limit, signature over the raw bytes,
- * envelope check, then one SendMessage per matching target queue. It answers 2xx only after
- * every target accepted the event, so Volt retries anything that was not durably queued.
+ * envelope check, then one delivery per matching target. It answers 2xx only after every
+ * target accepted the event, so Volt retries anything that was not durably queued.
  */
 export class WebhookIngestor {
   private readonly maxBodyBytes: number;
@@ -185,9 +176,9 @@ export class WebhookIngestor {
       signature: (signature ?? '').trim(),
     };
     const targets = this.options.targets.filter((t) => !t.eventTypes || t.eventTypes.includes(eventType));
-    const results = await Promise.allSettled(targets.map((t) => this.options.send(t.queueUrl, raw, attributes)));
-    const failedQueues = targets.filter((_, i) => results[i]?.status === 'rejected').map((t) => t.name);
-    if (failedQueues.length > 0) {
+    const results = await Promise.allSettled(targets.map((t) => t.deliver(raw, attributes)));
+    const failedTargets = targets.filter((_, i) => results[i]?.status === 'rejected').map((t) => t.name);
+    if (failedTargets.length > 0) {
       const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
       return {
         response: respond(
@@ -200,14 +191,22 @@ export class WebhookIngestor {
           reason: 'enqueue_failed',
           detail: firstError instanceof Error ? `${firstError.name}: ${firstError.message}` : String(firstError),
           webhookId: envelope.id,
-          failedQueues,
+          failedTargets,
         },
       };
     }
-    const queues = targets.map((t) => t.name);
+    const delivered = targets.map((t) => t.name);
     return {
-      response: respond(200, { accepted: true, webhookId: envelope.id, queues }),
-      outcome: { kind: 'enqueued', webhookId: envelope.id, messageId: attributes.messageId, eventType, queues },
+      // `queues` names every target delivered to, of any kind: the field dates from when every
+      // target was a queue, and Volt and scripts may read it, so it keeps its name.
+      response: respond(200, { accepted: true, webhookId: envelope.id, queues: delivered }),
+      outcome: {
+        kind: 'enqueued',
+        webhookId: envelope.id,
+        messageId: attributes.messageId,
+        eventType,
+        targets: delivered,
+      },
     };
   }
 

@@ -7,6 +7,19 @@
 /** Default cap on quarantined requests per function instance and minute. */
 export const DEFAULT_QUARANTINE_PER_MINUTE = 10;
 
+/** Highest cap: beyond it the quarantine stops being a sample and costs like a second queue of every request. */
+export const MAX_QUARANTINE_PER_MINUTE = 10_000;
+
+/**
+ * What is wrong with a per-minute cap, or `undefined` when it is fine: one rule for the construct
+ * that configures it (at synth) and the function that reads it (at cold start).
+ */
+export function quarantinePerMinuteProblem(value: number): string | undefined {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_QUARANTINE_PER_MINUTE
+    ? undefined
+    : `must be a whole number from 0 to ${MAX_QUARANTINE_PER_MINUTE} (0 keeps none), got ${String(value)}`;
+}
+
 /**
  * Largest body kept, in bytes. The record carries the body in base64 (4/3 larger) plus a few
  * hundred bytes of metadata, and must stay under SQS's 256 KiB message limit.

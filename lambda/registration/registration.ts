@@ -1,5 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { DomainError } from '../common/errors';
+import { E164_EXAMPLE, isE164, isWebUrl } from '../common/formats';
 import { REGISTRATION_PROPS } from './config';
 import { backoffDelay, DEFAULT_VOLT_API_URL, VoltApiError, VoltGraphQLError, type VoltWebhook } from './volt-api';
 
@@ -57,17 +58,6 @@ export interface OnEventResult {
   readonly Data?: Record<string, string>;
 }
 
-const E164 = /^\+[1-9]\d{6,14}$/;
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
 /** Parses and validates the resource's properties (CloudFormation passes every scalar as a string). */
 export function parseProperties(
   raw: Record<string, unknown> | undefined,
@@ -75,22 +65,22 @@ export function parseProperties(
 ): RegistrationProperties {
   const props = raw ?? {};
   const webhookUrl = props[REGISTRATION_PROPS.webhookUrl];
-  if (typeof webhookUrl !== 'string' || !isHttpUrl(webhookUrl)) {
+  if (typeof webhookUrl !== 'string' || !isWebUrl(webhookUrl)) {
     throw new InvalidPropertiesError(
       `${label}.${REGISTRATION_PROPS.webhookUrl} must be an http(s) URL, got ${JSON.stringify(webhookUrl)}`,
     );
   }
   const apiUrlRaw = props[REGISTRATION_PROPS.apiUrl];
   const apiUrl = apiUrlRaw === undefined || apiUrlRaw === '' ? DEFAULT_VOLT_API_URL : apiUrlRaw;
-  if (typeof apiUrl !== 'string' || !isHttpUrl(apiUrl)) {
+  if (typeof apiUrl !== 'string' || !isWebUrl(apiUrl)) {
     throw new InvalidPropertiesError(
       `${label}.${REGISTRATION_PROPS.apiUrl} must be an http(s) URL, got ${JSON.stringify(apiUrlRaw)}`,
     );
   }
   const phone = props[REGISTRATION_PROPS.primaryPhone];
-  if (phone !== undefined && phone !== '' && (typeof phone !== 'string' || !E164.test(phone))) {
+  if (phone !== undefined && phone !== '' && (typeof phone !== 'string' || !isE164(phone))) {
     throw new InvalidPropertiesError(
-      `${label}.${REGISTRATION_PROPS.primaryPhone} must be an E.164 number like +15555550123, got ${JSON.stringify(phone)}`,
+      `${label}.${REGISTRATION_PROPS.primaryPhone} must be an E.164 number like ${E164_EXAMPLE}, got ${JSON.stringify(phone)}`,
     );
   }
   const types = props[REGISTRATION_PROPS.eventTypes];
@@ -278,7 +268,7 @@ export async function handleRegistrationEvent(
 /** A Delete must not fail on properties a later version would reject; only the API URL is needed. */
 function parseApiUrlLeniently(raw: Record<string, unknown> | undefined): string {
   const value = raw?.[REGISTRATION_PROPS.apiUrl];
-  return typeof value === 'string' && isHttpUrl(value) ? value : DEFAULT_VOLT_API_URL;
+  return typeof value === 'string' && isWebUrl(value) ? value : DEFAULT_VOLT_API_URL;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deadLetterRole, markRole } from '../template-contract';
+import { checkWholeNumber, Problems, throwIfAny, type Problem } from '../validation';
 
 export interface DurableQueueProps {
   /** How long a received message stays invisible. At least 6x the timeout of a function that consumes it. @default Duration.seconds(30) */
@@ -28,12 +29,17 @@ export class DurableQueue extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   public readonly maxReceiveCount: number;
 
+  /** Every problem with these props, without creating anything. */
+  static checkProps(props: DurableQueueProps): readonly Problem[] {
+    const problems = new Problems('DurableQueue');
+    checkWholeNumber(problems, 'maxReceiveCount', props.maxReceiveCount, 1, 1000);
+    return problems.all;
+  }
+
   constructor(scope: Construct, id: string, props: DurableQueueProps = {}) {
     super(scope, id);
+    throwIfAny(DurableQueue.checkProps(props));
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      throw new Error(`DurableQueue ${id}: maxReceiveCount must be an integer from 1 to 1000, got ${maxReceiveCount}`);
-    }
     this.maxReceiveCount = maxReceiveCount;
     this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -13,7 +13,8 @@ import {
   MESSAGE_ID_ATTRIBUTE,
 } from '../../lambda/common/message-table';
 import { markRole, MESSAGES_TABLE_ROLE } from '../template-contract';
-import { VoltFunction } from './volt-function';
+import { VoltFunction, type LogLevel } from './volt-function';
+import { checkWholeNumber, Problems, type Problem } from '../validation';
 
 export interface MessageStoreProps {
   /** The queue of verified webhook events the consumer reads (the pipeline's state queue). */
@@ -30,53 +31,23 @@ export interface MessageStoreProps {
   readonly consumerTimeout?: Duration;
   /** Most concurrent consumer invocations (2 to 1000). @default no limit beyond the account's */
   readonly maxConcurrency?: number;
+  /** The consumer's application log level. @default 'INFO' */
+  readonly logLevel?: LogLevel;
 }
 
 /** Longest retention accepted: beyond this a TTL is pointless and likely a typo. */
 const MAX_RETENTION_DAYS = 36_500;
 
-function validate(props: MessageStoreProps): void {
-  const days = props.messageRetentionDays;
-  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)) {
-    throw new Error(
-      `MessageStore: messageRetentionDays must be a whole number from 1 to ${MAX_RETENTION_DAYS}, got ${days}`,
-    );
-  }
-  const batchSize = props.batchSize ?? 25;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100) {
-    throw new Error(
-      `MessageStore: batchSize must be a whole number from 1 to 100 (a batch must finish within the consumer timeout), got ${batchSize}`,
-    );
-  }
-  const window = props.maxBatchingWindow?.toSeconds();
-  if (window !== undefined && (window > 300 || (batchSize > 10 && window < 1))) {
-    throw new Error(
-      `MessageStore: maxBatchingWindow must be at most 300 s, and at least 1 s when batchSize is over 10, got ${window} s`,
-    );
-  }
-  const timeout = props.consumerTimeout?.toSeconds();
-  if (timeout !== undefined && (timeout < 3 || timeout > 30)) {
-    throw new Error(
-      `MessageStore: consumerTimeout must be 3 to 30 s (the state queue's visibility timeout is sized for a 30 s consumer), got ${timeout} s`,
-    );
-  }
-  if (
-    props.maxConcurrency !== undefined &&
-    (!Number.isInteger(props.maxConcurrency) || props.maxConcurrency < 2 || props.maxConcurrency > 1000)
-  ) {
-    throw new Error(`MessageStore: maxConcurrency must be a whole number from 2 to 1000, got ${props.maxConcurrency}`);
-  }
-}
-
 /** Lambda's SQS event source asks for a visibility timeout of at least six times the function timeout. */
-function checkVisibilityTimeout(queue: sqs.IQueue, timeout: Duration): void {
+function checkVisibilityTimeout(problems: Problems, queue: sqs.IQueue, timeout: Duration): void {
   if (!(queue instanceof sqs.Queue)) return; // an imported queue's settings are not known here
   const visibility = (queue.node.defaultChild as sqs.CfnQueue).visibilityTimeout;
   const seconds = visibility ?? 30;
   if (Token.isUnresolved(seconds)) return;
   if (seconds < 6 * timeout.toSeconds()) {
-    throw new Error(
-      `MessageStore: the state queue's visibility timeout (${seconds} s) must be at least 6x the consumer timeout (${timeout.toSeconds()} s)`,
+    problems.add(
+      'stateQueue',
+      `visibility timeout (${seconds} s) must be at least 6x the consumer timeout (${timeout.toSeconds()} s)`,
     );
   }
 }
@@ -92,11 +63,45 @@ export class MessageStore extends Construct {
   public readonly consumer: VoltFunction;
   public readonly eventSource: SqsEventSource;
 
+  /** Every problem with these props that needs no state queue to tell, without creating anything. */
+  static checkProps(props: Partial<MessageStoreProps>): readonly Problem[] {
+    const problems = new Problems('MessageStore');
+    checkWholeNumber(problems, 'messageRetentionDays', props.messageRetentionDays, 1, MAX_RETENTION_DAYS);
+    checkWholeNumber(
+      problems,
+      'batchSize',
+      props.batchSize,
+      1,
+      100,
+      ' (a batch must finish within the consumer timeout)',
+    );
+    const batchSize = props.batchSize ?? 25;
+    const window = props.maxBatchingWindow?.toSeconds();
+    if (window !== undefined && (window > 300 || (batchSize > 10 && window < 1))) {
+      problems.add(
+        'maxBatchingWindow',
+        `must be at most 300 s, and at least 1 s when batchSize is over 10, got ${window} s`,
+      );
+    }
+    const timeout = props.consumerTimeout?.toSeconds();
+    if (timeout !== undefined && (timeout < 3 || timeout > 30)) {
+      problems.add(
+        'consumerTimeout',
+        `must be 3 to 30 s (the state queue's visibility timeout is sized for a 30 s consumer), got ${timeout} s`,
+      );
+    }
+    checkWholeNumber(problems, 'maxConcurrency', props.maxConcurrency, 2, 1000);
+    problems.include(VoltFunction.checkProps({ logLevel: props.logLevel }));
+    return problems.all;
+  }
+
   constructor(scope: Construct, id: string, props: MessageStoreProps) {
     super(scope, id);
-    validate(props);
+    const problems = new Problems('MessageStore');
+    problems.include(MessageStore.checkProps(props));
     const consumerTimeout = props.consumerTimeout ?? Duration.seconds(30);
-    checkVisibilityTimeout(props.stateQueue, consumerTimeout);
+    checkVisibilityTimeout(problems, props.stateQueue, consumerTimeout);
+    problems.throwIfAny();
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: MESSAGE_ID_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
@@ -121,6 +126,7 @@ export class MessageStore extends Construct {
       functionDir: 'consumer',
       description: 'Applies verified Volt webhook events to the messages table',
       timeout: consumerTimeout,
+      ...(props.logLevel !== undefined ? { logLevel: props.logLevel } : {}),
       ...(props.messageRetentionDays !== undefined
         ? { environment: { [CONSUMER_ENV.retentionDays]: String(props.messageRetentionDays) } }
         : {}),

@@ -9,14 +9,23 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { metricsNamespaceFor } from '../../lambda/common/metrics';
+import { isEmailAddress } from '../../lambda/common/formats';
+import {
+  CONSUMER_METRICS,
+  INGEST_METRICS,
+  METRICS_SERVICE,
+  metricsNamespaceFor,
+  SERVICE_DIMENSION,
+} from '../../lambda/common/metrics';
+import { pascalCaseId } from '../stack-outputs';
+import { InvalidPropsError, Problems, shown, throwIfAny, type Problem } from '../validation';
 
 /**
- * The functions' custom metrics (embedded metric format, Powertools): a namespace, and a
- * `service` dimension naming the function. A contract with `lambda/ingest` and `lambda/consumer`.
+ * The `service` dimension of the functions' custom metrics (embedded metric format, Powertools),
+ * defined with the metric names in `lambda/common/metrics.ts`.
  */
-export const INGEST_METRICS_SERVICE = 'ingest';
-export const CONSUMER_METRICS_SERVICE = 'consumer';
+export const INGEST_METRICS_SERVICE = METRICS_SERVICE.ingest;
+export const CONSUMER_METRICS_SERVICE = METRICS_SERVICE.consumer;
 
 /** A dead-letter queue to watch, with the name operators know it by (`state`, a subscriber's name). */
 export interface MonitoredDeadLetterQueue {
@@ -25,8 +34,12 @@ export interface MonitoredDeadLetterQueue {
 }
 
 export interface PipelineMonitoringProps {
-  /** Every dead-letter queue of the pipeline: each gets a depth alarm. */
-  readonly deadLetterQueues: readonly MonitoredDeadLetterQueue[];
+  /**
+   * Dead-letter queues to watch from the start: each gets a depth alarm. Add more with
+   * `watchDeadLetterQueue` (`VoltWebhookPipeline` does, for every `DurableQueue` in it).
+   * @default none yet
+   */
+  readonly deadLetterQueues?: readonly MonitoredDeadLetterQueue[];
   /** The queue the consumer reads: its oldest message's age shows the consumer falling behind. */
   readonly stateQueue: sqs.IQueue;
   /** The HTTP API Volt posts to. */
@@ -47,37 +60,11 @@ export interface PipelineMonitoringProps {
   readonly signatureRejections?: cloudwatch.IMetric;
 }
 
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const FIVE_MINUTES = Duration.minutes(5);
 
-function validate(props: PipelineMonitoringProps): void {
-  if (props.deadLetterQueues.length === 0)
-    throw new Error('PipelineMonitoring: at least one dead-letter queue is required');
-  const names = props.deadLetterQueues.map((d) => d.name);
-  if (names.some((n) => alarmIdPart(n) === ''))
-    throw new Error(
-      `PipelineMonitoring: every dead-letter queue needs a name with letters or digits, got ${names.join(', ')}`,
-    );
-  if (new Set(names.map(alarmIdPart)).size !== names.length) {
-    throw new Error(
-      `PipelineMonitoring: dead-letter queue names must stay unique without "-" and "_" (they name the alarms), got ${names.join(', ')}`,
-    );
-  }
-  if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {
-    throw new Error(`PipelineMonitoring: alarmEmail is not an email address: ${props.alarmEmail}`);
-  }
-  const age = props.maxStateQueueAge?.toSeconds();
-  if (age !== undefined && (age < 60 || age > 14 * 24 * 3600)) {
-    throw new Error(`PipelineMonitoring: maxStateQueueAge must be from 1 minute to 14 days, got ${age} s`);
-  }
-  for (const [name, value] of [
-    ['serverErrorThreshold', props.serverErrorThreshold],
-    ['signatureRejectionThreshold', props.signatureRejectionThreshold],
-  ] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-      throw new Error(`PipelineMonitoring: ${name} must be a whole number of at least 1, got ${value}`);
-    }
-  }
+/** The id of a dead-letter queue's alarm: also what two queue names must not share. */
+function deadLetterAlarmId(name: string): string {
+  return `DeadLetters${pascalCaseId(name)}`;
 }
 
 /** What differs between the pipeline's alarms. */
@@ -95,7 +82,13 @@ interface AlarmSpec {
 }
 
 function customMetric(namespace: string, service: string, metricName: string, statistic = 'Sum'): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { service }, statistic, period: FIVE_MINUTES });
+  return new cloudwatch.Metric({
+    namespace,
+    metricName,
+    dimensionsMap: { [SERVICE_DIMENSION]: service },
+    statistic,
+    period: FIVE_MINUTES,
+  });
 }
 
 /**
@@ -109,20 +102,69 @@ export class PipelineMonitoring extends Construct {
   /** Encrypts the topic; CloudWatch may use it to publish. */
   public readonly topicKey: kms.Key;
   public readonly dashboard: cloudwatch.Dashboard;
-  /** One alarm per dead-letter queue, by the queue's name. */
+  /** One alarm per dead-letter queue, by the queue's name; grows with `watchDeadLetterQueue`. */
   public readonly deadLetterAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
   public readonly stateQueueAgeAlarm: cloudwatch.Alarm;
   public readonly serverErrorAlarm: cloudwatch.Alarm;
   public readonly signatureRejectionAlarm: cloudwatch.Alarm;
   public readonly consumerErrorAlarm: cloudwatch.Alarm;
   public readonly consumerThrottleAlarm: cloudwatch.Alarm;
-  /** Every alarm above. */
+  /** Every alarm above, the dead-letter ones first; grows with `watchDeadLetterQueue`. */
   public readonly alarms: readonly cloudwatch.Alarm[];
+
+  private readonly allAlarms: cloudwatch.Alarm[] = [];
+  private readonly deadLetterAlarmsByName = new Map<string, cloudwatch.Alarm>();
+  private readonly watchedQueues = new Set<sqs.IQueue>();
+  private readonly deadLetterGraph: cloudwatch.GraphWidget;
+
+  /** Every problem with these props, without creating anything. */
+  static checkProps(props: Partial<PipelineMonitoringProps>): readonly Problem[] {
+    const problems = new Problems('PipelineMonitoring');
+    const queues = props.deadLetterQueues;
+    if (queues !== undefined) {
+      if (queues.length === 0) {
+        problems.add(
+          'deadLetterQueues',
+          'must list at least one dead-letter queue when given (leave it out to add them with watchDeadLetterQueue)',
+        );
+      }
+      const seen = new Map<string, string>();
+      for (const [i, { name }] of queues.entries()) {
+        const id = pascalCaseId(name);
+        const earlier = seen.get(id);
+        if (id === '') problems.add(`deadLetterQueues[${i}].name`, `needs letters or digits, got ${shown(name)}`);
+        else if (earlier !== undefined)
+          problems.add(
+            `deadLetterQueues[${i}].name`,
+            `must be unique once PascalCased (it names the alarm ${deadLetterAlarmId(name)}), got ${shown(name)} after ${shown(earlier)}`,
+          );
+        seen.set(id, name);
+      }
+    }
+    if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !isEmailAddress(props.alarmEmail)) {
+      problems.add('alarmEmail', `is not an email address: ${shown(props.alarmEmail)}`);
+    }
+    const age = props.maxStateQueueAge?.toSeconds();
+    if (age !== undefined && (age < 60 || age > 14 * 24 * 3600)) {
+      problems.add('maxStateQueueAge', `must be from 1 minute to 14 days, got ${age} s`);
+    }
+    for (const [name, value] of [
+      ['serverErrorThreshold', props.serverErrorThreshold],
+      ['signatureRejectionThreshold', props.signatureRejectionThreshold],
+    ] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+        problems.add(name, `must be a whole number of at least 1, got ${shown(value)}`);
+      }
+    }
+    return problems.all;
+  }
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
-    validate(props);
+    throwIfAny(PipelineMonitoring.checkProps(props));
     const stack = Stack.of(this);
+    this.alarms = this.allAlarms;
+    this.deadLetterAlarms = this.deadLetterAlarmsByName;
 
     this.topicKey = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the Volt webhooks alarm topic',
@@ -165,47 +207,12 @@ export class PipelineMonitoring extends Construct {
     if (props.alarmEmail !== undefined)
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
-    const alarms: cloudwatch.Alarm[] = [];
-    /**
-     * An alarm on the topic (ALARM and OK). Every alarm here counts something that is absent when
-     * all is well (SQS stops reporting an empty, idle queue), so missing data is not breaching.
-     */
-    const alarm = (alarmId: string, spec: AlarmSpec): cloudwatch.Alarm => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: `${spec.description} See docs/operating.md${spec.seeAlso ?? ''}.`,
-        metric: spec.metric,
-        threshold: spec.threshold,
-        comparisonOperator: spec.strictlyAbove
-          ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-          : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: spec.periods ?? 1,
-        ...(spec.periods !== undefined ? { datapointsToAlarm: spec.periods } : {}),
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      const action = new cwActions.SnsAction(this.topic);
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      alarms.push(created);
-      return created;
-    };
-
-    const deadLetterAlarms = new Map<string, cloudwatch.Alarm>();
-    for (const { name, queue } of props.deadLetterQueues) {
-      deadLetterAlarms.set(
-        name,
-        alarm(`DeadLetters${alarmIdPart(name)}`, {
-          description: `Messages are waiting in the "${name}" dead-letter queue: they failed ${name === 'state' ? 'the consumer' : 'their subscriber'} repeatedly.`,
-          seeAlso: ', then `volt-webhooks redrive`',
-          metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-          threshold: 0,
-          strictlyAbove: true,
-        }),
-      );
-    }
-    this.deadLetterAlarms = deadLetterAlarms;
+    // Filled as queues are watched; the dashboard reads it when the template is synthesized.
+    this.deadLetterGraph = graph('Dead-letter queues', []);
+    for (const { name, queue } of props.deadLetterQueues ?? []) this.watchDeadLetterQueue(name, queue);
 
     const maxAge = props.maxStateQueueAge ?? Duration.minutes(10);
-    this.stateQueueAgeAlarm = alarm('StateQueueAge', {
+    this.stateQueueAgeAlarm = this.alarm('StateQueueAge', {
       description: `The state queue's oldest message is over ${maxAge.toHumanString()} old: the consumer is failing or falling behind.`,
       metric: props.stateQueue.metricApproximateAgeOfOldestMessage({
         period: Duration.minutes(1),
@@ -216,41 +223,43 @@ export class PipelineMonitoring extends Construct {
       periods: 3,
     });
 
-    this.serverErrorAlarm = alarm('IngestServerErrors', {
+    this.serverErrorAlarm = this.alarm('IngestServerErrors', {
       description: 'The webhook URL answered Volt with 5xx: events are not being queued (Volt retries them).',
       metric: props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: props.serverErrorThreshold ?? 5,
     });
 
     const namespace = metricsNamespaceFor(Stack.of(this).stackName);
-    const signatureRejections =
-      props.signatureRejections ?? customMetric(namespace, INGEST_METRICS_SERVICE, 'SignatureRejected');
-    this.signatureRejectionAlarm = alarm('SignatureRejections', {
+    const ingestMetric = (name: string) => customMetric(namespace, METRICS_SERVICE.ingest, name);
+    const consumerMetric = (name: string, statistic?: string) =>
+      customMetric(namespace, METRICS_SERVICE.consumer, name, statistic);
+    const signatureRejections = props.signatureRejections ?? ingestMetric(INGEST_METRICS.signatureRejected);
+    this.signatureRejectionAlarm = this.alarm('SignatureRejections', {
       description:
         'Many requests to the webhook URL failed signature verification: a key rotation at Volt, a wrong key or scheme, or someone probing the URL.',
       metric: signatureRejections,
       threshold: props.signatureRejectionThreshold ?? 25,
     });
 
-    this.consumerErrorAlarm = alarm('ConsumerErrors', {
+    this.consumerErrorAlarm = this.alarm('ConsumerErrors', {
       description: 'The consumer failed whole batches: events are retried and may reach the state DLQ.',
       metric: props.consumerFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: 1,
     });
 
-    this.consumerThrottleAlarm = alarm('ConsumerThrottles', {
+    this.consumerThrottleAlarm = this.alarm('ConsumerThrottles', {
       description:
         'Lambda throttled the consumer: the account or function ran out of concurrency, and the state queue backs up.',
       metric: props.consumerFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: 1,
     });
-    this.alarms = alarms;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms,
+        // The live list: alarms watched later are on the dashboard too.
+        alarms: this.allAlarms,
         width: 24,
         height: 4,
         sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
@@ -270,7 +279,7 @@ export class PipelineMonitoring extends Construct {
           label: 'enqueued (state queue)',
         }),
         signatureRejections,
-        customMetric(namespace, INGEST_METRICS_SERVICE, 'EnqueueFailed').with({ label: 'enqueue failed' }),
+        ingestMetric(INGEST_METRICS.enqueueFailed).with({ label: 'enqueue failed' }),
       ]),
       graph('Webhook latency (p99)', [
         props.api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99', label: 'API' }),
@@ -295,16 +304,7 @@ export class PipelineMonitoring extends Construct {
           }),
         ],
       ),
-      graph(
-        'Dead-letter queues',
-        props.deadLetterQueues.map(({ name, queue }) =>
-          queue.metricApproximateNumberOfMessagesVisible({
-            period: Duration.minutes(1),
-            statistic: 'Maximum',
-            label: name,
-          }),
-        ),
-      ),
+      this.deadLetterGraph,
     );
     this.dashboard.addWidgets(
       graph('Consumer', [
@@ -313,26 +313,85 @@ export class PipelineMonitoring extends Construct {
         props.consumerFunction.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label: 'throttles' }),
       ]),
       graph('Message state', [
-        customMetric(namespace, CONSUMER_METRICS_SERVICE, 'StateChanged').with({ label: 'state changes' }),
-        customMetric(namespace, CONSUMER_METRICS_SERVICE, 'Duplicate').with({ label: 'duplicates' }),
-        customMetric(namespace, CONSUMER_METRICS_SERVICE, 'Stale').with({ label: 'stale events' }),
+        consumerMetric(CONSUMER_METRICS.stateChanged).with({ label: 'state changes' }),
+        consumerMetric(CONSUMER_METRICS.duplicate).with({ label: 'duplicates' }),
+        consumerMetric(CONSUMER_METRICS.stale).with({ label: 'stale events' }),
       ]),
       graph('Consumer lag (p99, ms)', [
-        customMetric(namespace, CONSUMER_METRICS_SERVICE, 'ConsumerLag', 'p99').with({ label: 'now - occurredAt' }),
+        consumerMetric(CONSUMER_METRICS.consumerLag, 'p99').with({ label: 'now - occurredAt' }),
       ]),
     );
+  }
+
+  /**
+   * Watches a dead-letter queue: an alarm as soon as a message is in it, and a line on the
+   * dashboard. `name` is what operators know the queue by (`state`, a subscriber's name); it names
+   * the alarm, so two queues must not share it once PascalCased. Watching a queue twice does nothing.
+   */
+  watchDeadLetterQueue(name: string, queue: sqs.IQueue): void {
+    if (this.watchedQueues.has(queue)) return;
+    const alarmId = deadLetterAlarmId(name);
+    const taken = [...this.deadLetterAlarmsByName.keys()].find((n) => deadLetterAlarmId(n) === alarmId);
+    if (pascalCaseId(name) === '' || taken !== undefined) {
+      throw new InvalidPropsError([
+        {
+          owner: 'PipelineMonitoring',
+          key: 'deadLetterQueue name',
+          message:
+            taken === undefined
+              ? `needs letters or digits, got ${shown(name)}`
+              : `must be unique once PascalCased (it names the alarm ${alarmId}), got ${shown(name)} after ${shown(taken)}`,
+        },
+      ]);
+    }
+    this.watchedQueues.add(queue);
+    // Before the other alarms, in the order the queues were watched.
+    const created = this.alarm(
+      alarmId,
+      {
+        description: `Messages are waiting in the "${name}" dead-letter queue: they failed ${name === 'state' ? 'the consumer' : 'their subscriber'} repeatedly.`,
+        seeAlso: ', then `volt-webhooks redrive`',
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 0,
+        strictlyAbove: true,
+      },
+      this.deadLetterAlarmsByName.size,
+    );
+    this.deadLetterAlarmsByName.set(name, created);
+    this.deadLetterGraph.addLeftMetric(
+      queue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+        label: name,
+      }),
+    );
+  }
+
+  /**
+   * An alarm on the topic (ALARM and OK), kept in `alarms` at `position` (the end by default).
+   * Every alarm here counts something that is absent when all is well (SQS stops reporting an
+   * empty, idle queue), so missing data is not breaching.
+   */
+  private alarm(alarmId: string, spec: AlarmSpec, position = this.allAlarms.length): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, alarmId, {
+      alarmDescription: `${spec.description} See docs/operating.md${spec.seeAlso ?? ''}.`,
+      metric: spec.metric,
+      threshold: spec.threshold,
+      comparisonOperator: spec.strictlyAbove
+        ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: spec.periods ?? 1,
+      ...(spec.periods !== undefined ? { datapointsToAlarm: spec.periods } : {}),
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const action = new cwActions.SnsAction(this.topic);
+    created.addAlarmAction(action);
+    created.addOkAction(action);
+    this.allAlarms.splice(position, 0, created);
+    return created;
   }
 }
 
 function graph(title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []): cloudwatch.GraphWidget {
   return new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
-}
-
-/** `crm-sync` -> `CrmSync`, for construct ids. */
-function alarmIdPart(name: string): string {
-  return name
-    .split(/[-_]/)
-    .filter(Boolean)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { markRole, QUARANTINE_QUEUE_ROLE } from '../template-contract';
+import { Problems, throwIfAny, type Problem } from '../validation';
 
 export interface RejectedRequestQuarantineProps {
   /** How long a quarantined request is kept. From 1 minute to 14 days. @default Duration.days(1) */
@@ -17,15 +18,20 @@ export interface RejectedRequestQuarantineProps {
 export class RejectedRequestQuarantine extends Construct {
   public readonly queue: sqs.Queue;
 
+  /** Every problem with these props, without creating anything. */
+  static checkProps(props: RejectedRequestQuarantineProps): readonly Problem[] {
+    const problems = new Problems('RejectedRequestQuarantine');
+    const seconds = props.retentionPeriod?.toSeconds();
+    if (seconds !== undefined && (seconds < 60 || seconds > 14 * 24 * 3600)) {
+      problems.add('retentionPeriod', `must be from 1 minute to 14 days (what SQS keeps), got ${seconds} s`);
+    }
+    return problems.all;
+  }
+
   constructor(scope: Construct, id: string, props: RejectedRequestQuarantineProps = {}) {
     super(scope, id);
+    throwIfAny(RejectedRequestQuarantine.checkProps(props));
     const retention = props.retentionPeriod ?? Duration.days(1);
-    const seconds = retention.toSeconds();
-    if (seconds < 60 || seconds > 14 * 24 * 3600) {
-      throw new Error(
-        `RejectedRequestQuarantine ${id}: retentionPeriod must be from 1 minute to 14 days, got ${seconds} s`,
-      );
-    }
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

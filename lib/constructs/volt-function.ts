@@ -6,12 +6,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
 import { METRICS_NAMESPACE_ENV, metricsNamespaceFor } from '../../lambda/common/metrics';
+import { Problems, shown, throwIfAny, type Problem } from '../validation';
 
 /** The repository root: function entries and the lock file are found from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The Lambda runtime every function of this project runs on: the latest Node.js that Lambda offers. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** The application log levels Lambda's logging controls accept and the functions use. */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface VoltFunctionProps {
   /** Folder under `lambda/` holding the function's `handler.ts`. */
@@ -33,6 +38,11 @@ export interface VoltFunctionProps {
    * flag can be set on a function in the console while debugging. @default false
    */
   readonly sourceMapsAtRuntime?: boolean;
+  /**
+   * The application log level, set through Lambda's logging controls (`AWS_LAMBDA_LOG_LEVEL`,
+   * which Powertools Logger follows). @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -44,7 +54,17 @@ export class VoltFunction extends NodejsFunction {
   /** The function's log group, with retention, destroyed with the stack. */
   public readonly logGroupResource: logs.LogGroup;
 
+  /** Every problem with these props (the settings a caller passes on), without creating anything. */
+  static checkProps(props: Partial<VoltFunctionProps>): readonly Problem[] {
+    const problems = new Problems('VoltFunction');
+    if (props.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(props.logLevel)) {
+      problems.add('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got ${shown(props.logLevel)}`);
+    }
+    return problems.all;
+  }
+
   constructor(scope: Construct, id: string, props: VoltFunctionProps) {
+    throwIfAny(VoltFunction.checkProps(props));
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -79,6 +99,7 @@ export class VoltFunction extends NodejsFunction {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel ?? 'INFO'],
       environment: {
         ...(props.sourceMapsAtRuntime ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         [METRICS_NAMESPACE_ENV]: metricsNamespaceFor(Stack.of(scope).stackName),

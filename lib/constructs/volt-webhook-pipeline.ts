@@ -1,28 +1,31 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Construct } from 'constructs';
-import { parsePublicKey } from '../../lambda/common/keys';
-import { parseScheme } from '../../lambda/common/signature';
 import { STATE_QUEUE_ROLE } from '../template-contract';
+import { Annotations, AspectPriority, Aspects, Duration, type IAspect } from 'aws-cdk-lib';
+import { Construct, type IConstruct } from 'constructs';
+import { pascalCaseId } from '../stack-outputs';
+import { Problems, shown, throwIfAny, type Problem } from '../validation';
 import { DurableQueue } from './durable-queue';
 import { MessageStore } from './message-store';
 import { PipelineMonitoring } from './monitoring';
 import { RejectedRequestQuarantine } from './quarantine';
-import { VoltFunction } from './volt-function';
+import { eventTypesProblem } from './targets/ingest-target';
+import { SqsIngestTarget } from './targets/sqs-target';
+import { VoltFunction, type LogLevel } from './volt-function';
 import { WebhookIngest } from './webhook-ingest';
 import { WebhookRegistration } from './webhook-registration';
 
 /** One consumer system's queue, fed with the events it asks for. */
 export interface SubscriberConfig {
-  /** Letters, digits, `-` and `_`; unique; used in output names. Not `state`. */
+  /** Letters, digits, `-` and `_`; unique once PascalCased (it names outputs and alarms). Not `state`. */
   readonly name: string;
   /** Only these `event_type`s (e.g. `message.received`); all when absent. */
   readonly eventTypes?: readonly string[];
+  /**
+   * Accept `eventTypes` Volt is not known to send (it documents `message.received`,
+   * `message.sent` and `message.finalized`). Without it such a type is refused, since a typo
+   * would leave the queue empty forever. @default false
+   */
+  readonly allowUnknownEventTypes?: boolean;
 }
-
-/** The application log levels Lambda's logging controls accept and the functions use. */
-export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A public key as configured: an `ssh-rsa` line, a PEM block, or a JWK object. */
 export type PublicKeyConfig = string | Record<string, unknown>;
@@ -30,8 +33,10 @@ export type PublicKeyConfig = string | Record<string, unknown>;
 export interface VoltWebhookPipelineProps {
   /** Keys to trust, pinned (several for rotation). When absent, keys are fetched from `voltPublicKeyUrl`. */
   readonly voltPublicKeys?: readonly PublicKeyConfig[];
-  /** Where Volt's public key is served. @default 'https://callbacks.respondflow.com/id_rsa.pub' */
+  /** Where Volt's public key is served (https). @default 'https://callbacks.respondflow.com/id_rsa.pub' */
   readonly voltPublicKeyUrl?: string;
+  /** Accept a plain `http://` `voltPublicKeyUrl`, e.g. for a test endpoint. @default false */
+  readonly allowHttpKeyUrl?: boolean;
   /** `<padding>-<hash>-<encoding>`. @default 'pkcs1-sha256-base64' */
   readonly signatureScheme?: string;
   /** Subscriber queues, one per entry. @default none */
@@ -66,58 +71,26 @@ export interface VoltWebhookPipelineProps {
   readonly logLevel?: LogLevel;
 }
 
-const SUBSCRIBER_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+// At least one letter or digit: the name is PascalCased into output and alarm ids.
+const SUBSCRIBER_NAME = /^(?=.*[A-Za-z0-9])[A-Za-z0-9_-]{1,40}$/;
 
-/** Validates props up front so a mistake fails `cdk synth` with a message that names it. */
-function validate(props: VoltWebhookPipelineProps): { publicKeys?: string[] } {
-  const names = new Set<string>();
-  for (const [i, s] of (props.subscribers ?? []).entries()) {
-    if (!SUBSCRIBER_NAME.test(s.name)) {
-      throw new Error(`subscribers[${i}].name "${s.name}" must be 1-40 letters, digits, "-" or "_"`);
-    }
-    const lower = s.name.toLowerCase();
-    if (lower === 'state' || names.has(lower))
-      throw new Error(`subscribers[${i}].name "${s.name}" is reserved or used twice`);
-    names.add(lower);
-    if (
-      s.eventTypes !== undefined &&
-      (s.eventTypes.length === 0 || s.eventTypes.some((e) => typeof e !== 'string' || e === ''))
-    ) {
-      throw new Error(
-        `subscribers[${i}].eventTypes must be a non-empty list of event type names, or left out for all events`,
-      );
+/** The pipeline's pinned keys as the ingest takes them: text, a JWK as its JSON. */
+function keyTexts(keys: readonly PublicKeyConfig[]): string[] {
+  return keys.map((k) => (typeof k === 'string' ? k.trim() : JSON.stringify(k)));
+}
+
+/** Names every `DurableQueue` in the pipeline, so that each one's dead-letter queue is watched. */
+class WatchDeadLetterQueues implements IAspect {
+  constructor(
+    private readonly monitoring: PipelineMonitoring,
+    private readonly names: ReadonlyMap<DurableQueue, string>,
+  ) {}
+
+  visit(node: IConstruct): void {
+    if (node instanceof DurableQueue) {
+      this.monitoring.watchDeadLetterQueue(this.names.get(node) ?? node.node.id, node.deadLetterQueue);
     }
   }
-  if (props.signatureScheme !== undefined) parseScheme(props.signatureScheme);
-  if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
-    throw new Error(`logLevel "${String(props.logLevel)}" must be one of ${LOG_LEVELS.join(', ')}`);
-  }
-  if (
-    props.quarantinePerMinute !== undefined &&
-    (!Number.isInteger(props.quarantinePerMinute) || props.quarantinePerMinute < 0)
-  ) {
-    throw new Error(`quarantinePerMinute ${props.quarantinePerMinute} must be a whole number, 0 or more`);
-  }
-  if (props.voltPublicKeyUrl !== undefined && !/^https?:\/\//.test(props.voltPublicKeyUrl)) {
-    throw new Error(`voltPublicKeyUrl "${props.voltPublicKeyUrl}" must be an http(s) URL`);
-  }
-  if (props.voltApiUrl !== undefined && !/^https?:\/\//.test(props.voltApiUrl)) {
-    throw new Error(`voltApiUrl "${props.voltApiUrl}" must be an http(s) URL`);
-  }
-  if (props.voltApiTokenSecret !== undefined && props.voltApiTokenSecret.trim() === '') {
-    throw new Error(
-      'voltApiTokenSecret is empty; give the name or ARN of the secret holding the Volt API token, or leave it out',
-    );
-  }
-  if (props.voltPublicKeys === undefined) return {};
-  if (props.voltPublicKeys.length === 0)
-    throw new Error('voltPublicKeys is empty; leave it out to fetch the key from voltPublicKeyUrl');
-  return {
-    publicKeys: props.voltPublicKeys.map((k, i) => {
-      parsePublicKey(k, `voltPublicKeys[${i}]`);
-      return typeof k === 'string' ? k.trim() : JSON.stringify(k);
-    }),
-  };
 }
 
 /**
@@ -138,10 +111,79 @@ export class VoltWebhookPipeline extends Construct {
   /** Alarms on every DLQ, the state queue's age, ingest 5xx, signature rejections and the consumer; their topic and a dashboard. */
   public readonly monitoring: PipelineMonitoring;
 
+  /**
+   * Every problem with these props, its parts' rules included, without creating anything: the
+   * constructor checks them first, and `readAppConfig` reports them for the context keys.
+   */
+  static checkProps(props: VoltWebhookPipelineProps): readonly Problem[] {
+    const problems = new Problems('VoltWebhookPipeline');
+    const names = new Map<string, string>([['state', 'state']]);
+    for (const [i, s] of (props.subscribers ?? []).entries()) {
+      const key = `subscribers[${i}]`;
+      if (!SUBSCRIBER_NAME.test(s.name)) {
+        problems.add(
+          `${key}.name`,
+          `${shown(s.name)} must be 1-40 letters, digits, "-" or "_", with a letter or digit among them`,
+        );
+      } else {
+        // Names become construct, output and alarm ids: `crm-sync`, `crm_sync` and `CrmSync` are one name there.
+        const id = pascalCaseId(s.name).toLowerCase();
+        const earlier = names.get(id);
+        if (earlier === 'state' && id === 'state') {
+          problems.add(
+            `${key}.name`,
+            `${shown(s.name)} is reserved or used twice: "state" is the pipeline's own queue`,
+          );
+        } else if (earlier !== undefined) {
+          problems.add(
+            `${key}.name`,
+            `${shown(s.name)} is reserved or used twice: it is ${shown(earlier)} once PascalCased (case, "-" and "_" do not count)`,
+          );
+        }
+        names.set(id, s.name);
+      }
+      const eventTypes = eventTypesProblem(s.eventTypes, s.allowUnknownEventTypes);
+      if (eventTypes !== undefined) problems.add(`${key}.eventTypes`, eventTypes);
+    }
+    if (props.voltPublicKeys !== undefined && props.voltPublicKeys.length === 0) {
+      problems.add('voltPublicKeys', 'is empty; leave it out to fetch the key from voltPublicKeyUrl');
+    }
+    problems.include(
+      WebhookIngest.checkProps({
+        ...(props.voltPublicKeys ? { publicKeys: keyTexts(props.voltPublicKeys) } : {}),
+        ...(props.voltPublicKeyUrl !== undefined ? { publicKeyUrl: props.voltPublicKeyUrl } : {}),
+        ...(props.allowHttpKeyUrl !== undefined ? { allowHttpKeyUrl: props.allowHttpKeyUrl } : {}),
+        ...(props.signatureScheme !== undefined ? { signatureScheme: props.signatureScheme } : {}),
+        ...(props.maxBodyBytes !== undefined ? { maxBodyBytes: props.maxBodyBytes } : {}),
+        ...(props.throttleRateLimit !== undefined ? { throttleRateLimit: props.throttleRateLimit } : {}),
+        ...(props.throttleBurstLimit !== undefined ? { throttleBurstLimit: props.throttleBurstLimit } : {}),
+        ...(props.quarantinePerMinute !== undefined ? { quarantinePerMinute: props.quarantinePerMinute } : {}),
+      }),
+      { publicKeys: 'voltPublicKeys', publicKeyUrl: 'voltPublicKeyUrl' },
+    );
+    problems.include(DurableQueue.checkProps({ maxReceiveCount: props.maxReceiveCount }));
+    problems.include(MessageStore.checkProps({ messageRetentionDays: props.messageRetentionDays }));
+    // Checked whether or not a token secret is given, so a URL is right before it is first used.
+    problems.include(
+      WebhookRegistration.checkProps({
+        ...(props.voltApiUrl !== undefined ? { apiUrl: props.voltApiUrl } : {}),
+        ...(props.voltApiTokenSecret !== undefined ? { apiTokenSecret: props.voltApiTokenSecret } : {}),
+      }),
+      { apiUrl: 'voltApiUrl', apiTokenSecret: 'voltApiTokenSecret' },
+    );
+    problems.include(
+      PipelineMonitoring.checkProps(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+    );
+    problems.include(VoltFunction.checkProps({ logLevel: props.logLevel }));
+    return problems.all;
+  }
+
   constructor(scope: Construct, id: string, props: VoltWebhookPipelineProps = {}) {
     super(scope, id);
-    const { publicKeys } = validate(props);
+    throwIfAny(VoltWebhookPipeline.checkProps(props));
+    const publicKeys = props.voltPublicKeys ? keyTexts(props.voltPublicKeys) : undefined;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const logLevel = props.logLevel ?? 'INFO';
 
     this.stateQueue = new DurableQueue(this, 'StateQueue', {
       // At least 6x the consumer's timeout, as Lambda's SQS event source asks.
@@ -151,6 +193,7 @@ export class VoltWebhookPipeline extends Construct {
     });
     this.messageStore = new MessageStore(this, 'MessageStore', {
       stateQueue: this.stateQueue.queue,
+      logLevel,
       ...(props.messageRetentionDays !== undefined ? { messageRetentionDays: props.messageRetentionDays } : {}),
     });
     const subscribers = new Map<string, DurableQueue>();
@@ -162,17 +205,23 @@ export class VoltWebhookPipeline extends Construct {
     this.quarantine = new RejectedRequestQuarantine(this, 'Quarantine');
     this.ingest = new WebhookIngest(this, 'Ingest', {
       quarantine: this.quarantine,
+      logLevel,
       ...(props.quarantinePerMinute !== undefined ? { quarantinePerMinute: props.quarantinePerMinute } : {}),
       targets: [
-        { name: 'state', queue: this.stateQueue.queue },
-        ...(props.subscribers ?? []).map((s) => ({
-          name: s.name,
-          queue: subscribers.get(s.name)!.queue,
-          ...(s.eventTypes ? { eventTypes: s.eventTypes } : {}),
-        })),
+        new SqsIngestTarget({ name: 'state', queue: this.stateQueue.queue }),
+        ...(props.subscribers ?? []).map(
+          (s) =>
+            new SqsIngestTarget({
+              name: s.name,
+              queue: subscribers.get(s.name)!.queue,
+              ...(s.eventTypes ? { eventTypes: s.eventTypes } : {}),
+              ...(s.allowUnknownEventTypes !== undefined ? { allowUnknownEventTypes: s.allowUnknownEventTypes } : {}),
+            }),
+        ),
       ],
       ...(publicKeys ? { publicKeys } : {}),
       ...(props.voltPublicKeyUrl ? { publicKeyUrl: props.voltPublicKeyUrl } : {}),
+      ...(props.allowHttpKeyUrl !== undefined ? { allowHttpKeyUrl: props.allowHttpKeyUrl } : {}),
       ...(props.signatureScheme ? { signatureScheme: props.signatureScheme } : {}),
       ...(props.maxBodyBytes !== undefined ? { maxBodyBytes: props.maxBodyBytes } : {}),
       ...(props.throttleRateLimit !== undefined ? { throttleRateLimit: props.throttleRateLimit } : {}),
@@ -184,6 +233,7 @@ export class VoltWebhookPipeline extends Construct {
         api: this.ingest.api,
         webhookUrl: this.ingest.webhookUrl,
         apiTokenSecret: props.voltApiTokenSecret,
+        logLevel,
         ...(props.voltApiUrl !== undefined ? { apiUrl: props.voltApiUrl } : {}),
         // The route, its integration and the invoke permission too: Volt's test request must reach the function.
         dependsOn: [this.ingest],
@@ -196,28 +246,21 @@ export class VoltWebhookPipeline extends Construct {
       );
     }
 
-    // Every function of the pipeline, found in the tree like the queues below, so none is missed.
-    const logLevel = props.logLevel ?? 'INFO';
-    for (const fn of this.node.findAll().filter((c): c is VoltFunction => c instanceof VoltFunction)) {
-      (fn.node.defaultChild as lambda.CfnFunction).addPropertyOverride('LoggingConfig.ApplicationLogLevel', logLevel);
-    }
-
-    const queueNames = new Map<DurableQueue, string>([
-      [this.stateQueue, 'state'],
-      ...[...subscribers].map(([name, q]) => [q, name] as const),
-    ]);
-    // Found in the tree rather than listed, so a queue added to the pipeline later cannot go unwatched.
-    const deadLetterQueues = this.node
-      .findAll()
-      .filter((c): c is DurableQueue => c instanceof DurableQueue)
-      .map((q) => ({ name: queueNames.get(q) ?? q.node.id, queue: q.deadLetterQueue }));
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
-      deadLetterQueues,
       stateQueue: this.stateQueue.queue,
       api: this.ingest.api,
       ingestFunction: this.ingest.function,
       consumerFunction: this.messageStore.consumer,
       ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+    });
+    // Every DurableQueue in the pipeline, found when the app is synthesized: one added after this
+    // constructor (a subscriber of your own) gets its dead-letter alarm too, named by its construct id.
+    const queueNames = new Map<DurableQueue, string>([
+      [this.stateQueue, 'state'],
+      ...[...subscribers].map(([name, q]) => [q, name] as const),
+    ]);
+    Aspects.of(this).add(new WatchDeadLetterQueues(this.monitoring, queueNames), {
+      priority: AspectPriority.MUTATING,
     });
   }
 }

@@ -18,7 +18,9 @@ import { Construct, type IDependable } from 'constructs';
 import { REGISTRATION_ENV, REGISTRATION_PROPS } from '../../lambda/registration/config';
 import { DEFAULT_VOLT_API_URL } from '../../lambda/registration/volt-api';
 import { REGISTRATION_RESOURCE_TYPE } from '../template-contract';
-import { VoltFunction } from './volt-function';
+import { E164_EXAMPLE, isE164, isWebUrl } from '../../lambda/common/formats';
+import { Problems, shown, type Problem } from '../validation';
+import { VoltFunction, type LogLevel } from './volt-function';
 
 export { REGISTRATION_RESOURCE_TYPE };
 
@@ -46,48 +48,12 @@ export interface WebhookRegistrationProps {
   readonly timeout?: Duration;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** The registration function's application log level. @default 'INFO' */
+  readonly logLevel?: LogLevel;
 }
 
-const E164 = /^\+[1-9]\d{6,14}$/;
 // A complete secret ARN ends with "-" and the 6 random characters Secrets Manager appends to the name.
 const COMPLETE_ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
-
-function validate(props: WebhookRegistrationProps): apigwv2.IHttpStage {
-  const stage = props.api.defaultStage;
-  if (!stage) {
-    throw new Error(
-      'WebhookRegistration: the HTTP API has no default stage; Volt must be able to reach the URL while registering',
-    );
-  }
-  if (!Token.isUnresolved(props.webhookUrl) && !/^https?:\/\//.test(props.webhookUrl)) {
-    throw new Error(`WebhookRegistration: webhookUrl must be an http(s) URL, got "${props.webhookUrl}"`);
-  }
-  if (typeof props.apiTokenSecret === 'string' && props.apiTokenSecret.trim() === '') {
-    throw new Error(
-      'WebhookRegistration: apiTokenSecret is empty; give the name or ARN of the secret holding the Volt API token',
-    );
-  }
-  if (props.apiUrl !== undefined && !/^https?:\/\//.test(props.apiUrl)) {
-    throw new Error(`WebhookRegistration: apiUrl must be an http(s) URL, got "${props.apiUrl}"`);
-  }
-  if (props.primaryPhone !== undefined && !E164.test(props.primaryPhone)) {
-    throw new Error(
-      `WebhookRegistration: primaryPhone must be an E.164 number like +15555550123, got "${props.primaryPhone}"`,
-    );
-  }
-  if (
-    props.eventTypes !== undefined &&
-    (props.eventTypes.length === 0 || props.eventTypes.some((t) => t.trim() === ''))
-  ) {
-    throw new Error(
-      'WebhookRegistration: eventTypes must be a non-empty list of names, or left out for every event type',
-    );
-  }
-  const seconds = props.timeout?.toSeconds() ?? 180;
-  if (seconds < 60 || seconds > 900)
-    throw new Error(`WebhookRegistration: timeout must be 1 to 15 minutes, got ${seconds} s`);
-  return stage;
-}
 
 /** Imports the token secret from what was configured, so the grant names exactly that secret. */
 function importSecret(scope: Construct, secret: string | secretsmanager.ISecret): secretsmanager.ISecret {
@@ -116,9 +82,50 @@ export class WebhookRegistration extends Construct {
   /** Volt's id of the registration. */
   public readonly webhookId: string;
 
+  /** Every problem with these props that needs no API to tell, without creating anything. */
+  static checkProps(props: Partial<WebhookRegistrationProps>): readonly Problem[] {
+    const problems = new Problems('WebhookRegistration');
+    if (props.webhookUrl !== undefined && !Token.isUnresolved(props.webhookUrl) && !isWebUrl(props.webhookUrl)) {
+      problems.add('webhookUrl', `must be an http(s) URL, got ${shown(props.webhookUrl)}`);
+    }
+    if (typeof props.apiTokenSecret === 'string' && props.apiTokenSecret.trim() === '') {
+      problems.add(
+        'apiTokenSecret',
+        'is empty; give the name or ARN of the Secrets Manager secret holding the Volt API token, or leave it out',
+      );
+    }
+    if (props.apiUrl !== undefined && !isWebUrl(props.apiUrl)) {
+      problems.add('apiUrl', `must be an http(s) URL, got ${shown(props.apiUrl)}`);
+    }
+    if (props.primaryPhone !== undefined && !isE164(props.primaryPhone)) {
+      problems.add('primaryPhone', `must be an E.164 number like ${E164_EXAMPLE}, got ${shown(props.primaryPhone)}`);
+    }
+    if (
+      props.eventTypes !== undefined &&
+      (props.eventTypes.length === 0 || props.eventTypes.some((t) => t.trim() === ''))
+    ) {
+      problems.add(
+        'eventTypes',
+        `must be a non-empty list of names, or left out for every event type, got ${shown(props.eventTypes)}`,
+      );
+    }
+    const seconds = props.timeout?.toSeconds();
+    if (seconds !== undefined && (seconds < 60 || seconds > 900)) {
+      problems.add('timeout', `must be 1 to 15 minutes, got ${seconds} s`);
+    }
+    problems.include(VoltFunction.checkProps({ logLevel: props.logLevel }));
+    return problems.all;
+  }
+
   constructor(scope: Construct, id: string, props: WebhookRegistrationProps) {
     super(scope, id);
-    const stage = validate(props);
+    const problems = new Problems('WebhookRegistration');
+    problems.include(WebhookRegistration.checkProps(props));
+    const stage = props.api.defaultStage;
+    if (!stage) {
+      problems.add('api', 'has no default stage; Volt must be able to reach the URL while registering');
+    }
+    problems.throwIfAny();
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     this.tokenSecret = importSecret(this, props.apiTokenSecret);
@@ -132,6 +139,7 @@ export class WebhookRegistration extends Construct {
       logRetention: retention,
       // Runs once per deploy, where a readable stack trace is worth more than a few milliseconds.
       sourceMapsAtRuntime: true,
+      ...(props.logLevel !== undefined ? { logLevel: props.logLevel } : {}),
       // The secret's id only; the token itself is read at run time.
       environment: { [REGISTRATION_ENV.tokenSecretId]: secretId },
     });
@@ -182,7 +190,7 @@ export class WebhookRegistration extends Construct {
       },
     });
     // Volt sends a test request to the URL while registering: the stage must be live first.
-    this.resource.node.addDependency(stage);
+    this.resource.node.addDependency(stage!); // present: checked with the props
     for (const dependency of props.dependsOn ?? []) this.resource.node.addDependency(dependency);
     this.webhookId = this.resource.ref;
   }

@@ -4,8 +4,8 @@ import { readAppConfig } from '../../lib/config';
 import { VoltWebhooksStack } from '../../lib/volt-webhooks-stack';
 
 /**
- * Synthesizes the app's stack from context values, as `cdk synth -c ...` would.
- * Bundling is skipped unless asked for: most infra tests only read the template.
+ * Synthesizes the app's stack from context values, as `cdk synth -c ...` would (unknown keys
+ * included). Bundling is skipped unless asked for: most infra tests only read the template.
  */
 export function synthStack(context: Record<string, unknown> = {}, options: { bundle?: boolean; outdir?: string } = {}) {
   const app = new App({
@@ -15,7 +15,11 @@ export function synthStack(context: Record<string, unknown> = {}, options: { bun
     },
     ...(options.outdir ? { outdir: options.outdir } : {}),
   });
-  const { stackName, ...pipeline } = readAppConfig((key) => app.node.tryGetContext(key));
+  const {
+    stackName,
+    nag: _nag,
+    ...pipeline
+  } = readAppConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
   const stack = new VoltWebhooksStack(app, stackName, { pipeline });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,7 +8,9 @@ import { WebhookIngestor } from '../../lambda/ingest/ingest';
 import { DEFAULT_SCHEME, SIGNATURE_HEADER } from '../../lambda/common/signature';
 import { DEFAULT_SIMULATOR_TOKEN } from '../../local/volt-simulator/defaults';
 import { ContextError } from '../../lib/config';
+import { DurableQueue } from '../../lib/constructs/durable-queue';
 import { PipelineMonitoring, type PipelineMonitoringProps } from '../../lib/constructs/monitoring';
+import { VoltWebhookPipeline } from '../../lib/constructs/volt-webhook-pipeline';
 import { ACCESS_LOG_FORMAT, WebhookIngest } from '../../lib/constructs/webhook-ingest';
 import { testKeyPair } from '../helpers/keys';
 import { synthStack } from '../helpers/synth';
@@ -260,8 +262,7 @@ describe('HTTP edge', () => {
     const ingestor = new WebhookIngestor({
       keyRing,
       scheme: DEFAULT_SCHEME,
-      targets: [{ name: 'state', queueUrl: 'https://sqs.example/state' }],
-      send,
+      targets: [{ kind: 'sqs', name: 'state', address: 'https://sqs.example/state', deliver: send }],
       maxBodyBytes: limit,
     });
     const over = JSON.stringify({ id: 'rfw_big', payload: { text: 'x'.repeat(limit) } });
@@ -444,5 +445,34 @@ describe('log level and quarantine sampling from context', () => {
     const body = JSON.stringify(resources(full.template, 'AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
     expect(body).toContain('NumberOfMessagesSent');
     expect(body).not.toContain('"Enqueued"');
+  });
+});
+
+describe('dead-letter alarms, found in the pipeline when it is synthesized', () => {
+  function pipelineStack() {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    return { stack, pipeline: new VoltWebhookPipeline(stack, 'Pipeline') };
+  }
+
+  it('watch a DurableQueue added to the pipeline after it was constructed', () => {
+    const { stack, pipeline } = pipelineStack();
+    const late = new DurableQueue(pipeline, 'Archive');
+    const template = Template.fromStack(stack);
+    const dlqId = stack.getLogicalId(late.deadLetterQueue.node.defaultChild as CfnElement);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      AlarmActions: [{ Ref: topicId(template) }],
+    });
+    expect([...pipeline.monitoring.deadLetterAlarms.keys()]).toEqual(['state', 'Archive']);
+    const body = JSON.stringify(resources(template, 'AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
+    expect(body).toContain(dlqId);
+    expect(deadLetterQueueIds(template)).toHaveLength(2);
+  });
+
+  it('refuse a late queue whose alarm would take an existing name', () => {
+    const { stack, pipeline } = pipelineStack();
+    new DurableQueue(pipeline, 'State');
+    expect(() => Template.fromStack(stack)).toThrow(/deadLetterQueue name must be unique once PascalCased .*"State"/);
   });
 });
