@@ -24,9 +24,10 @@ export interface Contender {
   readonly file: string;
   /** How Lambda's runtime would load it: `import()` for ESM, `require()` for CommonJS. */
   readonly format: 'esm' | 'cjs';
-  /** Size of that file; for an unbundled handler, of the handler alone (its SDK comes from node_modules). */
+  /** Size of that file; for an unbundled handler, of the handler alone. */
   readonly bytes: number;
-  readonly bundled: boolean;
+  /** What else it loads, e.g. `+ SDK from node_modules` for an unbundled handler. */
+  readonly loads?: string;
   readonly nodeOptions: string;
   /** Requests each handled cold event makes to the fakes. */
   readonly calls: { readonly sqs: number; readonly dynamodb: number };
@@ -82,9 +83,9 @@ async function bundle(entry: string, outfile: string, options: BuildOptions): Pr
   return statSync(outfile).size;
 }
 
-type Spec = Omit<Contender, 'file' | 'bytes' | 'format' | 'bundled' | 'nodeOptions'> & {
+type Spec = Omit<Contender, 'file' | 'bytes' | 'format' | 'loads' | 'nodeOptions'> & {
   readonly nodeOptions?: string;
-  readonly make: (dir: string) => Promise<Pick<Contender, 'file' | 'bytes' | 'format' | 'bundled'>>;
+  readonly make: (dir: string) => Promise<Pick<Contender, 'file' | 'bytes' | 'format' | 'loads'>>;
 };
 
 function likeVoltFunction(entry: string, credentialAlias = true): Spec['make'] {
@@ -94,7 +95,6 @@ function likeVoltFunction(entry: string, credentialAlias = true): Spec['make'] {
       file,
       bytes: await bundle(entry, file, voltFunctionOptions(credentialAlias)),
       format: 'esm',
-      bundled: true,
     };
   };
 }
@@ -102,7 +102,7 @@ function likeVoltFunction(entry: string, credentialAlias = true): Spec['make'] {
 const deployed =
   (b: Bundle): Spec['make'] =>
   () =>
-    Promise.resolve({ file: b.entry, bytes: b.bytes, format: 'esm', bundled: true });
+    Promise.resolve({ file: b.entry, bytes: b.bytes, format: 'esm' });
 
 const noCalls = { sqs: 0, dynamodb: 0 };
 const oneSend = { sqs: 1, dynamodb: 0 };
@@ -129,7 +129,6 @@ export async function buildLineup(options: {
           file: path.join(__dirname, 'empty-handler.mjs'),
           bytes: statSync(path.join(__dirname, 'empty-handler.mjs')).size,
           format: 'esm',
-          bundled: false,
         }),
     },
   ];
@@ -205,7 +204,7 @@ export async function buildLineup(options: {
             minify: true,
             logLevel: 'error',
           });
-          return { file, bytes, format: 'cjs', bundled: true };
+          return { file, bytes, format: 'cjs' };
         },
       },
       {
@@ -218,7 +217,7 @@ export async function buildLineup(options: {
         make: () => {
           // Loaded in place, so that `@aws-sdk/client-sqs` resolves from the project's node_modules.
           const file = path.join(__dirname, 'peers', 'serverless-patterns.mjs');
-          return Promise.resolve({ file, bytes: statSync(file).size, format: 'esm', bundled: false });
+          return Promise.resolve({ file, bytes: statSync(file).size, format: 'esm', loads: '+ SDK from node_modules' });
         },
       },
     );

@@ -18,7 +18,7 @@ import type { WarmResult } from './warm';
 const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
 
 function sizeOf(c: Contender): string {
-  return c.bundled ? kb(c.bytes) : `${kb(c.bytes)} + SDK from node_modules`;
+  return c.loads ? `${kb(c.bytes)} ${c.loads}` : kb(c.bytes);
 }
 
 export interface ColdFigures {
