@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Contender, EventKind } from './lineup';
 import type { Runtime } from './runtimes';
+import { NO_TRUST, type Trust } from './tls';
 import { prng, shuffle } from './events';
 
 /**
@@ -18,6 +19,8 @@ export interface ColdSample {
   readonly sinceStartMs: number;
   /** Inside the child: loading the module alone. */
   readonly importMs: number;
+  /** Inside the child: CPU time (user + system) of the process from its start to the answer. */
+  readonly cpuMs: number;
 }
 
 /** Samples by runtime id, then contender id; index i of every list is round i. */
@@ -31,12 +34,13 @@ export function runCold(
   eventFile: string,
   env: NodeJS.ProcessEnv,
   accept: (result: unknown) => boolean,
+  trust: Trust,
 ): Promise<ColdSample> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     // stdout is where handlers log, as on Lambda: discarded here.
-    const child = spawn(runtime.execPath, [CHILD, contender.file, contender.format, eventFile], {
-      env: { ...env, NODE_OPTIONS: contender.nodeOptions },
+    const child = spawn(runtime.execPath, [...trust.args, CHILD, contender.file, contender.format, eventFile], {
+      env: { ...env, ...trust.env, NODE_OPTIONS: contender.nodeOptions },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -50,10 +54,10 @@ export function runCold(
         .find((l) => l.startsWith('{"ms"'));
       const where = `${contender.id} on ${runtime.label}`;
       if (code !== 0 || !line) return reject(new Error(`cold run of ${where} failed (exit ${code}):\n${stderr}`));
-      const parsed = JSON.parse(line) as { importMs: number; sinceStartMs: number; result: unknown };
+      const parsed = JSON.parse(line) as { importMs: number; sinceStartMs: number; cpuMs: number; result: unknown };
       if (!accept(parsed.result))
         return reject(new Error(`cold run of ${where} handled the event wrongly: ${JSON.stringify(parsed.result)}`));
-      resolve({ wallMs, sinceStartMs: parsed.sinceStartMs, importMs: parsed.importMs });
+      resolve({ wallMs, sinceStartMs: parsed.sinceStartMs, importMs: parsed.importMs, cpuMs: parsed.cpuMs });
     });
   });
 }
@@ -64,6 +68,8 @@ export async function measureColdMatrix(options: {
   readonly events: Readonly<Record<EventKind, unknown>>;
   readonly accept: Readonly<Record<EventKind, (result: unknown) => boolean>>;
   readonly env: NodeJS.ProcessEnv;
+  /** By runtime id: how that runtime trusts the fakes' certificate. */
+  readonly trust: Readonly<Record<string, Trust>>;
   readonly rounds: number;
   readonly workDir: string;
   readonly seed?: number;
@@ -75,7 +81,14 @@ export async function measureColdMatrix(options: {
     writeFileSync(eventFiles[kind], JSON.stringify(event));
   }
   const once = (runtime: Runtime, c: Contender) =>
-    runCold(runtime, c, eventFiles[c.event], options.env, options.accept[c.event]);
+    runCold(
+      runtime,
+      c,
+      eventFiles[c.event],
+      options.env,
+      options.accept[c.event],
+      options.trust[runtime.id] ?? NO_TRUST,
+    );
   const matrix: ColdMatrix = {};
   // One of each first, unmeasured: it warms the file cache (and fails fast on a broken contender).
   for (const runtime of options.runtimes) {

@@ -48,7 +48,7 @@ export const INGEST_STEPS: readonly { readonly id: string; readonly cost: string
   { id: EMPTY_ID, cost: 'Node start + empty handler' },
   { id: 'sqs-import', cost: 'SDK import (@aws-sdk/client-sqs)' },
   { id: 'sqs-client', cost: 'client construction' },
-  { id: INGEST_FLOOR_ID, cost: 'first request (SendMessage over TLS)' },
+  { id: INGEST_FLOOR_ID, cost: 'first request (SendMessage, connection set-up included)' },
   { id: 'sqs-powertools', cost: 'Powertools init (Logger + Metrics)' },
   { id: 'ingest', cost: 'our own code (config, keys, verify, attributes)' },
 ];

@@ -10,12 +10,12 @@ import { buildStream } from './events';
 import { startFakeDynamoDb, startFakeSqs, type FakeServer } from './fakes';
 import { measureFreshness, type FreshnessResult } from './freshness';
 import { measureHot, type HotResult } from './hot';
-import { buildLineup, EMPTY_ID, INGEST_FLOOR_ID, type Contender, type EventKind } from './lineup';
+import { buildLineup, EMPTY_ID, type Contender, type EventKind } from './lineup';
 import { drainAndVerify, latencySummary, sendAll } from './pipeline';
 import { printCold, printWarm, summarizeCold, summarizeWarm, type ColdSummary, type WarmFigures } from './report';
 import { resolveRuntimes, type Runtime } from './runtimes';
-import { formatSpread, median, printGrid, quantile, round } from './stats';
-import { makeCertificate } from './tls';
+import { median, printGrid, quantile, round } from './stats';
+import { makeCertificate, NO_TRUST, trustFor, type Trust } from './tls';
 import { measureWarm } from './warm';
 import { measureWrites, type WritesResult } from './writes';
 
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
   console.log(
     opts.http
       ? 'endpoints: plain-HTTP fakes (what the local stack pays, not what Lambda pays)'
-      : 'endpoints: HTTPS fakes, throw-away RSA-2048 certificate trusted through NODE_EXTRA_CA_CERTS',
+      : "endpoints: HTTPS fakes, throw-away RSA-2048 certificate beside the runtime's own roots (--use-openssl-ca, SSL_CERT_FILE)",
   );
   try {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -207,7 +207,10 @@ async function main(): Promise<void> {
     if (only.has('cold') || only.has('warm')) {
       progress('building the line-up...');
       lineup = await buildLineup({ workDir, bundles, groups: new Set(list(opts.groups)) });
-      const cert = opts.http ? undefined : await makeCertificate(workDir);
+      const cert = opts.http ? undefined : await makeCertificate();
+      const trust: Record<string, Trust> = Object.fromEntries(
+        runtimes.map((rt) => [rt.id, cert ? trustFor(rt, cert, workDir) : NO_TRUST]),
+      );
       const sqs: FakeServer = await startFakeSqs(cert);
       const dynamo: FakeServer = await startFakeDynamoDb(cert);
       const home = path.join(workDir, 'home');
@@ -228,7 +231,6 @@ async function main(): Promise<void> {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         AWS_ENDPOINT_URL_SQS: sqs.endpoint,
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        ...(cert ? { NODE_EXTRA_CA_CERTS: cert.caFile } : {}),
         TARGET_QUEUES: JSON.stringify([
           { name: 'state', queueUrl: stateQueueUrl },
           { name: 'crm', queueUrl: `${sqs.endpoint}/000000000000/crm`, eventTypes: ['message.received'] },
@@ -249,6 +251,7 @@ async function main(): Promise<void> {
             events: { webhook: webhookEvent(first.body, first.signature), sqs: sqsEvent([first.body], 0) },
             accept: { webhook: okWebhook, sqs: noFailures },
             env,
+            trust,
             rounds: ROUNDS,
             workDir,
             progress: (r) => {
@@ -295,6 +298,7 @@ async function main(): Promise<void> {
               events,
               recordsPerBatch: 10,
               env,
+              trust: trust[rt.id] ?? NO_TRUST,
               rounds: WARM.rounds,
               perBlock: WARM.perBlock,
               warmup: WARM.warmup,
@@ -533,7 +537,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** The issue's bar in one table: ours beside the floor and the peers, per runtime, over TLS. */
+/** Ours beside the references, the floors and the peers, per runtime, in one table. */
 function printBar(
   cold: ColdSummary,
   runtimes: readonly Runtime[],
@@ -542,37 +546,37 @@ function printBar(
   fresh: FreshnessResult | undefined,
 ): void {
   const shown = lineup.filter((c) => ['ours', 'floor', 'peer'].includes(c.role) || c.id === 'verify-parse');
-  heading('Summary', 'cold: x empty handler; warm: x the floor; medians over rounds (interquartile range)');
-  const rows: string[][] = [];
-  for (const c of shown) {
-    rows.push([
-      `${c.label}, cold`,
-      ...runtimes.map((rt) => {
-        const f = cold.byRuntime[rt.id]?.[c.id];
-        return f ? formatSpread(f.vsEmpty) : '-';
-      }),
-    ]);
-  }
-  rows.push([
-    'ingest cold vs its floor',
-    ...runtimes.map((rt) => {
-      const f = cold.byRuntime[rt.id]?.['ingest']?.vsFloor;
-      return f ? formatSpread(f) : '-';
-    }),
+  heading(
+    'Summary',
+    'Cold: wall time (CPU time) over the empty handler; warm: CPU per event over the floor. Medians of per-round ratios.',
+  );
+  const cell = (pick: (metric: 'wall' | 'cpu') => { median: number } | undefined) => {
+    const w = pick('wall');
+    const u = pick('cpu');
+    return w && u && Number.isFinite(w.median) ? `${w.median.toFixed(2)}x (${u.median.toFixed(2)}x)` : '-';
+  };
+  const rows: string[][] = shown.map((c) => [
+    `${c.label}, cold`,
+    ...runtimes.map((rt) => cell((m) => cold.figures[m][rt.id]?.[c.id]?.vsEmpty)),
   ]);
   rows.push([
-    'ingest cold vs the best peer',
+    'ingest cold over its floor',
+    ...runtimes.map((rt) => cell((m) => cold.figures[m][rt.id]?.['ingest']?.vsFloor)),
+  ]);
+  rows.push([
+    'ingest cold over the best peer',
     ...runtimes.map((rt) => {
-      const m = cold.margin[rt.id];
-      return m ? `${formatSpread(m.ratio)} of ${m.peerId}` : '-';
+      const m = cold.margin.wall[rt.id];
+      return m ? `${cell((metric) => cold.margin[metric][rt.id]?.ratio)} ${m.peerId}` : '-';
     }),
   ]);
-  for (const c of lineup.filter((x) => x.role === 'ours' || x.role === 'peer')) {
+  const warmed = Object.keys(warm).length > 0;
+  for (const c of lineup.filter((x) => warmed && (x.role === 'ours' || x.role === 'peer'))) {
     rows.push([
-      `${c.label}, warm CPU vs ${c.floorId === INGEST_FLOOR_ID ? 'SQS' : 'DynamoDB'} floor`,
+      `${c.label}, warm CPU over the floor`,
       ...runtimes.map((rt) => {
         const f = warm[rt.id]?.[c.id]?.vsFloor;
-        return f ? formatSpread(f) : '-';
+        return f ? `${f.median.toFixed(2)}x` : '-';
       }),
     ]);
   }

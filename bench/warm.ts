@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Contender, EventKind } from './lineup';
 import type { Runtime } from './runtimes';
+import type { Trust } from './tls';
 
 /**
  * Warm cost per event over TLS, every handler of the line-up in one process per runtime
@@ -25,6 +26,7 @@ export function measureWarm(options: {
   readonly events: Readonly<Record<EventKind, readonly unknown[]>>;
   readonly recordsPerBatch: number;
   readonly env: NodeJS.ProcessEnv;
+  readonly trust: Trust;
   readonly rounds: number;
   readonly perBlock: number;
   readonly warmup: number;
@@ -43,10 +45,14 @@ export function measureWarm(options: {
     }),
   );
   return new Promise((resolve, reject) => {
-    const child = spawn(options.runtime.execPath, [path.join(__dirname, 'warm-child.mjs'), configFile], {
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      options.runtime.execPath,
+      [...options.trust.args, path.join(__dirname, 'warm-child.mjs'), configFile],
+      {
+        env: { ...options.env, ...options.trust.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     let logBytes = 0;
     child.stdout.on('data', (d: Buffer) => (logBytes += d.length));
