@@ -57,7 +57,7 @@ const ROUNDS = Number(opts.rounds);
 /** Warm blocks per handler: small, because every event is a real request to the fakes. */
 const WARM = { rounds: 5, perBlock: 100, warmup: 50 };
 /** Hot-path rounds per handler and runtime, each a block of the reference then one of the handler. */
-const HOT = { rounds: 7, perRound: 1000 };
+const HOT = { rounds: 5, perRound: 500 };
 const list = (s: string) => s.split(',').filter((x) => x !== '');
 
 /**
@@ -366,8 +366,8 @@ async function main(): Promise<void> {
     if (only.has('writes')) {
       progress('DynamoDB writes per event (dynalite)...');
       const stream = buildStream({
-        outbound: 2000,
-        inbound: 500,
+        outbound: 1000,
+        inbound: 250,
         duplicateRate: 0.1,
         order: { kind: 'swap', rate: 0.1 },
         seed: 11,
@@ -449,8 +449,8 @@ async function main(): Promise<void> {
         if (only.has('e2e')) {
           progress('throughput through the local stack...');
           const stream = buildStream({
-            outbound: 1500,
-            inbound: 300,
+            outbound: 750,
+            inbound: 150,
             duplicateRate: 0.1,
             order: { kind: 'swap', rate: 0.1 },
             seed: 13,
