@@ -141,7 +141,8 @@ export function buildStream(options: StreamOptions): Stream {
   return { events: withDuplicates, distinct, expected };
 }
 
-function shuffle<T>(items: T[], random: () => number): T[] {
+/** Fisher-Yates in place with a seeded PRNG: the same order for the same seed. */
+export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [items[i], items[j]] = [items[j] as T, items[i] as T];

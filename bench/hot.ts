@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { Runtime } from './runtimes';
 import { median } from './stats';
 
 export interface HotResult {
@@ -13,18 +14,19 @@ export interface HotResult {
   readonly logBytesPerEvent: number;
 }
 
-/** Runs bench/hot-child.ts under tsx in a fresh process (its stdout, the handler's logs, only counted). */
+/** Runs bench/hot-child.ts under tsx in a fresh process of `runtime` (its stdout, the handler's logs, only counted). */
 export function measureHot(
+  runtime: Runtime,
   which: 'ingest' | 'consumer',
   stubAt: 'send' | 'transport',
   input: unknown,
   workDir: string,
 ): Promise<HotResult> {
-  const inputFile = path.join(workDir, `hot-${which}-${stubAt}.json`);
+  const inputFile = path.join(workDir, `hot-${runtime.id}-${which}-${stubAt}.json`);
   writeFileSync(inputFile, JSON.stringify(input));
   return new Promise((resolve, reject) => {
     const child = spawn(
-      process.execPath,
+      runtime.execPath,
       ['--import', 'tsx', path.join(__dirname, 'hot-child.ts'), which, inputFile, stubAt],
       {
         env: {
@@ -47,7 +49,8 @@ export function measureHot(
         .split('\n')
         .reverse()
         .find((l) => l.startsWith('{"which"'));
-      if (code !== 0 || !line) return reject(new Error(`hot ${which} failed (exit ${code}):\n${stderr}`));
+      if (code !== 0 || !line)
+        return reject(new Error(`hot ${which} on ${runtime.label} failed (exit ${code}):\n${stderr}`));
       const r = JSON.parse(line) as { handlerUs: number[]; referenceUs: number[]; sends: number; events: number };
       const ratios = r.handlerUs.map((h, i) => h / (r.referenceUs[i] ?? Number.NaN));
       resolve({

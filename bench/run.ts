@@ -1,27 +1,64 @@
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { startLocalStack, type LocalStackEvent } from '../local/stack';
 import { findBundle, synthBenchAssembly, type Bundle } from './assembly';
-import { measureCold, type ColdResult } from './cold';
-import { INGEST_VARIANTS, measureVariants } from './cold-variants';
-import { buildStream, type Stream } from './events';
-import { startFakeDynamoDb, startFakeSqs } from './fakes';
+import { measureColdMatrix } from './cold';
+import { buildStream } from './events';
+import { startFakeDynamoDb, startFakeSqs, type FakeServer } from './fakes';
+import { measureFreshness, type FreshnessResult } from './freshness';
 import { measureHot, type HotResult } from './hot';
+import { buildLineup, EMPTY_ID, type Contender, type EventKind } from './lineup';
 import { drainAndVerify, latencySummary, sendAll } from './pipeline';
-import { median, printTable, round, type Row } from './stats';
+import { printCold, printWarm, summarizeCold, summarizeWarm, type ColdSummary, type WarmFigures } from './report';
+import { resolveRuntimes, type Runtime } from './runtimes';
+import { median, printGrid, quantile, round } from './stats';
+import { makeCertificate, NO_TRUST, trustFor, type Trust } from './tls';
+import { measureWarm } from './warm';
 import { measureWrites, type WritesResult } from './writes';
 
-/**
- * `npm run bench`: every figure of issue 7 point 1, each against a reference measured in the
- * same run, printed as a table and written to bench/results.json.
- * Options: `--only=hot,cold,variants,writes,e2e` (default all; variants needs cold), `--cold-runs=N` (default 21).
- */
+const HELP = `npm run bench -- [options]
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const only = new Set((args.get('only') ?? 'hot,cold,variants,writes,e2e').split(','));
-const COLD_RUNS = Number(args.get('cold-runs') ?? 21);
+Cold and warm cost of the ingest and the consumer on this machine's Node and on Node 24 (Lambda's
+runtime, installed from npm by scripts/node24.mjs), against HTTPS fakes of SQS and DynamoDB,
+beside an empty handler, bare verify + parse, the real-SDK floor and two peers, all interleaved
+in one run; then DynamoDB writes per event, freshness and throughput on the local stack, and the
+cost per million webhooks. Prints tables and writes bench/results.json.
+
+  --only <list>       phases, comma-separated (default all): cold, warm, hot, writes, fresh, e2e
+  --rounds <n>        cold-start rounds; each runs every contender once per runtime (default 12)
+  --runtimes <list>   machine, node24 (default both)
+  --groups <list>     line-up: ingest, consumer, bundling (default ingest,consumer; bundling
+                      rebuilds the ingest with the choices made earlier: full credential chain,
+                      --enable-source-maps)
+  --http              plain-HTTP fakes instead of HTTPS: what the local stack's functions pay
+                      (its stand-ins speak HTTP), not what Lambda pays
+  --fresh-events <n>  webhooks sent for the freshness figure (default 100)
+  --fresh-rate <n>    per second, open loop (default 5: a steady trickle, not a load test)
+  --help`;
+
+const { values: opts } = parseArgs({
+  options: {
+    only: { type: 'string', default: 'cold,warm,hot,writes,fresh,e2e' },
+    rounds: { type: 'string', default: '12' },
+    runtimes: { type: 'string', default: 'machine,node24' },
+    groups: { type: 'string', default: 'ingest,consumer' },
+    http: { type: 'boolean', default: false },
+    'fresh-events': { type: 'string', default: '100' },
+    'fresh-rate': { type: 'string', default: '5' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+const only = new Set(opts.only.split(','));
+const ROUNDS = Number(opts.rounds);
+/** Warm blocks per handler: small, because every event is a real request to the fakes. */
+const WARM = { rounds: 5, perBlock: 100, warmup: 50 };
+/** Hot-path rounds per handler and runtime, each a block of the reference then one of the handler. */
+const HOT = { rounds: 5, perRound: 500 };
+const list = (s: string) => s.split(',').filter((x) => x !== '');
 
 /**
  * us-east-1 list prices as of 2025 (aws.amazon.com/{api-gateway,lambda,sqs,dynamodb,cloudwatch}/pricing);
@@ -45,38 +82,102 @@ const ASSUMED = {
   fullCpuMemoryMb: 1769,
 };
 
-function signedBodies(stream: Stream, privateKeyPem: string) {
-  const key = createPrivateKey(privateKeyPem);
-  return stream.events.map((e) => ({
-    body: e.body,
-    signature: sign('sha256', Buffer.from(e.body), key).toString('base64'),
-  }));
+// The SDK's Node < 22 notice, printed by the clients this process runs (the local stack's), is noise here.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+
+const started = performance.now();
+const progress = (message: string) =>
+  console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+function heading(title: string, method: string): void {
+  console.log(`\n== ${title} ==`);
+  console.log(method);
+}
+
+const okWebhook = (r: unknown) =>
+  typeof r === 'object' && r !== null && [200, 202].includes((r as { statusCode?: number }).statusCode ?? 0);
+const noFailures = (r: unknown) =>
+  typeof r === 'object' &&
+  r !== null &&
+  Array.isArray((r as { batchItemFailures?: unknown[] }).batchItemFailures) &&
+  (r as { batchItemFailures: unknown[] }).batchItemFailures.length === 0;
+
+function webhookEvent(body: string, signature: string) {
+  return {
+    version: '2.0',
+    routeKey: 'POST /webhooks',
+    rawPath: '/webhooks',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', 'x-respond-flow-signature': signature },
+    requestContext: {
+      http: { method: 'POST', path: '/webhooks', sourceIp: '127.0.0.1' },
+      requestId: 'bench',
+      stage: '$default',
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+function sqsEvent(bodies: readonly string[], offset: number) {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `bench-${offset + i}`,
+      receiptHandle: 'rh',
+      body,
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:state',
+      awsRegion: 'us-east-1',
+    })),
+  };
 }
 
 async function main(): Promise<void> {
-  const started = new Date();
+  if (opts.help) {
+    console.log(HELP);
+    return;
+  }
+  const date = new Date();
   const workDir = mkdtempSync(path.join(tmpdir(), 'volt-bench-'));
+  const loadAtStart = load();
+  const runtimes = resolveRuntimes(list(opts.runtimes));
   const results: Record<string, unknown> = {
-    date: started.toISOString(),
+    date: date.toISOString(),
+    options: opts,
     machine: {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
       memoryGb: round(totalmem() / 2 ** 30, 1),
-      node: process.version,
       platform: `${process.platform}-${process.arch}`,
+      loadAverageAtStart: loadAtStart,
     },
+    runtimes: runtimes.map(({ id, label, version }) => ({ id, label, version })),
+    endpoints: opts.http ? 'http' : 'https',
   };
-  const rows: Row[] = [];
+  console.log(`bench of ${date.toISOString()}, ${cpus().length} CPUs, load average ${loadAtStart} (1, 5, 15 min)`);
+  for (const rt of runtimes) console.log(`runtime ${rt.id}: ${rt.label}, ${rt.execPath}`);
+  console.log(
+    opts.http
+      ? 'endpoints: plain-HTTP fakes (what the local stack pays, not what Lambda pays)'
+      : "endpoints: HTTPS fakes, throw-away RSA-2048 certificate beside the runtime's own roots (--use-openssl-ca, SSL_CERT_FILE)",
+  );
   try {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const privateKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
     const outdir = path.join(workDir, 'cdk.out');
-    console.error('synthesizing the app (cdk synth)...');
-    const stack = await synthBenchAssembly(outdir, publicKeyPem);
+    progress('synthesizing the app (cdk synth)...');
+    const assembly = await synthBenchAssembly(outdir, publicKeyPem);
     const bundles: Record<'ingest' | 'consumer', Bundle> = {
-      ingest: findBundle(stack, 'ingest'),
-      consumer: findBundle(stack, 'consumer'),
+      ingest: findBundle(assembly, 'ingest'),
+      consumer: findBundle(assembly, 'consumer'),
     };
     results['bundles'] = Object.fromEntries(
       Object.values(bundles).map((b) => [b.name, { bytes: b.bytes, nodeOptions: b.nodeOptions, memoryMb: b.memoryMb }]),
@@ -89,186 +190,184 @@ async function main(): Promise<void> {
       order: { kind: 'swap', rate: 0 },
       seed: 7,
     });
-    const bodies = signedBodies(sample, privateKeyPem);
+    const key = createPrivateKey(privateKeyPem);
+    const signed = sample.events.map((e) => ({
+      ...e,
+      signature: sign('sha256', Buffer.from(e.body), key).toString('base64'),
+    }));
+    // The ingest sends an outbound event to the state queue only, as the floor and the peers do;
+    // an inbound one would also go to the subscriber's queue.
+    const outbound = signed.filter((e) => !e.webhookId.includes('_in_'));
+    const first = outbound[0];
+    if (!first) throw new Error('no sample event');
 
-    let hot: Partial<Record<'ingest' | 'consumer', HotResult>> = {};
-    let hotSdk: Partial<Record<'ingest' | 'consumer', HotResult>> = {};
-    if (only.has('hot')) {
-      console.error('hot path (warm CPU per event)...');
-      const input = { publicKeyPem, bodies, rounds: 9, perRound: 2000 };
-      hot = {
-        ingest: await measureHot('ingest', 'send', input, workDir),
-        consumer: await measureHot('consumer', 'send', input, workDir),
+    let coldSummary: ColdSummary | undefined;
+    const warmByRuntime: Record<string, Record<string, WarmFigures>> = {};
+    let lineup: Contender[] = [];
+    if (only.has('cold') || only.has('warm')) {
+      progress('building the line-up...');
+      lineup = await buildLineup({ workDir, bundles, groups: new Set(list(opts.groups)) });
+      const cert = opts.http ? undefined : await makeCertificate();
+      const trust: Record<string, Trust> = Object.fromEntries(
+        runtimes.map((rt) => [rt.id, cert ? trustFor(rt, cert, workDir) : NO_TRUST]),
+      );
+      const sqs: FakeServer = await startFakeSqs(cert);
+      const dynamo: FakeServer = await startFakeDynamoDb(cert);
+      const home = path.join(workDir, 'home');
+      mkdirSync(home);
+      const stateQueueUrl = `${sqs.endpoint}/000000000000/state`;
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env['PATH'],
+        // An empty home: no ~/.aws files for the SDK to find, as on Lambda.
+        HOME: home,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_SESSION_TOKEN: 'bench',
+        AWS_LAMBDA_FUNCTION_NAME: 'bench',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        // The SDK prints a support warning on Node < 22 (about 2.5 ms of a cold start); Lambda's Node 24 never does.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        TARGET_QUEUES: JSON.stringify([
+          { name: 'state', queueUrl: stateQueueUrl },
+          { name: 'crm', queueUrl: `${sqs.endpoint}/000000000000/crm`, eventTypes: ['message.received'] },
+        ]),
+        VOLT_PUBLIC_KEYS: JSON.stringify([publicKeyPem]),
+        TABLE_NAME: 'messages',
+        // The peers' configuration: one queue, one PEM key.
+        QUEUE_URL: stateQueueUrl,
+        VOLT_PUBLIC_KEY: publicKeyPem,
       };
-      hotSdk = {
-        ingest: await measureHot('ingest', 'transport', input, workDir),
-        consumer: await measureHot('consumer', 'transport', input, workDir),
-      };
-      results['hot'] = { sendStubbed: hot, transportStubbed: hotSdk };
-      for (const [stub, set] of [
-        ['send stubbed', hot],
-        ['SDK, transport stubbed', hotSdk],
-      ] as const) {
-        for (const [name, h] of Object.entries(set)) {
-          rows.push({
-            figure: `${name} warm CPU/event (${stub})`,
-            value: `${round(median(h.handlerUs), 1)} µs`,
-            reference: `${round(median(h.referenceUs), 1)} µs (${name === 'ingest' ? 'crypto.verify + JSON.parse' : 'JSON.parse + serialize one write'})`,
-            ratio: `${round(h.ratio)}x`,
-            target: name === 'ingest' && set === hot ? '<= 1.5x' : '-',
-          });
-        }
-      }
-    }
-
-    let cold: Partial<Record<'ingest' | 'consumer', ColdResult>> = {};
-    if (only.has('cold')) {
-      console.error('cold load (fresh processes, alternating)...');
-      const sqs = await startFakeSqs();
-      const dynamo = await startFakeDynamoDb();
       try {
-        const env: NodeJS.ProcessEnv = {
-          PATH: process.env['PATH'],
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'bench',
-          AWS_SECRET_ACCESS_KEY: 'bench',
-          AWS_SESSION_TOKEN: 'bench',
-          AWS_LAMBDA_FUNCTION_NAME: 'bench',
-          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-          // The SDK prints a support warning on Node < 22 (about 2.5 ms of a cold start here);
-          // Lambda runs these bundles on Node 24, where it never does.
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-          TARGET_QUEUES: JSON.stringify([
-            { name: 'state', queueUrl: `${sqs.endpoint}/000000000000/state` },
-            { name: 'crm', queueUrl: `${sqs.endpoint}/000000000000/crm`, eventTypes: ['message.received'] },
-          ]),
-          VOLT_PUBLIC_KEYS: JSON.stringify([publicKeyPem]),
-          TABLE_NAME: 'messages',
-        };
-        const first = bodies[0];
-        if (!first) throw new Error('no sample event');
-        const httpEvent = {
-          version: '2.0',
-          routeKey: 'POST /webhooks',
-          rawPath: '/webhooks',
-          rawQueryString: '',
-          headers: { 'content-type': 'application/json', 'x-respond-flow-signature': first.signature },
-          requestContext: {
-            http: { method: 'POST', path: '/webhooks', sourceIp: '127.0.0.1' },
-            requestId: 'cold',
-            stage: '$default',
-          },
-          body: first.body,
-          isBase64Encoded: false,
-        };
-        const sqsEvent = {
-          Records: [
-            {
-              messageId: 'cold-1',
-              receiptHandle: 'rh',
-              body: first.body,
-              attributes: { ApproximateReceiveCount: '1' },
-              messageAttributes: {},
-              md5OfBody: '',
-              eventSource: 'aws:sqs',
-              eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:state',
-              awsRegion: 'us-east-1',
+        if (only.has('cold')) {
+          progress(`cold starts: ${lineup.length} contenders x ${runtimes.length} runtimes x ${ROUNDS} rounds...`);
+          const before = { sqs: sqs.requests(), dynamo: dynamo.requests() };
+          const matrix = await measureColdMatrix({
+            runtimes,
+            contenders: lineup,
+            events: { webhook: webhookEvent(first.body, first.signature), sqs: sqsEvent([first.body], 0) },
+            accept: { webhook: okWebhook, sqs: noFailures },
+            env,
+            trust,
+            rounds: ROUNDS,
+            workDir,
+            progress: (r) => {
+              if (r % 5 === 0) progress(`cold round ${r + 1}/${ROUNDS}, load average ${load()}`);
             },
-          ],
-        };
-        const ok = (r: unknown) =>
-          typeof r === 'object' && r !== null && [200, 202].includes((r as { statusCode?: number }).statusCode ?? 0);
-        const noFailures = (r: unknown) =>
-          typeof r === 'object' &&
-          r !== null &&
-          Array.isArray((r as { batchItemFailures?: unknown[] }).batchItemFailures) &&
-          (r as { batchItemFailures: unknown[] }).batchItemFailures.length === 0;
-        const before = { sqs: sqs.requests(), dynamo: dynamo.requests() };
-        cold = {
-          ingest: await measureCold({
-            bundle: bundles.ingest,
-            event: httpEvent,
-            env,
-            accept: ok,
-            runs: COLD_RUNS,
-            workDir,
-            label: 'ingest',
-          }),
-          consumer: await measureCold({
-            bundle: bundles.consumer,
-            event: sqsEvent,
-            env,
-            accept: noFailures,
-            runs: COLD_RUNS,
-            workDir,
-            label: 'consumer',
-          }),
-        };
-        if (only.has('variants')) {
-          console.error('cold load of bundling variants...');
-          const variants = await measureVariants({
-            variants: INGEST_VARIANTS,
-            event: httpEvent,
-            env,
-            accept: ok,
-            runs: COLD_RUNS,
-            workDir,
           });
-          results['coldVariants'] = variants.map((v) => ({
-            ...v.variant,
-            bytes: v.bytes,
-            medianBundleMs: median(v.cold.bundleMs),
-            medianEmptyMs: median(v.cold.emptyMs),
-            ratio: v.cold.ratio,
-          }));
-          for (const v of variants) {
-            rows.push({
-              figure: `ingest cold: ${v.variant.name} (${Math.round(v.bytes / 1024)} KB)`,
-              value: `${round(median(v.cold.bundleMs), 1)} ms`,
-              reference: `${round(median(v.cold.emptyMs), 1)} ms (empty handler)`,
-              ratio: `${round(v.cold.ratio)}x`,
-              target: '-',
-            });
-          }
+          // Every run of a contender that sends must have reached its fake (one warm-up run included).
+          const runs = (ROUNDS + 1) * runtimes.length;
+          const want = {
+            sqs: runs * lineup.reduce((n, c) => n + c.calls.sqs, 0),
+            dynamo: runs * lineup.reduce((n, c) => n + c.calls.dynamodb, 0),
+          };
+          const got = { sqs: sqs.requests() - before.sqs, dynamo: dynamo.requests() - before.dynamo };
+          if (got.sqs < want.sqs || got.dynamo < want.dynamo)
+            throw new Error(`cold runs did not all reach the fakes: ${JSON.stringify({ want, got })}`);
+          coldSummary = summarizeCold(matrix, runtimes, lineup);
+          results['cold'] = { rounds: ROUNDS, summary: coldSummary, samples: matrix };
+          heading(
+            `Cold start: fresh process, load + first event (${ROUNDS} rounds, ${lineup.length * runtimes.length} runs each, shuffled)`,
+            'Wall time from spawn to exit. Ratios: median over rounds of the ratio within the round; (interquartile range).',
+          );
+          printCold(coldSummary, runtimes, lineup);
         }
-        // Every ingest run must have reached the (fake) queue, every consumer run the (fake) table.
-        if (sqs.requests() - before.sqs < COLD_RUNS + 1 || dynamo.requests() - before.dynamo < COLD_RUNS + 1)
-          throw new Error('cold runs did not call the fakes');
+        if (only.has('warm')) {
+          const events: Record<EventKind, unknown[]> = {
+            webhook: outbound.map((e) => webhookEvent(e.body, e.signature)),
+            sqs: [],
+          };
+          for (let i = 0; i < outbound.length; i += 10)
+            events.sqs.push(
+              sqsEvent(
+                outbound.slice(i, i + 10).map((e) => e.body),
+                i,
+              ),
+            );
+          // The steps differ from the floor only at load: warm, they would show nothing.
+          const warmLineup = lineup.filter((c) => c.role !== 'step' && c.id !== EMPTY_ID);
+          const logBytes: Record<string, number> = {};
+          for (const rt of runtimes) {
+            progress(`warm, over TLS, on ${rt.label}...`);
+            const warm = await measureWarm({
+              runtime: rt,
+              contenders: warmLineup,
+              events,
+              recordsPerBatch: 10,
+              env,
+              trust: trust[rt.id] ?? NO_TRUST,
+              rounds: WARM.rounds,
+              perBlock: WARM.perBlock,
+              warmup: WARM.warmup,
+              workDir,
+            });
+            warmByRuntime[rt.id] = summarizeWarm(warm, warmLineup, 'verify-parse');
+            logBytes[rt.id] = warm.logBytes;
+          }
+          results['warm'] = { byRuntime: warmByRuntime, logBytes };
+          heading(
+            `Warm: one process per runtime, every handler loaded, ${WARM.rounds} rounds of ${WARM.perBlock} events each (SQS: batches of 10)`,
+            "CPU time of the handlers' process per event, the SDK's whole request path over a kept-alive TLS connection;\nratios per round, median (interquartile range). Outbound events only: one SendMessage each.",
+          );
+          printWarm(warmByRuntime, runtimes, warmLineup);
+        }
       } finally {
         await sqs.close();
         await dynamo.close();
       }
-      results['cold'] = Object.fromEntries(
-        Object.entries(cold).map(([k, c]) => [
-          k,
-          {
-            ...c,
-            medianBundleMs: median(c.bundleMs),
-            medianEmptyMs: median(c.emptyMs),
-            medianInsideMs: median(c.bundleInsideMs),
-          },
-        ]),
-      );
-      for (const [name, c] of Object.entries(cold)) {
-        const b = bundles[name as 'ingest' | 'consumer'];
-        rows.push({
-          figure: `${name} cold load (${Math.round(b.bytes / 1024)} KB bundle)`,
-          value: `${round(median(c.bundleMs), 1)} ms`,
-          reference: `${round(median(c.emptyMs), 1)} ms (empty handler)`,
-          ratio: `${round(c.ratio)}x`,
-          target: '<= 1.5x',
-        });
+    }
+
+    const hot: Record<string, Partial<Record<'ingest' | 'consumer', { send: HotResult; transport: HotResult }>>> = {};
+    if (only.has('hot')) {
+      const input = {
+        publicKeyPem,
+        bodies: signed.map(({ body, signature }) => ({ body, signature })),
+        ...HOT,
+      };
+      for (const rt of runtimes) {
+        progress(`hot path (own CPU per event, AWS call answered in-process) on ${rt.label}...`);
+        hot[rt.id] = {};
+        for (const which of ['ingest', 'consumer'] as const) {
+          (hot[rt.id] as Record<string, unknown>)[which] = {
+            send: await measureHot(rt, which, 'send', input, workDir),
+            transport: await measureHot(rt, which, 'transport', input, workDir),
+          };
+        }
       }
+      results['hot'] = hot;
+      heading(
+        'Hot path: the handler source (as bundled) in one process, the AWS call answered in-process',
+        `CPU µs per event, ${HOT.rounds} rounds of ${HOT.perRound} events against a reference in alternating blocks; ratio: median of per-round ratios.\n` +
+          "`send`: answered at the client's send (the handler's own work); `transport`: at the HTTP handler (the SDK builds, signs, parses).",
+      );
+      const rows: string[][] = [];
+      for (const which of ['ingest', 'consumer'] as const) {
+        const reference = which === 'ingest' ? 'crypto.verify + JSON.parse' : 'JSON.parse + serialize one write';
+        for (const stub of ['send', 'transport'] as const) {
+          rows.push([
+            `${which}, ${stub} stubbed (reference: ${reference})`,
+            ...runtimes.map((rt) => {
+              const h = hot[rt.id]?.[which]?.[stub];
+              return h
+                ? `${round(median(h.handlerUs), 1)} vs ${round(median(h.referenceUs), 1)} µs = ${round(h.ratio)}x`
+                : '-';
+            }),
+          ]);
+        }
+      }
+      printGrid(['figure', ...runtimes.map((rt) => rt.label)], rows);
+      console.log('target: ingest, send stubbed, <= 1.5x');
     }
 
     let writes: WritesResult | undefined;
     if (only.has('writes')) {
-      console.error('DynamoDB writes per event (dynalite)...');
+      progress('DynamoDB writes per event (dynalite)...');
       const stream = buildStream({
-        outbound: 2000,
-        inbound: 500,
+        outbound: 1000,
+        inbound: 250,
         duplicateRate: 0.1,
         order: { kind: 'swap', rate: 0.1 },
         seed: 11,
@@ -277,25 +376,19 @@ async function main(): Promise<void> {
       if (writes.mismatches.length > 0)
         throw new Error(`writes: items differ from the model:\n${writes.mismatches.slice(0, 10).join('\n')}`);
       results['writes'] = writes;
-      rows.push({
-        figure: `DynamoDB writes/event (${writes.events} events: ${round((100 * (writes.effects['none'] ?? 0)) / writes.events, 1)}% dup, ${round((100 * (writes.effects['history'] ?? 0)) / writes.events, 1)}% late)`,
-        value: `${round(writes.perEvent, 3)}`,
-        reference: '1 write per event',
-        ratio: `${round(writes.perEvent, 3)}x`,
-        target: '<= 1.1',
-      });
+      heading(
+        'DynamoDB writes per event (consumer record processor on dynalite)',
+        'UpdateItem requests counted at the server.',
+      );
+      console.log(
+        `${round(writes.perEvent, 3)} per event over ${writes.events} events (${round((100 * (writes.effects['none'] ?? 0)) / writes.events, 1)}% duplicates, ${round((100 * (writes.effects['history'] ?? 0)) / writes.events, 1)}% late); target <= 1.1`,
+      );
     }
 
+    let fresh: FreshnessResult | undefined;
     let e2e: Record<string, number> | undefined;
-    if (only.has('e2e')) {
-      console.error('end to end through the local stack...');
-      const stream = buildStream({
-        outbound: 1500,
-        inbound: 300,
-        duplicateRate: 0.1,
-        order: { kind: 'swap', rate: 0.1 },
-        seed: 13,
-      });
+    if (only.has('fresh') || only.has('e2e')) {
+      progress('starting the local stack...');
       let batches = 0;
       let records = 0;
       const failures: string[] = [];
@@ -311,86 +404,187 @@ async function main(): Promise<void> {
         },
       });
       try {
-        if (!local.webhookUrl) throw new Error('the local stack has no webhook URL');
-        const t0 = performance.now();
-        const deadline = Date.now() + 5 * 60_000;
-        const sent = await sendAll(local.webhookUrl, createPrivateKey(privateKeyPem), stream.events, 50, deadline);
-        const drained = await drainAndVerify(local, stream, t0, deadline);
-        if (drained.mismatches.length > 0)
-          throw new Error(
-            `e2e: ${drained.mismatches.length} items differ from the model:\n${drained.mismatches.slice(0, 10).join('\n')}`,
+        if (only.has('fresh')) {
+          const events = Number(opts['fresh-events']);
+          const rate = Number(opts['fresh-rate']);
+          progress(`freshness: ${events} webhooks from the Volt simulator at ${rate}/s...`);
+          fresh = await measureFreshness({
+            stack: local,
+            privateKeyPem,
+            events,
+            ratePerSecond: rate,
+            timeoutMs: 60_000,
+          });
+          if (fresh.missing > 0) throw new Error(`freshness: ${fresh.missing} webhooks never became readable`);
+          const q = (v: readonly number[], p: number) => round(quantile(v, p), 0);
+          results['freshness'] = {
+            ...fresh,
+            answerP50Ms: q(fresh.answerMs, 0.5),
+            answerP99Ms: q(fresh.answerMs, 0.99),
+            readableP50Ms: q(fresh.readableMs, 0.5),
+            readableP99Ms: q(fresh.readableMs, 0.99),
+          };
+          heading(
+            `Freshness on the local stack (${fresh.events} inbound messages from the Volt simulator, ${rate}/s, open loop)`,
+            `From the start of Volt's POST; readable: the item's history holds the webhook (table polled every ${fresh.pollMs} ms).\nThe consumer's event source mapping batches up to 25 records for at most 1 s (the stack's setting), as Lambda does.`,
           );
-        const lost = Object.entries(drained.queueDepths).filter(([, n]) => n > 0);
-        const dlqs = lost.filter(([k]) => /Dlq$/.test(k));
-        if (dlqs.length > 0) throw new Error(`e2e: messages in DLQs: ${JSON.stringify(dlqs)}`);
-        const lat = latencySummary(sent.latenciesMs);
-        e2e = {
-          events: stream.events.length,
-          concurrency: 50,
-          requests: sent.requests,
-          retries: sent.retries,
-          sendSeconds: round(sent.sendMs / 1000, 2),
-          totalSeconds: round(drained.totalMs / 1000, 2),
-          ingestEventsPerSecond: round(stream.events.length / (sent.sendMs / 1000), 0),
-          storedEventsPerSecond: round(stream.events.length / (drained.totalMs / 1000), 0),
-          p50Ms: round(lat.p50, 1),
-          p99Ms: round(lat.p99, 1),
-          consumerBatches: batches,
-          recordsPerBatch: round(records / Math.max(1, batches), 2),
-          failedBatches: failures.length,
-          receivedShare: round(
-            stream.events.filter((ev) => ev.body.includes('"message.received"')).length / stream.events.length,
-            4,
-          ),
-        };
-        results['e2e'] = e2e;
-        rows.push({
-          figure: `end to end (${stream.events.length} events, c=50, 0 lost)`,
-          value: `${e2e['storedEventsPerSecond']} ev/s stored`,
-          reference: `${e2e['ingestEventsPerSecond']} ev/s accepted`,
-          ratio: '-',
-          target: '-',
-        });
-        rows.push({
-          figure: 'ingest latency over HTTP (local)',
-          value: `p50 ${e2e['p50Ms']} ms`,
-          reference: `p99 ${e2e['p99Ms']} ms`,
-          ratio: '-',
-          target: '-',
-        });
+          printGrid(
+            ['figure', 'p50 ms', 'p99 ms'],
+            [
+              [
+                'ingest answers Volt (HTTP API + ingest + SendMessage)',
+                `${q(fresh.answerMs, 0.5)}`,
+                `${q(fresh.answerMs, 0.99)}`,
+              ],
+              [
+                'status readable (+ queue, polling, batching, consumer, write)',
+                `${q(fresh.readableMs, 0.5)}`,
+                `${q(fresh.readableMs, 0.99)}`,
+              ],
+            ],
+          );
+          if (fresh.refusedAttempts > 0)
+            console.log(`${fresh.refusedAttempts} POST attempts refused and retried by Volt`);
+        }
+        if (only.has('e2e')) {
+          progress('throughput through the local stack...');
+          const stream = buildStream({
+            outbound: 750,
+            inbound: 150,
+            duplicateRate: 0.1,
+            order: { kind: 'swap', rate: 0.1 },
+            seed: 13,
+          });
+          batches = 0;
+          records = 0;
+          if (!local.webhookUrl) throw new Error('the local stack has no webhook URL');
+          const t0 = performance.now();
+          const deadline = Date.now() + 5 * 60_000;
+          const sent = await sendAll(local.webhookUrl, key, stream.events, 50, deadline);
+          const drained = await drainAndVerify(local, stream, t0, deadline);
+          if (drained.mismatches.length > 0)
+            throw new Error(
+              `e2e: ${drained.mismatches.length} items differ from the model:\n${drained.mismatches.slice(0, 10).join('\n')}`,
+            );
+          const dlqs = Object.entries(drained.queueDepths).filter(([k, n]) => /Dlq$/.test(k) && n > 0);
+          if (dlqs.length > 0) throw new Error(`e2e: messages in DLQs: ${JSON.stringify(dlqs)}`);
+          const lat = latencySummary(sent.latenciesMs);
+          e2e = {
+            events: stream.events.length,
+            concurrency: 50,
+            requests: sent.requests,
+            retries: sent.retries,
+            sendSeconds: round(sent.sendMs / 1000, 2),
+            totalSeconds: round(drained.totalMs / 1000, 2),
+            ingestEventsPerSecond: round(stream.events.length / (sent.sendMs / 1000), 0),
+            storedEventsPerSecond: round(stream.events.length / (drained.totalMs / 1000), 0),
+            p50Ms: round(lat.p50, 1),
+            p99Ms: round(lat.p99, 1),
+            consumerBatches: batches,
+            recordsPerBatch: round(records / Math.max(1, batches), 2),
+            failedBatches: failures.length,
+            receivedShare: round(
+              stream.events.filter((ev) => ev.body.includes('"message.received"')).length / stream.events.length,
+              4,
+            ),
+          };
+          results['e2e'] = e2e;
+          heading(
+            `Throughput through the local stack (${stream.events.length} events, 10% duplicates, concurrency 50)`,
+            'Every item checked against the model afterwards; nothing in a DLQ.',
+          );
+          console.log(
+            `${e2e['ingestEventsPerSecond']} events/s accepted, ${e2e['storedEventsPerSecond']} events/s stored; POST latency p50 ${e2e['p50Ms']} ms, p99 ${e2e['p99Ms']} ms; ${e2e['retries']} retries; ${e2e['recordsPerBatch']} records per consumer batch`,
+          );
+        }
       } finally {
         await local.stop();
       }
     }
 
-    if (hotSdk.ingest && hotSdk.consumer && writes) {
-      // Billed duration includes the SDK's own CPU: the transport-stubbed figures.
+    const costHot = hot[runtimes[runtimes.length - 1]?.id ?? ''];
+    if (costHot?.ingest && costHot.consumer && writes) {
+      // Billed duration includes the SDK's own CPU: the transport-stubbed figures, on the last runtime (Lambda's when measured).
       const cost = costPerMillion({
-        hot: { ingest: hotSdk.ingest, consumer: hotSdk.consumer },
+        hot: { ingest: costHot.ingest.transport, consumer: costHot.consumer.transport },
         writes,
         e2e,
         memoryMb: bundles.ingest.memoryMb,
         consumerMemoryMb: bundles.consumer.memoryMb,
       });
       results['costPerMillion'] = cost;
-      rows.push({
-        figure: 'cost per million webhooks (us-east-1)',
-        value: `$${cost.total.toFixed(2)}`,
-        reference: `prices as of ${PRICES.asOf}`,
-        ratio: '-',
-        target: '-',
-      });
+      heading('Cost per million webhooks (us-east-1)', `prices as of ${PRICES.asOf}`);
+      console.log(
+        Object.entries(cost)
+          .filter(([k]) => k !== 'inputs')
+          .map(([k, v]) => `${k} $${String(v)}`)
+          .join(', '),
+      );
     }
+
+    if (coldSummary) printBar(coldSummary, runtimes, lineup, warmByRuntime, fresh);
     results['prices'] = PRICES;
     results['assumptions'] = ASSUMED;
-    console.log('');
-    printTable(rows);
+    const loadAtEnd = load();
+    (results['machine'] as Record<string, unknown>)['loadAverageAtEnd'] = loadAtEnd;
+    results['seconds'] = round((performance.now() - started) / 1000, 0);
+    console.log(`\nload average at the end: ${loadAtEnd}; the run took ${results['seconds']} s`);
     const file = path.join(__dirname, 'results.json');
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
+    console.log(`written: ${path.relative(process.cwd(), file)}`);
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** Ours beside the references, the floors and the peers, per runtime, in one table. */
+function printBar(
+  cold: ColdSummary,
+  runtimes: readonly Runtime[],
+  lineup: readonly Contender[],
+  warm: Record<string, Record<string, WarmFigures>>,
+  fresh: FreshnessResult | undefined,
+): void {
+  const shown = lineup.filter((c) => ['ours', 'floor', 'peer'].includes(c.role) || c.id === 'verify-parse');
+  heading(
+    'Summary',
+    'Cold: wall time (CPU time) over the empty handler; warm: CPU per event over the floor. Medians of per-round ratios.',
+  );
+  const cell = (pick: (metric: 'wall' | 'cpu') => { median: number } | undefined) => {
+    const w = pick('wall');
+    const u = pick('cpu');
+    return w && u && Number.isFinite(w.median) ? `${w.median.toFixed(2)}x (${u.median.toFixed(2)}x)` : '-';
+  };
+  const rows: string[][] = shown.map((c) => [
+    `${c.label}, cold`,
+    ...runtimes.map((rt) => cell((m) => cold.figures[m][rt.id]?.[c.id]?.vsEmpty)),
+  ]);
+  rows.push([
+    'ingest cold over its floor',
+    ...runtimes.map((rt) => cell((m) => cold.figures[m][rt.id]?.['ingest']?.vsFloor)),
+  ]);
+  rows.push([
+    'ingest cold over the best peer',
+    ...runtimes.map((rt) => {
+      const m = cold.margin.wall[rt.id];
+      return m ? `${cell((metric) => cold.margin[metric][rt.id]?.ratio)} ${m.peerId}` : '-';
+    }),
+  ]);
+  const warmed = Object.keys(warm).length > 0;
+  for (const c of lineup.filter((x) => warmed && (x.role === 'ours' || x.role === 'peer'))) {
+    rows.push([
+      `${c.label}, warm CPU over the floor`,
+      ...runtimes.map((rt) => {
+        const f = warm[rt.id]?.[c.id]?.vsFloor;
+        return f ? `${f.median.toFixed(2)}x` : '-';
+      }),
+    ]);
+  }
+  printGrid(['figure', ...runtimes.map((rt) => rt.label)], rows);
+  if (fresh)
+    console.log(
+      `freshness (local stack): ingest answers p50 ${round(quantile(fresh.answerMs, 0.5), 0)} ms, status readable p50 ${round(quantile(fresh.readableMs, 0.5), 0)} ms, p99 ${round(quantile(fresh.readableMs, 0.99), 0)} ms`,
+    );
 }
 
 /** Dollars per million webhooks, each line from a measured count times a list price. */

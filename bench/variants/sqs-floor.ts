@@ -1,6 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
-// The floor for the ingest cold load: the SDK's SQS client alone, one SendMessage, no verification, no logging.
+// The floor for the ingest: the SDK's SQS client alone sending one message per event, no
+// verification, no logging. No implementation on the real SDK can do less.
 const sqs = new SQSClient({});
 const targets = JSON.parse(process.env['TARGET_QUEUES'] ?? '[]') as { queueUrl: string }[];
 
