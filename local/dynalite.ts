@@ -14,6 +14,9 @@ import { crc32 } from 'node:zlib';
  * answers a bare `ConditionalCheckFailedException`; DynamoDB puts the item the condition was
  * evaluated against in that error body, as `Item` in DynamoDB JSON (next to `message`), and the
  * SDK v3 exposes it as the exception's `Item`.
+ *
+ * Enforced as DynamoDB does (see `enforceDynamoDbSizes`): the 400 KB item size and the key sizes
+ * counted in UTF-8 bytes, and the key size limits of secondary indexes, which dynalite does not check.
  */
 
 export interface DynaliteOptions {
@@ -30,6 +33,7 @@ export function createDynaliteServer(options: DynaliteOptions = {}): Server {
     updateTableMs: 0,
     ...(options.dataDir ? { path: options.dataDir } : {}),
   });
+  enforceDynamoDbSizes();
   wrapRequestListener(server, withConditionCheckItems);
   return server;
 }
@@ -219,4 +223,180 @@ export function withConditionCheckItems(serve: RequestListener): RequestListener
         res.destroy(err instanceof Error ? err : new Error(String(err)));
       });
   };
+}
+
+// --- Sizes, as DynamoDB counts them -------------------------------------------------------
+
+/** Largest item DynamoDB stores: 400 KB, attribute names included. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+/** Largest partition key value, of the table or of an index. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+/** Largest sort key value, of the table or of an index. */
+export const MAX_SORT_KEY_BYTES = 1024;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Bytes of a number: one per two significant digits, plus one (leading and trailing zeros do not count). */
+function numberSize(text: string): number {
+  const mantissa = text.replace(/^[+-]/, '').replace(/e.*$/i, '');
+  const digits = mantissa.replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return digits === '' ? 1 : Math.ceil(digits.length / 2) + 1;
+}
+
+/** Bytes of one attribute value in DynamoDB JSON (`{S: ...}`, `{L: [...]}`, ...), without its name. */
+export function attributeValueSize(value: unknown): number {
+  if (!isRecord(value)) return 0;
+  const [type, v] = Object.entries(value)[0] ?? [];
+  switch (type) {
+    case 'S':
+      return Buffer.byteLength(String(v), 'utf8');
+    case 'N':
+      return numberSize(String(v));
+    case 'B':
+      return Buffer.from(String(v), 'base64').length;
+    case 'BOOL':
+    case 'NULL':
+      return 1;
+    case 'SS':
+      return (v as string[]).reduce((n, x) => n + Buffer.byteLength(x, 'utf8'), 0);
+    case 'NS':
+      return (v as string[]).reduce((n, x) => n + numberSize(x), 0);
+    case 'BS':
+      return (v as string[]).reduce((n, x) => n + Buffer.from(x, 'base64').length, 0);
+    case 'L':
+      // 3 bytes for the list, 1 per element.
+      return 3 + (v as unknown[]).reduce<number>((n, x) => n + 1 + attributeValueSize(x), 0);
+    case 'M':
+      // 3 bytes for the map, 1 per element, whose name counts like an attribute name.
+      return 3 + Object.keys(v as object).length + dynamoDbItemSize(v as Record<string, unknown>);
+    default:
+      return 0;
+  }
+}
+
+/**
+ * The size of an item as DynamoDB's developer guide defines it ("DynamoDB item sizes and
+ * formats"): for each attribute, the UTF-8 bytes of its name plus the size of its value; strings
+ * in UTF-8 bytes, binary in raw bytes, numbers one byte per two significant digits plus one,
+ * booleans and nulls one byte, a list or map 3 bytes plus 1 per element plus the elements, a set
+ * the sum of its elements. dynalite's own count takes JavaScript lengths (UTF-16 code units),
+ * so a string of 1,000 CJK characters counts 1,000 there and 3,000 in DynamoDB.
+ */
+export function dynamoDbItemSize(item: Readonly<Record<string, unknown>>): number {
+  return Object.entries(item).reduce(
+    (n, [name, value]) => n + Buffer.byteLength(name, 'utf8') + attributeValueSize(value),
+    0,
+  );
+}
+
+/** Bytes of a key value: UTF-8 for a string, raw bytes for binary; numbers have no size limit. */
+function keyValueSize(value: unknown): number | undefined {
+  if (!isRecord(value)) return undefined;
+  if (typeof value['S'] === 'string') return Buffer.byteLength(value['S'], 'utf8');
+  if (typeof value['B'] === 'string') return Buffer.from(value['B'], 'base64').length;
+  return undefined;
+}
+
+interface KeySchemaElement {
+  readonly AttributeName: string;
+  readonly KeyType: 'HASH' | 'RANGE';
+}
+
+interface TableShape {
+  readonly KeySchema: readonly KeySchemaElement[];
+  readonly GlobalSecondaryIndexes?: readonly { IndexName: string; KeySchema: readonly KeySchemaElement[] }[];
+  readonly LocalSecondaryIndexes?: readonly { IndexName: string; KeySchema: readonly KeySchemaElement[] }[];
+}
+
+type Item = Record<string, unknown>;
+
+/** The members of dynalite's `db` module that its actions call through the module object, so a replacement takes effect. */
+interface DynaliteDb {
+  itemSize(item: Item, ...rest: unknown[]): number;
+  validateKey(key: Item, table: TableShape, keySchema?: readonly KeySchemaElement[]): Error | null | undefined;
+  validateItem(item: Item, table: TableShape): Error | null | undefined;
+  updateIndexes(
+    store: unknown,
+    table: TableShape,
+    existingItem: Item | null | undefined,
+    item: Item | null | undefined,
+    cb: (err?: Error | null) => void,
+  ): void;
+  validationError(message: string): Error;
+}
+
+/** DynamoDB's message for a table key over its limit (sic: no space before 2048). */
+function tableKeyError(db: DynaliteDb, item: Item, schema: readonly KeySchemaElement[]): Error | undefined {
+  for (const { AttributeName, KeyType } of schema) {
+    const size = keyValueSize(item[AttributeName]);
+    if (size === undefined) continue;
+    if (KeyType === 'HASH' && size > MAX_PARTITION_KEY_BYTES)
+      return db.validationError(
+        'One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes',
+      );
+    if (KeyType === 'RANGE' && size > MAX_SORT_KEY_BYTES)
+      return db.validationError(
+        'One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes',
+      );
+  }
+  return undefined;
+}
+
+/**
+ * DynamoDB's message for an index key over its limit, for the first index `item` would be
+ * written to (it has every key attribute of it: indexes are sparse) with a key that is.
+ */
+function indexKeyError(db: DynaliteDb, table: TableShape, item: Item): Error | undefined {
+  for (const index of [...(table.GlobalSecondaryIndexes ?? []), ...(table.LocalSecondaryIndexes ?? [])]) {
+    if (!index.KeySchema.every(({ AttributeName }) => item[AttributeName] !== undefined)) continue;
+    for (const { AttributeName, KeyType } of index.KeySchema) {
+      const size = keyValueSize(item[AttributeName]);
+      const max = KeyType === 'HASH' ? MAX_PARTITION_KEY_BYTES : MAX_SORT_KEY_BYTES;
+      if (size !== undefined && size > max)
+        return db.validationError(
+          `One or more parameter values were invalid: Size limit exceeded for Index Key ${AttributeName} ` +
+            `Actual Size: ${size} bytes Max Size: ${max} bytes IndexName: ${index.IndexName}`,
+        );
+    }
+  }
+  return undefined;
+}
+
+const ENFORCED = Symbol.for('volt-webhooks.dynalite.sizes');
+
+/**
+ * Makes dynalite count sizes as DynamoDB does, by replacing members of its `db` module that its
+ * actions call through the module object (once per module instance; every dynalite server of
+ * the process shares it):
+ * - `itemSize` (the 400 KB check of UpdateItem, PutItem, BatchWriteItem) counts UTF-8 bytes
+ *   (`dynamoDbItemSize`); capacity accounting keeps dynalite's own count;
+ * - `validateKey`, `validateItem` also refuse a table key over 2,048 (partition) or 1,024 (sort)
+ *   UTF-8 bytes, with DynamoDB's messages; dynalite counts code units there;
+ * - `updateIndexes` refuses a write that would give a secondary index a key over those limits,
+ *   with DynamoDB's `Size limit exceeded for Index Key ...` message. dynalite checks no index key
+ *   size at all. It runs after the condition and before anything is stored, so a refused write
+ *   changes nothing, as in DynamoDB.
+ */
+export function enforceDynamoDbSizes(): void {
+  // Through require, not import: the actions must see the replacement in the same module instance
+  // (jest's registry included), and dynalite ships no types for its internals.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const db = require('dynalite/db') as DynaliteDb & { [ENFORCED]?: true };
+  if (db[ENFORCED]) return;
+  for (const member of ['itemSize', 'validateKey', 'validateItem', 'updateIndexes'] as const)
+    if (typeof db[member] !== 'function')
+      throw new Error(`dynalite's db module has no ${member}: cannot enforce sizes`);
+  const { itemSize, validateKey, validateItem, updateIndexes } = db;
+  db.itemSize = (item, ...rest) => (rest.length === 0 ? dynamoDbItemSize(item) : itemSize(item, ...rest));
+  db.validateKey = (key, table, keySchema) =>
+    validateKey(key, table, keySchema) ?? tableKeyError(db, key, keySchema ?? table.KeySchema);
+  db.validateItem = (item, table) => validateItem(item, table) ?? tableKeyError(db, item, table.KeySchema);
+  db.updateIndexes = (store, table, existingItem, item, cb) => {
+    const refused = item ? indexKeyError(db, table, item) : undefined;
+    if (refused) cb(refused);
+    else updateIndexes(store, table, existingItem, item, cb);
+  };
+  db[ENFORCED] = true;
 }

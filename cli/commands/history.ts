@@ -1,4 +1,4 @@
-import { HISTORY_LIMIT } from '../../lambda/consumer/state-rules';
+import { HISTORY_DROPPED_ATTRIBUTE, HISTORY_LIMIT, STATE_HISTORY_LIMIT } from '../../lambda/consumer/state-rules';
 import type { CliCommand } from '../command';
 import { cell, historyOf, readOneMessage, renderTable } from '../message-queries';
 import { STACK_OPTIONS_HELP } from '../stack-context';
@@ -10,9 +10,11 @@ export const history: CliCommand = {
 
 Lists the distinct webhook events recorded for the message, oldest first by the time they
 occurred (they may have arrived in another order), and marks the one that defines the current
-status. Duplicated deliveries appear once.
+status. Duplicated deliveries appear once. When the history is full, later events are left out
+of it: the output says so, with the count of status changes applied without an entry.
 
-  --json                 print {messageId, status, history: [...]} as JSON
+  --json                 print {messageId, status, history: [...]} as JSON (and historyDropped
+                         when status changes were applied without a history entry)
 
 ${STACK_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -21,7 +23,14 @@ ${STACK_OPTIONS_HELP}`,
     // The item's webhookId is the event that defines its current state.
     const current = (e: (typeof entries)[number]) => e.webhookId === view.webhookId;
     if (json) {
-      io.out(JSON.stringify({ messageId, status: view.status ?? null, history: entries }, null, 2));
+      const dropped = view[HISTORY_DROPPED_ATTRIBUTE];
+      io.out(
+        JSON.stringify(
+          { messageId, status: view.status ?? null, history: entries, ...(dropped ? { historyDropped: dropped } : {}) },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     io.out(
@@ -38,7 +47,12 @@ ${STACK_OPTIONS_HELP}`,
     );
     if (entries.length >= HISTORY_LIMIT)
       io.out(
-        `(history holds ${entries.length} events, at or over its limit of ${HISTORY_LIMIT}: later stale events are not recorded)`,
+        `(history holds ${entries.length} events, at or over its limit of ${HISTORY_LIMIT}: later stale or unknown-type events are not recorded)`,
+      );
+    const dropped = view[HISTORY_DROPPED_ATTRIBUTE];
+    if (typeof dropped === 'number' && dropped > 0)
+      io.out(
+        `(${dropped} later status change${dropped === 1 ? ' was' : 's were'} applied without a history entry: the history was full at ${STATE_HISTORY_LIMIT})`,
       );
     return 0;
   },

@@ -41,6 +41,8 @@ export const CONSUMER_METRICS = {
   stale: 'Stale',
   historyOnly: 'HistoryOnly',
   duplicate: 'Duplicate',
+  /** A newer event applied to a message whose history was full: its history entry was left out. */
+  historyDropped: 'HistoryDropped',
   consumerLag: 'ConsumerLag',
   recordFailed: 'RecordFailed',
 } as const;

@@ -36,12 +36,14 @@ function attributeKeys(record: SQSRecord): Record<string, string> {
   return keys;
 }
 
-function recordMetrics({ event, effect, writes }: RecordOutcome, now: number): void {
+function recordMetrics({ event, effect, writes, historyDropped }: RecordOutcome, now: number): void {
+  // A new event whose history entry did not fit (docs/message-state.md, "Why the history bound is safe").
+  if (historyDropped) metrics.addMetric(CONSUMER_METRICS.historyDropped, MetricUnit.Count, 1);
   if (effect === 'state') metrics.addMetric(CONSUMER_METRICS.stateChanged, MetricUnit.Count, 1);
   // A state write refused then a history write accepted: an older or outranked event.
   else if (effect === 'history' && writes === 2) metrics.addMetric(CONSUMER_METRICS.stale, MetricUnit.Count, 1);
   else if (effect === 'history') metrics.addMetric(CONSUMER_METRICS.historyOnly, MetricUnit.Count, 1);
-  else metrics.addMetric(CONSUMER_METRICS.duplicate, MetricUnit.Count, 1);
+  else if (!historyDropped) metrics.addMetric(CONSUMER_METRICS.duplicate, MetricUnit.Count, 1);
   if (event.occurredAt !== undefined) {
     const lag = now - Date.parse(event.occurredAt);
     if (Number.isFinite(lag))
@@ -55,11 +57,13 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   const log = logger.createChild({ persistentKeys: { sqsMessageId: record.messageId, ...attributeKeys(record) } });
   try {
     const outcome = await processRecord(record);
-    const { event, effect, writes } = outcome;
+    const { event, effect, writes, historyDropped } = outcome;
     log.appendPersistentKeys({ webhookId: event.webhookId, messageId: event.messageId });
     recordMetrics(outcome, Date.now());
     // Fields chosen one by one: never the body, the numbers or the text.
-    log.info('event applied', { eventType: event.eventType, status: event.status, effect, writes });
+    const fields = { eventType: event.eventType, status: event.status, effect, writes };
+    if (historyDropped) log.warn('history full: event left out of history', { ...fields, historyDropped });
+    else log.info('event applied', fields);
   } catch (err: unknown) {
     metrics.addMetric(CONSUMER_METRICS.recordFailed, MetricUnit.Count, 1);
     // Rethrown either way: the batch processor reports this record alone as failed.

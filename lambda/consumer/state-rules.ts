@@ -1,6 +1,6 @@
 import type { EventType } from '../common/envelope';
 import { EXPIRES_AT_ATTRIBUTE, failedShardOf, MESSAGE_ID_ATTRIBUTE } from '../common/message-table';
-import { contactNumberOf, FAILURE_FIELDS, type MessageEvent } from './event';
+import { contactNumberOf, FAILURE_FIELDS, normalizeInstant, type MessageEvent } from './event';
 
 /**
  * The state rules of DESIGN.md as DynamoDB UpdateItem parameters. Nothing here talks to AWS:
@@ -75,10 +75,18 @@ export const FAILURE_STATUSES: ReadonlySet<string> = new Set([
 export const HISTORY_LIMIT = 50;
 
 /**
- * State-defining (newer) events are still applied, and recorded, up to this many entries, so that
- * a message flooded with stale events still reaches its final status. Beyond it the item is frozen.
+ * State-defining (newer) events are recorded in history up to this many entries, so that a
+ * message flooded with stale events still records its later states. Beyond it a newer event
+ * still becomes the state, without a history entry: it is counted in {@link HISTORY_DROPPED_ATTRIBUTE}.
  */
 export const STATE_HISTORY_LIMIT = 2 * HISTORY_LIMIT;
+
+/**
+ * Item attribute (N): state-defining events applied without a history entry because `history`
+ * held {@link STATE_HISTORY_LIMIT} entries. Absent while none was. Exact: each such event is
+ * applied once, by the state order.
+ */
+export const HISTORY_DROPPED_ATTRIBUTE = 'historyDropped';
 
 /** The event's rank, or `undefined` for an unknown event type (history only). */
 export function rankOf(event: Pick<MessageEvent, 'eventType' | 'status'>): number | undefined {
@@ -178,6 +186,11 @@ export interface PlanOptions {
   readonly tableName: string;
   /** The time of the write, for `updatedAt` and `expiresAt`. */
   readonly now: Date;
+  /**
+   * When the webhook was received (default `now`): the item's `occurredAt` for an event that
+   * carries no usable time, so that it still has the sort key of its indexes.
+   */
+  readonly receivedAt?: Date;
   /** When set, every write sets `expiresAt` this many days after `now`. */
   readonly retentionDays?: number;
 }
@@ -202,15 +215,28 @@ export interface WritePlan {
   readonly fallback?: UpdateItemParams;
   /** The guard of `fallback`'s condition; set exactly when `fallback` is. */
   readonly fallbackGuard?: WriteGuard;
+  /** The event's `stateKey`; set exactly when `fallback` is. */
+  readonly stateKey?: string;
+  /**
+   * Sent instead of `fallback` when the item `first` returned shows the event outranks the
+   * current state but `history` is full: applies the state without a history entry, and counts
+   * it in `historyDropped`. Set exactly when `fallback` is.
+   */
+  readonly stateOnly?: UpdateItemParams;
 }
 
-/** Adds what every write of an event does: record it in history and in the applied set, touch `updatedAt`, `expiresAt`. */
+/** Adds what every write that records an event does: append it to history, add its id to the applied set, {@link touch}. */
 function recordEvent(b: ExpressionBuilder, event: MessageEvent, options: PlanOptions): void {
   const history = b.name('history');
   b.sets.push(
     `${history} = list_append(if_not_exists(${history}, ${b.value('emptyList', { L: [] })}), ${b.value('historyEntry', { L: [historyEntryOf(event)] })})`,
   );
   b.adds.push(`${b.name('appliedIds')} ${b.value('webhookIdSet', { SS: [event.webhookId] })}`);
+  touch(b, options);
+}
+
+/** Adds what every write does: `updatedAt`, and `expiresAt` when a retention is set. */
+function touch(b: ExpressionBuilder, options: PlanOptions): void {
   b.set('updatedAt', { S: options.now.toISOString() });
   if (options.retentionDays !== undefined) {
     b.set(EXPIRES_AT_ATTRIBUTE, {
@@ -251,7 +277,7 @@ export function guardRefusal(
   return undefined;
 }
 
-function memberOf(value: unknown, type: 'SS' | 'L'): unknown {
+function memberOf(value: unknown, type: 'SS' | 'L' | 'S'): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[type] : undefined;
 }
 
@@ -278,22 +304,20 @@ function historyWrite(event: MessageEvent, guard: WriteGuard, options: PlanOptio
   return params(b, options.tableName, event.messageId, notAppliedCondition(b, guard, 'historyLimit'));
 }
 
-/** The write that makes an event the message's current state, if it is newer than the current one. */
-function stateWrite(event: MessageEvent, stateKey: string, options: PlanOptions): UpdateItemParams {
-  const b = new ExpressionBuilder();
-  recordEvent(b, event, options);
+/** Sets what a winning event makes of the item: its state, taken whole, and the facts it carries. */
+function setState(b: ExpressionBuilder, event: MessageEvent, stateKey: string, options: PlanOptions): void {
   // The current state: taken whole from the winning event, so fields it lacks are removed.
   b.set('stateKey', { S: stateKey });
   b.set('eventType', { S: event.eventType });
   b.set('webhookId', { S: event.webhookId });
   b.setOrRemove('status', str(event.status));
-  b.setOrRemove('occurredAt', str(event.occurredAt));
+  // Without a time of its own the event is listed at the time it was received: both indexes need
+  // their sort key. Its place in the state order (`stateKey`) still has no time: it sorts first.
+  const received = normalizeInstant((options.receivedAt ?? options.now).getTime());
+  b.setOrRemove('occurredAt', str(event.occurredAt ?? received));
   for (const field of FAILURE_FIELDS) b.setOrRemove(field, str(event.failure[field]));
   const failed = event.status !== undefined && FAILURE_STATUSES.has(event.status);
-  b.setOrRemove(
-    'failedShard',
-    failed && event.occurredAt !== undefined ? { S: failedShardOf(event.messageId) } : undefined,
-  );
+  b.setOrRemove('failedShard', failed ? { S: failedShardOf(event.messageId) } : undefined);
   // Facts about the message itself, the same on every event of it: set when present, never removed.
   const facts: [string, AttributeValue | undefined][] = [
     ['direction', str(event.direction)],
@@ -308,12 +332,23 @@ function stateWrite(event: MessageEvent, stateKey: string, options: PlanOptions)
     ['media', mediaValue(event)],
   ];
   for (const [attribute, value] of facts) if (value !== undefined) b.set(attribute, value);
+}
 
+/** `no stateKey yet, or a lower one`: the state order, as a condition. */
+function outranksCondition(b: ExpressionBuilder, stateKey: string): string {
   const current = b.name('stateKey');
+  return `(attribute_not_exists(${current}) OR ${current} < ${b.value('stateKey', { S: stateKey })})`;
+}
+
+/** The write that makes an event the message's current state, if it is newer than the current one. */
+function stateWrite(event: MessageEvent, stateKey: string, options: PlanOptions): UpdateItemParams {
+  const b = new ExpressionBuilder();
+  recordEvent(b, event, options);
+  setState(b, event, stateKey, options);
   const condition =
     `${notAppliedCondition(b, { webhookId: event.webhookId, historyLimit: STATE_HISTORY_LIMIT }, 'stateHistoryLimit')}` +
-    ` AND (attribute_not_exists(${current}) OR ${current} < ${b.value('stateKey', { S: stateKey })})`;
-  // When refused, the item it returns tells whether the history write can still apply (see `guardRefusal`).
+    ` AND ${outranksCondition(b, stateKey)}`;
+  // When refused, the item it returns tells what to send next (see `afterStateRefusal`).
   return {
     ...params(b, options.tableName, event.messageId, condition),
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -321,11 +356,61 @@ function stateWrite(event: MessageEvent, stateKey: string, options: PlanOptions)
 }
 
 /**
+ * The state write of an event whose history entry no longer fits: the state without the entry
+ * and without the id (neither may grow the item any further), and `historyDropped` counted. The
+ * state order alone keeps it from applying twice: a second delivery no longer outranks itself.
+ */
+function stateOnlyWrite(event: MessageEvent, stateKey: string, options: PlanOptions): UpdateItemParams {
+  const b = new ExpressionBuilder();
+  touch(b, options);
+  setState(b, event, stateKey, options);
+  b.adds.push(`${b.name(HISTORY_DROPPED_ATTRIBUTE)} ${b.value('one', { N: '1' })}`);
+  const history = b.name('history');
+  const condition =
+    `${outranksCondition(b, stateKey)}` +
+    ` AND size(${history}) >= ${b.value('stateHistoryLimit', { N: String(STATE_HISTORY_LIMIT) })}`;
+  return params(b, options.tableName, event.messageId, condition);
+}
+
+/** Byte-wise, as DynamoDB compares strings (UTF-8), not as JavaScript does (UTF-16 code units). */
+function utf8Less(a: string, b: string): boolean {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')) < 0;
+}
+
+/**
+ * What follows a refused state write (`plan.first` of a `state` plan), judged from the item the
+ * refusal returned:
+ * - `applied`: a duplicate. Its id is in `appliedIds`, or its `stateKey` is the current one (an
+ *   event applied without a history entry). Nothing more is sent.
+ * - `state-only`: it outranks the current state; only the full history refused it. Send `stateOnly`.
+ * - `history-full`: stale, and `history` holds {@link HISTORY_LIMIT} entries: it is dropped
+ *   from history. Nothing more is sent.
+ * - `undefined`: stale with room in history, or the item does not tell: send `fallback`, whose
+ *   own condition decides.
+ * Each holds for every later version of the item too (see `guardRefusal`; `stateKey` only grows).
+ */
+export function afterStateRefusal(
+  plan: WritePlan,
+  item: Readonly<Record<string, unknown>>,
+): 'applied' | 'state-only' | 'history-full' | undefined {
+  if (!plan.fallbackGuard || plan.stateKey === undefined) return undefined;
+  const refusal = guardRefusal(plan.fallbackGuard, item);
+  if (refusal === 'applied') return 'applied';
+  const current = item['stateKey'] === undefined ? undefined : memberOf(item['stateKey'], 'S');
+  if (current === plan.stateKey) return 'applied';
+  const outranks = item['stateKey'] === undefined || (typeof current === 'string' && utf8Less(current, plan.stateKey));
+  const history = memberOf(item['history'], 'L');
+  if (outranks && Array.isArray(history) && history.length >= STATE_HISTORY_LIMIT) return 'state-only';
+  return refusal;
+}
+
+/**
  * The writes for one event. A new, newer event costs one write (`first`). When `first` fails
- * its condition the event is a duplicate or stale: `fallback` (if any) records a stale event in
- * history. It is skipped when the item `first` returns already refuses it by `fallbackGuard`
- * (a duplicate, or a full history); without that item it is sent, and fails harmlessly for a
- * duplicate. So no event ever costs more than two writes, and a duplicate costs one.
+ * its condition the event is a duplicate, stale, or newer on a full history; the item `first`
+ * returns tells which (`afterStateRefusal`): `fallback` records a stale event in history,
+ * `stateOnly` applies a newer one without its history entry, and a duplicate gets nothing more.
+ * Without that item `fallback` is sent, and fails harmlessly for a duplicate. So no event ever
+ * costs more than two writes, and a duplicate costs one.
  */
 export function planWrites(event: MessageEvent, options: PlanOptions): WritePlan {
   const stateKey = stateKeyOf(event);
@@ -336,5 +421,7 @@ export function planWrites(event: MessageEvent, options: PlanOptions): WritePlan
     first: stateWrite(event, stateKey, options),
     fallback: historyWrite(event, guard, options),
     fallbackGuard: guard,
+    stateKey,
+    stateOnly: stateOnlyWrite(event, stateKey, options),
   };
 }

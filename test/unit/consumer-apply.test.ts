@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRecordProcessor } from '../../lambda/consumer/consumer';
-import { HISTORY_LIMIT } from '../../lambda/consumer/state-rules';
+import { HISTORY_LIMIT, STATE_HISTORY_LIMIT } from '../../lambda/consumer/state-rules';
 import { eventBody } from '../helpers/message-events';
 
 // What the consumer sends when its state write is refused, with DynamoDB mocked at the client:
@@ -136,5 +136,68 @@ describe('applying a refused state write', () => {
       .rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
     await expect(processRecord(body('late'))).rejects.toThrow('slow down');
     expect(sent()).toHaveLength(1);
+  });
+});
+
+describe('a refused state write on a full history', () => {
+  /** `n` entries in history and in appliedIds, the state at `stateKey`. */
+  const fullItem = (n: number, stateKey: string): Record<string, AttributeValue> => ({
+    ...storedItem(Array.from({ length: n }, (_, i) => `old-${i}`)),
+    stateKey: { S: stateKey },
+  });
+  const OLDER = '1#2026-02-01T10:00:00.000Z#old';
+  const stateOnly = () => sent().filter((i) => i.UpdateExpression?.includes('#historyDropped'));
+  /** Refuses the state write with `item`; accepts the state-only write and the fallback unless told otherwise. */
+  const answerFull = (item: Record<string, AttributeValue>, later: 'accept' | 'refuse' = 'accept') =>
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      const first =
+        input.UpdateExpression?.includes('#stateKey') && !input.UpdateExpression.includes('#historyDropped');
+      if (first) throw refused(item);
+      if (later === 'refuse') throw refused();
+      return {};
+    });
+
+  it(`applies a newer event without its history entry once history holds ${STATE_HISTORY_LIMIT}, at 2 requests`, async () => {
+    answerFull(fullItem(STATE_HISTORY_LIMIT, OLDER));
+    expect(await processRecord(body('newer'))).toMatchObject({ effect: 'state', writes: 2, historyDropped: true });
+    const [write] = stateOnly();
+    expect(sent()).toHaveLength(2);
+    // The state, and the count; neither the history nor the applied set grows.
+    expect(write?.UpdateExpression).toMatch(/#stateKey = :stateKey/);
+    expect(write?.UpdateExpression).toMatch(/ADD #historyDropped :one$/);
+    expect(write?.UpdateExpression).not.toMatch(/#history =|#appliedIds/);
+    expect(write?.ConditionExpression).toBe(
+      '(attribute_not_exists(#stateKey) OR #stateKey < :stateKey) AND size(#history) >= :stateHistoryLimit',
+    );
+  });
+
+  it('reports the event dropped but not applied when a newer one won in between', async () => {
+    answerFull(fullItem(STATE_HISTORY_LIMIT, OLDER), 'refuse');
+    expect(await processRecord(body('newer'))).toMatchObject({ effect: 'none', writes: 2, historyDropped: true });
+  });
+
+  it('recognises a redelivery of an event applied without its entry by its stateKey: 1 request', async () => {
+    const current = '2#2026-02-01T10:00:01.000Z#newer';
+    answer(refused(fullItem(STATE_HISTORY_LIMIT, current)));
+    expect(await processRecord(body('newer'))).toMatchObject({ effect: 'none', writes: 1, historyDropped: false });
+  });
+
+  it(`drops a stale event once history holds ${HISTORY_LIMIT}, and says so, at 1 request`, async () => {
+    answer(refused(fullItem(HISTORY_LIMIT, '3#2026-02-01T10:00:02.000Z#fin')));
+    expect(await processRecord(body('late'))).toMatchObject({ effect: 'none', writes: 1, historyDropped: true });
+  });
+
+  it('sends the fallback for a newer event when the history does not explain the refusal', async () => {
+    answerFull(fullItem(10, OLDER), 'refuse');
+    expect(await processRecord(body('newer'))).toMatchObject({ effect: 'none', writes: 2, historyDropped: false });
+    expect(stateOnly()).toHaveLength(0);
+  });
+
+  it('compares stateKeys as DynamoDB does, by UTF-8 bytes', async () => {
+    // U+FF5E sorts before U+1F600 in UTF-8 but after its surrogates in UTF-16.
+    const stored = '2#2026-02-01T10:00:01.000Z#\uff5e';
+    expect('\uff5e' < '😀').toBe(false);
+    answerFull(fullItem(STATE_HISTORY_LIMIT, stored));
+    expect(await processRecord(body('😀'))).toMatchObject({ effect: 'state', writes: 2 });
   });
 });

@@ -126,6 +126,34 @@ describe('consumer logs and metrics', () => {
     expect(metricNames(stale.lines).map((m) => m.Name)).not.toContain('StateChanged');
   });
 
+  it('emits HistoryDropped and logs a WARN, not Duplicate, for a stale event left out of a full history', async () => {
+    const handler = loadHandler();
+    const ids = Array.from({ length: 50 }, (_, i) => `old-${i}`);
+    const refused = Object.assign(new Error('The conditional request failed'), {
+      name: 'ConditionalCheckFailedException',
+      // The item DynamoDB returns with the refusal: a final state, and 50 entries already.
+      Item: {
+        stateKey: { S: '3#2030-01-01T00:00:00.000Z#fin' },
+        appliedIds: { SS: ids },
+        history: { L: ids.map((id) => ({ M: { webhookId: { S: id } } })) },
+      },
+    });
+    ddb.on(Update).rejects(refused);
+    const sent = vendorEvents().find((e) => e.name === 'message-sent')!;
+    const { lines } = await captured(() => handler({ Records: [sqsRecord('s', sent.raw)] }, context));
+    const names = metricNames(lines).map((m) => m.Name);
+    expect(names).toContain('HistoryDropped');
+    expect(names).not.toContain('Duplicate');
+    const warn = lines.find((l) => l['level'] === 'WARN');
+    expect(warn).toMatchObject({
+      message: 'history full: event left out of history',
+      webhookId: sent.json['id'],
+      effect: 'none',
+      historyDropped: true,
+    });
+    expect(ddb.commandCalls(Update)).toHaveLength(1);
+  });
+
   it('logs a record that cannot be parsed with its SQS id and without its body', async () => {
     const handler = loadHandler();
     const { result, lines } = await captured(() =>

@@ -1,4 +1,15 @@
-import { contactNumberOf, parseMessageEvent, type MessageEvent } from '../../lambda/consumer/event';
+import fc from 'fast-check';
+import { receivedAtOf } from '../../lambda/consumer/consumer';
+import {
+  contactNumberOf,
+  MAX_BYTES,
+  MAX_CLOCK_SKEW_MS,
+  MAX_TEXT_UNITS,
+  parseMessageEvent,
+  parseReceivedEvent,
+  type MessageEvent,
+} from '../../lambda/consumer/event';
+import { cutToUnits, cutToUtf8Bytes } from '../../lambda/consumer/utf8';
 import {
   guardRefusal,
   HISTORY_LIMIT,
@@ -240,6 +251,28 @@ describe('planWrites', () => {
     expectConsistentPlaceholders(delivered);
   });
 
+  it('puts a failed event without a time in the failed index, listed at its receive time; the order keeps no time', () => {
+    const receivedAt = new Date('2026-01-02T00:00:00.000Z');
+    const plan = planWrites(ev({ webhookId: 'w1', status: 'failed', occurredAt: undefined }), { ...opts, receivedAt });
+    expect(plan.first.ExpressionAttributeValues[':failedShard']).toEqual({ S: failedShardOf('rf_1') });
+    expect(plan.first.ExpressionAttributeValues[':occurredAt']).toEqual({ S: receivedAt.toISOString() });
+    expect(plan.first.ExpressionAttributeValues[':stateKey']).toEqual({ S: '3##w1' });
+    // Without a receive time, the time of the write.
+    const now = planWrites(ev({ webhookId: 'w1', occurredAt: undefined }), opts).first;
+    expect(now.ExpressionAttributeValues[':occurredAt']).toEqual({ S: NOW.toISOString() });
+  });
+
+  it('plans a state-only write that adds neither an entry nor an id, counts the drop, and keeps the state order', () => {
+    const plan = planWrites(ev({ webhookId: 'w1' }), opts);
+    expect(plan.stateKey).toBe('2#2026-01-01T00:00:00.000Z#w1');
+    expect(plan.stateOnly!.UpdateExpression).not.toMatch(/#history =|#appliedIds/);
+    expect(plan.stateOnly!.UpdateExpression).toMatch(/ADD #historyDropped :one$/);
+    expect(plan.stateOnly!.ExpressionAttributeValues[':stateKey']).toEqual({ S: plan.stateKey });
+    expect(plan.stateOnly!.ExpressionAttributeValues[':stateHistoryLimit']).toEqual({ N: String(STATE_HISTORY_LIMIT) });
+    expectConsistentPlaceholders(plan.stateOnly!);
+    expect(planWrites(ev({ webhookId: 'w1', eventType: 'message.bounced' }), opts).stateOnly).toBeUndefined();
+  });
+
   it('sets expiresAt from the retention, in epoch seconds', () => {
     const plan = planWrites(ev({ webhookId: 'w1' }), { ...opts, retentionDays: 2 });
     const expected = Math.floor(NOW.getTime() / 1000) + 2 * 86_400;
@@ -309,5 +342,150 @@ describe('failed index shards', () => {
     expect(counts.size).toBe(FAILED_SHARD_COUNT);
     // Even spread is 100 each; no shard should carry double its share.
     expect(Math.max(...counts.values())).toBeLessThan(200);
+  });
+});
+
+describe('event times', () => {
+  // 1770000000 s: the envelope time every unusable occurred_at below falls back to.
+  const ENVELOPE_TIME = '2026-02-02T02:40:00.000Z';
+  const at = (occurred_at: unknown, time: unknown = 1770000000) =>
+    parseMessageEvent(JSON.stringify({ id: 'w', time, payload: { occurred_at } })).occurredAt;
+
+  it.each([
+    ['2026-02-03T04:05:06Z', '2026-02-03T04:05:06.000Z'],
+    ['2026-02-03T04:05:06.5Z', '2026-02-03T04:05:06.500Z'],
+    ['2026-02-03t04:05:06.123456789z', '2026-02-03T04:05:06.123Z'],
+    ['2026-02-03T04:05:06.999+02:30', '2026-02-03T01:35:06.999Z'],
+    ['2026-02-03T23:05:06-01:00', '2026-02-04T00:05:06.000Z'],
+    ['2024-02-29T00:00:00+00:00', '2024-02-29T00:00:00.000Z'],
+    ['2022-04-07T22:19:44.985+00:00', '2022-04-07T22:19:44.985Z'],
+  ])('reads occurred_at %j as %s', (given, expected) => {
+    expect(at(given)).toBe(expected);
+  });
+
+  it.each([
+    ['5'],
+    ['2026'],
+    ['2026-02-30'],
+    ['2026-02-03'],
+    ['2026-02-30T00:00:00Z'],
+    ['2023-02-29T00:00:00Z'],
+    ['2026-13-01T00:00:00Z'],
+    ['2026-00-10T00:00:00Z'],
+    ['2026-01-01T24:00:00Z'],
+    ['2026-01-01T23:60:00Z'],
+    ['2026-01-01T23:59:60Z'],
+    ['2026-02-03T04:05:06'],
+    ['2026-02-03T04:05Z'],
+    ['2026-02-03 04:05:06Z'],
+    [' 2026-02-03T04:05:06Z'],
+    ['2026-02-03T04:05:06+0200'],
+    ['2026-02-03T04:05:06+24:00'],
+    ['2026-02-03T04:05:06.1234567890Z'],
+    ['+002026-02-03T04:05:06Z'],
+    ['1969-12-31T23:59:59Z'],
+    ['0085-01-01T00:00:00Z'],
+    ['Tue, 03 Feb 2026 04:05:06 GMT'],
+    ['2026-02-03T04:05:06Z\n'],
+    [1770000000],
+  ])('falls back to the envelope time for occurred_at %j', (given) => {
+    expect(at(given)).toBe(ENVELOPE_TIME);
+  });
+
+  it('takes the envelope time only as epoch seconds: a number or a string of digits', () => {
+    expect(at(null, '1770000000')).toBe(ENVELOPE_TIME);
+    expect(at(null, ' 1770000000.25 ')).toBe('2026-02-02T02:40:00.250Z');
+    for (const time of ['0x6980', '1.77e9', '-5', 'soon', '', true]) expect(at(null, time)).toBeUndefined();
+  });
+
+  it(`clamps a time later than the receive time plus ${MAX_CLOCK_SKEW_MS / 60_000} minutes to that`, () => {
+    const receivedAt = new Date('2026-05-01T12:00:00.000Z');
+    const latest = '2026-05-01T12:05:00.000Z';
+    const event = (payload: Record<string, unknown>, time?: number) =>
+      parseReceivedEvent(JSON.stringify({ id: 'w', time, payload }), receivedAt);
+    expect(event({ occurred_at: '9999-12-31T23:59:59.999Z' }).occurredAt).toBe(latest);
+    expect(event({ occurred_at: '2026-05-01T12:05:00.001Z' }).occurredAt).toBe(latest);
+    expect(event({}, Date.parse('2100-01-01T00:00:00Z') / 1000).occurredAt).toBe(latest);
+    // Within the skew, and in the past, a time is kept as given.
+    expect(event({ occurred_at: '2026-05-01T12:04:59.999Z' }).occurredAt).toBe('2026-05-01T12:04:59.999Z');
+    expect(event({ occurred_at: '2022-04-07T22:19:44.985Z' }).occurredAt).toBe('2022-04-07T22:19:44.985Z');
+    // parseMessageEvent knows no receive time: it clamps nothing.
+    expect(at('9999-12-31T23:59:59.999Z')).toBe('9999-12-31T23:59:59.999Z');
+  });
+
+  it('takes the receive time from the ingest attribute, else SQS SentTimestamp, else now; never after now', () => {
+    const now = new Date('2026-05-01T12:00:00.000Z');
+    const record = (receivedAt?: string, SentTimestamp?: string) => ({
+      body: '{}',
+      attributes: SentTimestamp === undefined ? {} : { SentTimestamp },
+      messageAttributes: receivedAt === undefined ? {} : { receivedAt: { stringValue: receivedAt } },
+    });
+    const sent = String(Date.parse('2026-05-01T11:00:00.000Z'));
+    expect(receivedAtOf(record('2026-05-01T10:00:00.000Z', sent), now).toISOString()).toBe('2026-05-01T10:00:00.000Z');
+    expect(receivedAtOf(record(undefined, sent), now).toISOString()).toBe('2026-05-01T11:00:00.000Z');
+    expect(receivedAtOf(record('garbage', sent), now).toISOString()).toBe('2026-05-01T11:00:00.000Z');
+    expect(receivedAtOf(record(undefined, '0'), now)).toEqual(now);
+    expect(receivedAtOf(record(undefined, 'x'), now)).toEqual(now);
+    expect(receivedAtOf({ body: '{}' }, now)).toEqual(now);
+    expect(receivedAtOf(record('2030-01-01T00:00:00.000Z'), now)).toEqual(now);
+  });
+});
+
+describe('byte caps', () => {
+  const event = (payload: Record<string, unknown>, id = 'w') => parseMessageEvent(JSON.stringify({ id, payload }));
+  const bytes = (s: string | undefined) => Buffer.byteLength(s ?? '', 'utf8');
+  const wellFormed = (s: string | undefined) => (s ?? '').isWellFormed();
+
+  it(`cuts event_type and status to ${MAX_BYTES.short} bytes, after lower-casing`, () => {
+    const e = event({ event_type: 'x'.repeat(60_000), status: 'İ'.repeat(100) });
+    expect(e.eventType).toBe('x'.repeat(MAX_BYTES.short));
+    // 'İ' (2 bytes) lower-cases to 'i̇' (3 bytes): 42 of them fit in 128 bytes.
+    expect(bytes(e.status)).toBeLessThanOrEqual(MAX_BYTES.short);
+    expect(e.status).toBe('i\u0307'.repeat(42) + 'i');
+  });
+
+  it(`cuts the numbers within ${MAX_BYTES.field} bytes (below the index key limit) without splitting an emoji`, () => {
+    // 1 + 255 × 4 = 1021 bytes; the next emoji would need 1025.
+    const e = event({ direction: 'outbound', to_number: `+${'😀'.repeat(400)}`, from_number: '€'.repeat(400) });
+    expect(e.toNumber).toBe(`+${'😀'.repeat(255)}`);
+    expect(bytes(e.fromNumber)).toBe(1023);
+    expect(contactNumberOf(e)).toBe(e.toNumber);
+    expect(wellFormed(e.toNumber)).toBe(true);
+  });
+
+  it('replaces lone surrogates in every field but the text, and in the ids', () => {
+    const raw =
+      '{"id":"rfw_\\ud800","payload":{"id":"rf_\\udc00x","event_type":"message.\\ud83d","to_number":"+1\\udfff",' +
+      '"carrier_name":"T\\ud800","text":"lone\\ud800"}}';
+    const e = parseMessageEvent(raw);
+    expect(e.webhookId).toBe('rfw_\ufffd');
+    expect(e.messageId).toBe('rf_\ufffdx');
+    expect(e.eventType).toBe('message.\ufffd');
+    expect(e.toNumber).toBe('+1\ufffd');
+    expect(e.failure.carrierName).toBe('T\ufffd');
+    expect(e.text).toBe('lone\ud800');
+  });
+
+  it(`keeps the text to ${MAX_TEXT_UNITS} UTF-16 units, one fewer rather than split an emoji`, () => {
+    expect(event({ text: `${'a'.repeat(MAX_TEXT_UNITS - 1)}😀tail` }).text).toBe('a'.repeat(MAX_TEXT_UNITS - 1));
+    expect(event({ text: `${'a'.repeat(MAX_TEXT_UNITS - 2)}😀tail` }).text).toBe(`${'a'.repeat(MAX_TEXT_UNITS - 2)}😀`);
+  });
+
+  it('never splits a surrogate pair when cutting to a byte length (any string, any limit)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.nat(200), (value, max) => {
+        const cut = cutToUtf8Bytes(value, max);
+        expect(value.startsWith(cut)).toBe(true);
+        expect(Buffer.byteLength(cut, 'utf8')).toBeLessThanOrEqual(max);
+        // The longest such prefix: one more code point would not fit.
+        const next = value.codePointAt(cut.length);
+        if (next !== undefined)
+          expect(Buffer.byteLength(String.fromCodePoint(next)) + Buffer.byteLength(cut)).toBeGreaterThan(max);
+        expect(cut.isWellFormed() || !value.isWellFormed()).toBe(true);
+        const units = cutToUnits(value, Math.max(1, max % 41));
+        expect(value.startsWith(units)).toBe(true);
+        expect(units.isWellFormed() || !value.isWellFormed()).toBe(true);
+      }),
+    );
   });
 });
