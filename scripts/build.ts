@@ -8,17 +8,22 @@
 import { App, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT, VoltFunction } from '../lib/constructs/volt-function';
 import { BUILD_INFO_FILE, CLI_BUNDLE, CLI_INPUTS_FILE, DIST } from './build-outputs';
 
-function compileLibrary(): void {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: PROJECT_ROOT,
-    stdio: 'inherit',
+/** tsc in its own process, so it compiles while this one bundles. */
+function compileLibrary(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tsc = spawn(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: PROJECT_ROOT,
+      stdio: 'inherit',
+    });
+    tsc.on('error', reject);
+    tsc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tsc exited with ${code}`))));
   });
 }
 
@@ -74,9 +79,11 @@ async function bundleCli(): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   rmSync(DIST, { recursive: true, force: true });
-  compileLibrary();
+  const compiled = compileLibrary();
+  compiled.catch(() => undefined); // awaited below; a failure must not surface as an unhandled rejection first
   const functions = bundleFunctions();
   await bundleCli();
+  await compiled;
   writeFileSync(BUILD_INFO_FILE, JSON.stringify({ builtAt: new Date().toISOString(), functions }, null, 2) + '\n');
   console.log(
     `dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s: library, ${functions.join(', ')} bundles, CLI`,
