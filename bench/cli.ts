@@ -15,6 +15,8 @@ const ROOT = path.resolve(__dirname, '..');
 const STACK_FILE = path.join(ROOT, '.local', 'stack.json');
 const BIN = path.join(ROOT, 'cli', 'volt-webhooks.cjs');
 const MESSAGE_ID = 'rf_bench_cli_0001';
+// The timed commands get the environment as the user has it (main() changes this process's own).
+const USER_ENV = { ...process.env };
 
 interface LocalStackFile {
   readonly region: string;
@@ -174,7 +176,7 @@ function timeOnce(command: Command): number {
     {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_PAGER: '' },
+      env: { ...USER_ENV, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_PAGER: '' },
     },
   );
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
