@@ -41,13 +41,13 @@ export interface VoltFunctionProps {
   readonly functionDir: string;
   /** What the function does, shown in the console. */
   readonly description: string;
-  /** @default Duration.seconds(10) */
+  /** How long one invocation may run. @default Duration.seconds(10) */
   readonly timeout?: Duration;
-  /** @default 256 */
+  /** Memory in MB (CPU scales with it). @default 256 */
   readonly memorySize?: number;
-  /** Environment variables; the construct adds its own without overwriting these. */
+  /** Environment variables; the construct adds its own without overwriting these. @default none */
   readonly environment?: Record<string, string>;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /** How long the function's logs are kept. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
    * Map stack traces through the bundle's source map at run time (`--enable-source-maps`). It

@@ -15,7 +15,7 @@ import { WebhookRegistration } from './webhook-registration';
 export interface SubscriberConfig {
   /** Letters, digits, `-` and `_`; unique; used in output names. Not `state`. */
   readonly name: string;
-  /** Only these `event_type`s (e.g. `message.received`); all when absent. */
+  /** Only these `event_type`s (e.g. `message.received`). @default every event type */
   readonly eventTypes?: readonly string[];
 }
 
@@ -27,7 +27,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type PublicKeyConfig = string | Record<string, unknown>;
 
 export interface VoltWebhookPipelineProps {
-  /** Keys to trust, pinned (several for rotation). When absent, keys are fetched from `voltPublicKeyUrl`. */
+  /** Keys to trust, pinned (several for rotation). @default none: the key is fetched from `voltPublicKeyUrl` */
   readonly voltPublicKeys?: readonly PublicKeyConfig[];
   /** Where Volt's public key is served. @default 'https://callbacks.respondflow.com/id_rsa.pub' */
   readonly voltPublicKeyUrl?: string;
@@ -124,7 +124,9 @@ function validate(props: VoltWebhookPipelineProps): { publicKeys?: string[] } {
  * queue per subscriber (each with a DLQ). Add it to any CDK stack; `VoltWebhooksStack` is a thin user.
  */
 export class VoltWebhookPipeline extends Construct {
+  /** The HTTP API, its `POST /webhooks` route and the ingest function; `webhookUrl` is what Volt posts to. */
   public readonly ingest: WebhookIngest;
+  /** Every verified event, for the consumer that keeps the messages table (with its DLQ). */
   public readonly stateQueue: DurableQueue;
   /** Subscriber queues by subscriber name, in configuration order. */
   public readonly subscriberQueues: ReadonlyMap<string, DurableQueue>;

@@ -44,7 +44,7 @@ export interface WebhookRegistrationProps {
   readonly dependsOn?: readonly IDependable[];
   /** Time budget of one registration call, retries included. @default Duration.minutes(3) */
   readonly timeout?: Duration;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /** How long the registration function's logs are kept. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
 
