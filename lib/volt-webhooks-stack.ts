@@ -11,6 +11,7 @@ export interface VoltWebhooksStackProps extends StackProps {
 
 /** The deployable stack: the pipeline plus the outputs that users and the CLI read. */
 export class VoltWebhooksStack extends Stack {
+  /** The pipeline the stack's outputs describe. */
   public readonly pipeline: VoltWebhookPipeline;
 
   constructor(scope: Construct, id: string, props: VoltWebhooksStackProps) {

@@ -25,8 +25,11 @@ export interface DurableQueueProps {
  * 14-day maximum so nothing is lost while an operator looks at it.
  */
 export class DurableQueue extends Construct {
+  /** The queue to send to and consume from. */
   public readonly queue: sqs.Queue;
+  /** Where a message goes after `maxReceiveCount` receives without being deleted; kept 14 days. */
   public readonly deadLetterQueue: sqs.Queue;
+  /** Receives before a message moves to the dead-letter queue. */
   public readonly maxReceiveCount: number;
 
   /** Every problem with these props, without creating anything. */

@@ -29,7 +29,9 @@ export const CONSUMER_METRICS_SERVICE = METRICS_SERVICE.consumer;
 
 /** A dead-letter queue to watch, with the name operators know it by (`state`, a subscriber's name). */
 export interface MonitoredDeadLetterQueue {
+  /** Names the alarm (`DeadLetters<Name>`) and appears in its description. */
   readonly name: string;
+  /** The dead-letter queue whose depth is watched. */
   readonly queue: sqs.IQueue;
 }
 

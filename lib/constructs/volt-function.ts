@@ -4,12 +4,35 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { METRICS_NAMESPACE_ENV, metricsNamespaceFor } from '../../lambda/common/metrics';
 import { Problems, shown, throwIfAny, type Problem } from '../validation';
 
-/** The repository root: function entries and the lock file are found from here. */
+/**
+ * The repository root, where function entries and the lock file are found; in the installed
+ * package, the `dist/` folder, where the prebuilt bundles are (`assets/<function>/`).
+ */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * In this repository a function is bundled from its source, so a local edit is what synth
+ * deploys. The published package has no sources: it ships the bundles the build made from them
+ * with this same definition (`npm run build`), so a consumer's synth needs neither esbuild nor
+ * the functions' dependencies.
+ */
+function functionCode(
+  functionDir: string,
+): { entry: string; handler: string } | { code: lambda.Code; handler: string } {
+  const entry = path.join(PROJECT_ROOT, 'lambda', functionDir, 'handler.ts');
+  if (existsSync(entry)) return { entry, handler: 'handler' };
+  const bundle = path.join(PROJECT_ROOT, 'assets', functionDir);
+  if (existsSync(path.join(bundle, 'index.mjs')))
+    return { code: lambda.Code.fromAsset(bundle), handler: 'index.handler' };
+  throw new Error(
+    `Function "${functionDir}": neither its source (${entry}) nor its prebuilt bundle (${bundle}) exists`,
+  );
+}
 
 /** The Lambda runtime every function of this project runs on: the latest Node.js that Lambda offers. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -23,13 +46,13 @@ export interface VoltFunctionProps {
   readonly functionDir: string;
   /** What the function does, shown in the console. */
   readonly description: string;
-  /** @default Duration.seconds(10) */
+  /** How long one invocation may run. @default Duration.seconds(10) */
   readonly timeout?: Duration;
-  /** @default 256 */
+  /** Memory in MB (CPU scales with it). @default 256 */
   readonly memorySize?: number;
-  /** Environment variables; the construct adds its own without overwriting these. */
+  /** Environment variables; the construct adds its own without overwriting these. @default none */
   readonly environment?: Record<string, string>;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /** How long the function's logs are kept. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
    * Map stack traces through the bundle's source map at run time (`--enable-source-maps`). It
@@ -86,8 +109,7 @@ export class VoltFunction extends NodejsFunction {
       },
     });
     super(scope, id, {
-      entry: path.join(PROJECT_ROOT, 'lambda', props.functionDir, 'handler.ts'),
-      handler: 'handler',
+      ...functionCode(props.functionDir),
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       description: props.description,

@@ -17,7 +17,7 @@ import { WebhookRegistration } from './webhook-registration';
 export interface SubscriberConfig {
   /** Letters, digits, `-` and `_`; unique once PascalCased (it names outputs and alarms). Not `state`. */
   readonly name: string;
-  /** Only these `event_type`s (e.g. `message.received`); all when absent. */
+  /** Only these `event_type`s (e.g. `message.received`). @default every event type */
   readonly eventTypes?: readonly string[];
   /**
    * Accept `eventTypes` Volt is not known to send (it documents `message.received`,
@@ -31,7 +31,7 @@ export interface SubscriberConfig {
 export type PublicKeyConfig = string | Record<string, unknown>;
 
 export interface VoltWebhookPipelineProps {
-  /** Keys to trust, pinned (several for rotation). When absent, keys are fetched from `voltPublicKeyUrl`. */
+  /** Keys to trust, pinned (several for rotation). @default none: the key is fetched from `voltPublicKeyUrl` */
   readonly voltPublicKeys?: readonly PublicKeyConfig[];
   /** Where Volt's public key is served (https). @default 'https://callbacks.respondflow.com/id_rsa.pub' */
   readonly voltPublicKeyUrl?: string;
@@ -98,7 +98,9 @@ class WatchDeadLetterQueues implements IAspect {
  * queue per subscriber (each with a DLQ). Add it to any CDK stack; `VoltWebhooksStack` is a thin user.
  */
 export class VoltWebhookPipeline extends Construct {
+  /** The HTTP API, its `POST /webhooks` route and the ingest function; `webhookUrl` is what Volt posts to. */
   public readonly ingest: WebhookIngest;
+  /** Every verified event, for the consumer that keeps the messages table (with its DLQ). */
   public readonly stateQueue: DurableQueue;
   /** Subscriber queues by subscriber name, in configuration order. */
   public readonly subscriberQueues: ReadonlyMap<string, DurableQueue>;

@@ -58,8 +58,9 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 export interface IngestTarget {
   /** `state`, or the subscriber's name. */
   readonly name: string;
+  /** The queue; the ingest function is granted SendMessage on it. */
   readonly queue: sqs.IQueue;
-  /** Only these event types are sent; all when absent. */
+  /** Only these event types are sent. @default every event type */
   readonly eventTypes?: readonly string[];
   /** Accept `eventTypes` Volt is not known to send. @default false */
   readonly allowUnknownEventTypes?: boolean;
@@ -68,7 +69,7 @@ export interface IngestTarget {
 export interface WebhookIngestProps {
   /** Where verified events go: targets of any kind (`SqsIngestTarget`), or queues given as `IngestTarget`. */
   readonly targets: readonly (IIngestTarget | IngestTarget)[];
-  /** Pinned public keys, as validated configuration text (ssh-rsa lines, PEM blocks or JWK JSON). When absent the key URL is used. */
+  /** Pinned public keys, as validated configuration text (ssh-rsa lines, PEM blocks or JWK JSON). @default none: the key URL is used */
   readonly publicKeys?: readonly string[];
   /** The key URL, used when no key is pinned. @default Volt's `https://callbacks.respondflow.com/id_rsa.pub` */
   readonly publicKeyUrl?: string;

@@ -46,7 +46,7 @@ export interface WebhookRegistrationProps {
   readonly dependsOn?: readonly IDependable[];
   /** Time budget of one registration call, retries included. @default Duration.minutes(3) */
   readonly timeout?: Duration;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /** How long the registration function's logs are kept. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** The registration function's application log level. @default 'INFO' */
   readonly logLevel?: LogLevel;
