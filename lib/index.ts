@@ -1,5 +1,6 @@
 // The package entry: everything a team needs to add the pipeline to its own CDK app,
-// and the signing helpers for tests that send signed deliveries.
+// the signing helpers for tests that send signed deliveries, and the queue-message helpers
+// for subscribers that check a delivery's signature again.
 export * from './constructs/durable-queue';
 export * from './constructs/message-store';
 export * from './constructs/monitoring';
@@ -25,3 +26,10 @@ export {
 } from '../lambda/common/signature';
 export type { SignatureScheme } from '../lambda/common/signature';
 export { parsePublicKey, parsePublicKeyDocument, parsePublicKeyList } from '../lambda/common/keys';
+export {
+  queueMessageBytes,
+  decodeQueueBody,
+  BODY_ENCODING_ATTRIBUTE,
+  BASE64_BODY_ENCODING,
+} from '../lambda/common/queue-message';
+export type { QueueMessageAttributes } from '../lambda/common/queue-message';

@@ -1,15 +1,27 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestHandler } from 'local-aws-sqs';
 import { createDynaliteServer, operationOf, readBody, replayRequest, wrapRequestListener } from './dynalite';
 import type { StandinEndpoints, StandinService } from './endpoints';
 import { STANDIN_SERVICES } from './endpoints';
 import { createSecretsStore, type SecretsStore } from './secrets';
+import {
+  applyCharacterRule,
+  errorAnswer,
+  INVALID_MESSAGE_CONTENTS,
+  JSON_CONTENT_TYPE,
+  mergeFailed,
+  parseSqsCall,
+  type ErrorAnswer,
+  type SqsCall,
+} from './sqs-rules';
 
 /**
  * The AWS stand-ins, in this process: dynalite (DynamoDB, with the emulation of
- * `local/dynalite.ts` in front), local-aws-sqs (SQS; chosen over fauxqs, see
- * docs/local-stack.md) and a small Secrets Manager. Each speaks its service's wire protocol on
+ * `local/dynalite.ts` in front), local-aws-sqs (SQS, with SQS's character rule of
+ * `local/sqs-rules.ts` in front; chosen over fauxqs, see docs/local-stack.md) and a small
+ * Secrets Manager. Each speaks its service's wire protocol on
  * its own port, so SDK clients and the AWS CLI reach them with an endpoint URL.
  */
 
@@ -106,6 +118,19 @@ export interface DynamoDbRequest {
 }
 
 /**
+ * What an SQS fault hook does with one request: answer it late (then normally, so a message sent
+ * is still stored, as SQS may have stored it before a client gave up), never answer it, or answer
+ * it with an error.
+ */
+export type SqsFault =
+  | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'error'; readonly status: number; readonly code: string; readonly message: string };
+
+/** One SQS request as a fault hook sees it: its action, queue and messages (`local/sqs-rules.ts`). */
+export type SqsRequest = SqsCall;
+
+/**
  * Local-only fault injection, for tests of what the pipeline does when AWS misbehaves. Nothing
  * here runs unless a test asks: with no hook set, requests go straight to the stand-ins.
  */
@@ -115,6 +140,11 @@ export interface StandinFaults {
    * `undefined` to serve the request normally.
    */
   dynamodb?: (request: DynamoDbRequest) => DynamoDbFault | undefined;
+  /**
+   * Consulted before the SQS stand-in serves each request (after SQS's character rule, so a
+   * refused message never reaches it): return a fault to inject it, `undefined` to serve it.
+   */
+  sqs?: (request: SqsRequest) => SqsFault | undefined;
   /** Stops the SQS stand-in as a crashed service would (connections refused, open ones dropped); queues and messages are kept. */
   stopSqs(): Promise<void>;
   /** Starts the stopped SQS stand-in again on the same port. */
@@ -146,6 +176,57 @@ function withDynamoDbFaults(serve: RequestListener, faults: StandinFaults): Requ
       },
       (err: unknown) => res.destroy(err instanceof Error ? err : undefined),
     );
+  };
+}
+
+function send(res: ServerResponse, answer: ErrorAnswer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
+
+/**
+ * Puts SQS's character rule (`local/sqs-rules.ts`), which local-aws-sqs does not enforce, and
+ * the SQS fault hook in front of the stand-in's request handler.
+ */
+function withSqsRules(serve: RequestListener, faults: StandinFaults): RequestListener {
+  const answerFault = async (call: SqsCall, res: ServerResponse): Promise<boolean> => {
+    const fault = faults.sqs?.(call);
+    if (!fault) return false;
+    if (fault.kind === 'hang') return true;
+    if (fault.kind === 'error') {
+      send(res, { ...errorAnswer(call.protocol, fault.code, fault.message, randomUUID()), status: fault.status });
+      return true;
+    }
+    // Unref'd: a stopping stack does not wait for a delayed answer nobody will read.
+    await new Promise((done) => setTimeout(done, fault.ms).unref());
+    return false;
+  };
+  return (req, res) => {
+    void readBody(req)
+      .then(async (body) => {
+        const call = parseSqsCall(req.headers, body);
+        const decision = applyCharacterRule(call);
+        if (decision.kind === 'refuse') {
+          send(res, errorAnswer(call.protocol, INVALID_MESSAGE_CONTENTS, decision.message, randomUUID()));
+          return;
+        }
+        if (decision.kind === 'all-failed') {
+          res.writeHead(200, { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': randomUUID() });
+          res.end(JSON.stringify({ Failed: decision.failed }));
+          return;
+        }
+        if (await answerFault(call, res)) return;
+        if (decision.kind === 'partial') {
+          // local-aws-sqs answers with one `end(text)`: the refused entries join its `Failed` list there.
+          const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+          res.end = ((chunk?: unknown) =>
+            end(typeof chunk === 'string' ? mergeFailed(chunk, decision.failed) : chunk)) as typeof res.end;
+          serve(replayRequest(req, decision.body), res);
+          return;
+        }
+        serve(replayRequest(req, body), res);
+      })
+      .catch((err: unknown) => res.destroy(err instanceof Error ? err : undefined));
   };
 }
 
@@ -199,7 +280,7 @@ async function startSqs(
       emulateQueueCreationLifecycle: false,
     });
     service.PORT = sqs.port;
-    route.handler = (req, res) => void requestHandler(req, res);
+    route.handler = withSqsRules((req, res) => void requestHandler(req, res), faults);
     // Stopping closes the listener only: the queues live in `service`, so they survive a restart.
     faults.stopSqs = () =>
       new Promise<void>((done) => {

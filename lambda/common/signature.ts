@@ -85,12 +85,15 @@ export function verifyDecoded(
   keys: readonly KeyObject[],
   scheme: SignatureScheme,
 ): boolean {
-  const options = paddingOptions(scheme.padding, false);
+  // PKCS#1 v1.5 is what an RSA KeyObject verifies with by default. Given the KeyObject itself,
+  // Node 24 verifies in half the time it takes when given an options object `{ key, padding }`
+  // (about 44 against 88 µs here; Node 20 shows no difference): docs/performance.md.
+  const options = scheme.padding === 'pkcs1' ? undefined : paddingOptions(scheme.padding, false);
   for (const key of keys) {
     // An RSA signature is exactly as long as the modulus; anything else cannot verify.
     const bytes = (key.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
     if (signature.length !== bytes) continue;
-    if (verify(scheme.hash, body, { key, ...options }, signature)) return true;
+    if (verify(scheme.hash, body, options ? { key, ...options } : key, signature)) return true;
   }
   return false;
 }

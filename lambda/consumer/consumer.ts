@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import { BODY_ENCODING_ATTRIBUTE, decodeQueueBody } from '../common/queue-message';
 import { applyPlan, type ApplyResult, type UpdateItem } from './apply';
 import type { ConsumerConfig } from './config';
 import { parseIsoInstant, parseReceivedEvent, type MessageEvent } from './event';
@@ -29,7 +30,7 @@ export function receivedAtOf(record: ConsumerRecord, now: Date): Date {
 }
 
 /**
- * Processes one state-queue record: parse the raw webhook body, plan the conditional writes,
+ * Processes one state-queue record: parse the raw webhook body (decoded when encoded), plan the conditional writes,
  * apply them. Throws `InvalidEventError` for a body that is not a webhook envelope, and any
  * DynamoDB error other than a refused condition, so that the batch reports this record alone.
  */
@@ -37,7 +38,9 @@ export function createRecordProcessor(config: ConsumerConfig, update: UpdateItem
   return async (record: ConsumerRecord): Promise<RecordOutcome> => {
     const time = now();
     const receivedAt = receivedAtOf(record, time);
-    const event = parseReceivedEvent(record.body, receivedAt);
+    // The ingest base64-encodes a body SQS would refuse, and flags it (common/queue-message.ts).
+    const raw = decodeQueueBody(record.body, record.messageAttributes?.[BODY_ENCODING_ATTRIBUTE]?.stringValue);
+    const event = parseReceivedEvent(raw, receivedAt);
     const plan = planWrites(event, {
       tableName: config.tableName,
       now: time,

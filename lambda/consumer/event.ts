@@ -1,5 +1,6 @@
 import { eventTypeOf, messageIdOf, parseEnvelope } from '../common/envelope';
-import { cutToUnits, wellFormedWithin } from './utf8';
+import { toSqsText } from '../common/queue-message';
+import { cutToUnits, cutToUtf8Bytes, wellFormedWithin } from './utf8';
 
 /** One MMS attachment, as far as the table keeps it. */
 export interface MediaItem {
@@ -240,11 +241,14 @@ export function parseReceivedEvent(raw: string, receivedAt: Date): MessageEvent 
 function parseEvent(raw: string, receivedAt: Date | undefined): MessageEvent {
   const envelope = parseEnvelope(raw);
   const { payload } = envelope;
-  const eventType = wellFormedWithin(eventTypeOf(envelope), MAX_BYTES.short);
+  // The ids and the event type are cleaned as the ingest cleans its message attributes, so the
+  // item and the queue message agree: characters SQS refuses (lone surrogates, C0 controls but
+  // tab, LF and CR, U+FFFE, U+FFFF) become U+FFFD.
+  const eventType = cutToUtf8Bytes(toSqsText(eventTypeOf(envelope)), MAX_BYTES.short);
   return defined({
-    // Ids are never cut (the envelope bounds their length); lone surrogates are replaced, as in every key.
-    webhookId: envelope.id.toWellFormed(),
-    messageId: messageIdOf(envelope).toWellFormed(),
+    // Ids are never cut: the envelope bounds their length.
+    webhookId: toSqsText(envelope.id),
+    messageId: toSqsText(messageIdOf(envelope)),
     eventType,
     status: word(payload.status),
     occurredAt: occurredAtOf(payload, envelope.time, receivedAt),

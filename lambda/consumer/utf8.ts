@@ -39,8 +39,9 @@ export function cutToUtf8Bytes(value: string, maxBytes: number): string {
 
 /**
  * `value` with every lone surrogate replaced by U+FFFD and cut to `maxBytes`: a valid UTF-8
- * string within the bound, fit for a key attribute (and for an SQS attribute, whose character
- * rule excludes surrogates). The replacement comes first, so the bound holds for what is stored.
+ * string within the bound, fit for a key attribute. (An SQS attribute refuses more: see
+ * `toSqsText` in common/queue-message.ts.) The replacement comes first, so the bound holds for
+ * what is stored.
  */
 export function wellFormedWithin(value: string, maxBytes: number): string {
   return cutToUtf8Bytes(value.toWellFormed(), maxBytes);

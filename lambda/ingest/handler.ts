@@ -5,8 +5,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { SIGNATURE_HEADER } from '../common/signature';
 import { loadIngestConfig } from './config';
 import { headerValue, RETRY_AFTER_SECONDS, WebhookIngestor, type IngestOutcome } from './ingest';
-import { quarantineRecord, TokenBucket } from './quarantine';
-import { sqsTargets } from './targets/sqs';
+import { quarantineMessageBody, quarantineRecord, TokenBucket } from './quarantine';
+import { SQS_SEND_BUDGET, sendWithin, sqsTargets, type SendMessage } from './targets/sqs';
 import { optionalEnv } from '../common/env';
 import {
   DEFAULT_METRICS_NAMESPACE,
@@ -25,10 +25,20 @@ const metrics = new Metrics({
   namespace: optionalEnv(METRICS_NAMESPACE_ENV) ?? DEFAULT_METRICS_NAMESPACE,
   serviceName: METRICS_SERVICE.ingest,
 });
-// Volt expects an answer within about 2 s: fail a slow send fast and let Volt retry.
-const sqs = new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
+// Volt expects an answer within about 2 s: fail a slow send fast and let Volt retry. Without
+// `throwOnRequestTimeout` the handler's `requestTimeout` only logs a warning and the request
+// runs on; the deadline of each send (`sendWithin`) bounds the attempts and the retry delay.
+const sqs = new SQSClient({
+  maxAttempts: SQS_SEND_BUDGET.maxAttempts,
+  requestHandler: {
+    connectionTimeout: SQS_SEND_BUDGET.connectionTimeoutMs,
+    requestTimeout: SQS_SEND_BUDGET.attemptTimeoutMs,
+    throwOnRequestTimeout: true,
+  },
+});
+const sendMessage: SendMessage = (input, options) => sqs.send(new SendMessageCommand(input), options);
 // One entry per kind of delivery target the function can send to, each with its client.
-const config = loadIngestConfig([sqsTargets((input) => sqs.send(new SendMessageCommand(input)))]);
+const config = loadIngestConfig([sqsTargets(sendMessage)]);
 // Per function instance: a flood of forged requests quarantines a sample, not every one.
 const quarantineBucket = new TokenBucket(config.quarantinePerMinute);
 
@@ -99,12 +109,15 @@ async function quarantine(
       receivedAt: new Date(),
       maxBodyBytes: config.maxBodyBytes,
     });
-    await sqs.send(
-      new SendMessageCommand({
+    // The quarantine waits no longer than a delivery would: the 401 or 400 is answered after it.
+    await sendWithin(
+      sendMessage,
+      {
         QueueUrl: config.quarantineQueueUrl,
-        MessageBody: JSON.stringify(record),
+        MessageBody: quarantineMessageBody(record),
         MessageAttributes: { reason: { DataType: 'String', StringValue: outcome.reason } },
-      }),
+      },
+      SQS_SEND_BUDGET.deadlineMs,
     );
     metrics.addMetric(INGEST_METRICS.quarantined, MetricUnit.Count, 1);
   } catch (err: unknown) {

@@ -7,6 +7,7 @@ import {
   SignatureRejectedError,
 } from '../common/errors';
 import type { KeyRing } from '../common/key-ring';
+import type { QueueMessageAttributes } from '../common/queue-message';
 import { SIGNATURE_HEADER, verifySignature, type SignatureScheme } from '../common/signature';
 import type { DeliveryTarget } from './targets/target';
 
@@ -17,13 +18,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 export const RETRY_AFTER_SECONDS = 5;
 
 /** The message attributes every target receives with the raw body (the queue-message contract). */
-export interface QueueMessageAttributes {
-  readonly webhookId: string;
-  readonly eventType: string;
-  readonly messageId: string;
-  readonly receivedAt: string;
-  readonly signature: string;
-}
+export type { QueueMessageAttributes } from '../common/queue-message';
 
 /** The parts of an API Gateway HTTP API (payload v2) request the ingest path reads. */
 export interface IngestRequest {

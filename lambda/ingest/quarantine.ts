@@ -105,6 +105,16 @@ export function quarantineRecord(input: QuarantineInput): QuarantineRecord {
   };
 }
 
+/**
+ * The record as the quarantine message's body: JSON that SQS accepts whatever the request held.
+ * `JSON.stringify` escapes control characters and lone surrogates already but writes U+FFFE and
+ * U+FFFF raw, which SQS refuses (an attacker's signature header may hold them); as `\uFFFE`
+ * escapes they parse back to the same record.
+ */
+export function quarantineMessageBody(record: QuarantineRecord): string {
+  return JSON.stringify(record).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 /** Parses a quarantine message body; throws a plain Error naming what is wrong. */
 export function parseQuarantineRecord(text: string): QuarantineRecord {
   let parsed: unknown;

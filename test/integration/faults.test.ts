@@ -187,11 +187,13 @@ describe('fault tolerance on the local stack', () => {
 
   afterEach(() => {
     delete stack.faults.dynamodb;
+    delete stack.faults.sqs;
   });
 
   afterAll(async () => {
     if (stack) {
       delete stack.faults.dynamodb;
+      delete stack.faults.sqs;
       await stack.faults.startSqs().catch(() => undefined);
     }
     await product?.stop();
@@ -223,6 +225,47 @@ describe('fault tolerance on the local stack', () => {
     await stateDrained();
     expect(await queueDepth(aws.queueUrl('stateDlq'))).toBe(0);
   }, 40_000);
+
+  // Volt allows about 2 s. The ingest's SQS client gives an attempt 450 ms and the send 1 s in all
+  // (lambda/ingest/targets/sqs.ts), so a slow or silent SQS ends in a 503 Volt retries, not in a
+  // late 200 or in API Gateway's own 5xx. The time is measured and printed, not asserted: on a
+  // loaded machine a bound in ms would flake; the attempts the stand-in saw show the client gave up.
+  test.each([
+    ['answers after 4 s', { kind: 'delay', ms: 4000 } as const],
+    ['never answers', { kind: 'hang' } as const],
+  ])(
+    'when SQS %s, ingest gives up after two attempts and answers 503 with Retry-After; the event is stored once retried',
+    async (label, fault) => {
+      const [event] = outboundMessage();
+      if (!event) throw new Error('no event');
+      const attempts: number[] = [];
+      const started = performance.now();
+      stack.faults.sqs = (request) => {
+        if (request.operation !== 'SendMessage' || !request.messages[0]?.body?.includes(event.webhookId))
+          return undefined;
+        attempts.push(performance.now() - started);
+        return fault;
+      };
+      const res = await post(event.raw);
+      const elapsed = performance.now() - started;
+      await res.arrayBuffer();
+      delete stack.faults.sqs;
+
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      // The first attempt timed out and the one retry was sent: the client gave up on its own.
+      expect(attempts).toHaveLength(2);
+      console.log(
+        `slow SQS (${label}): 503 after ${Math.round(elapsed)} ms; attempts sent at ` +
+          `${attempts.map((t) => `${Math.round(t)} ms`).join(' and ')} (budget: 450 ms per attempt, 1,000 ms per send)`,
+      );
+
+      // Volt's retry, once SQS answers again: stored exactly once, whatever the late answers did.
+      expect(await deliver(event.raw)).toEqual([]);
+      await expectStored([event]);
+    },
+    30_000,
+  );
 
   test('DynamoDB failing every write for a while: records come back through SQS redelivery and the final items are right', async () => {
     let injected = 0;

@@ -243,6 +243,27 @@ async function refusal(send: Promise<unknown>): Promise<ConditionalCheckFailedEx
   return err as ConditionalCheckFailedException;
 }
 
+describe('queue messages the ingest encoded (common/queue-message.ts)', () => {
+  it('decodes a base64 body flagged by bodyEncoding, and keys on ids cleaned as the attributes were', async () => {
+    const raw =
+      '{"id":"rfw_enc\\u0001","payload":{"event_type":"message.received","message_app_id":"app_\uffff","text":"a\ufffeb"}}';
+    const outcome = await consumer()({
+      body: Buffer.from(raw, 'utf8').toString('base64'),
+      messageAttributes: { bodyEncoding: { stringValue: 'base64' } },
+    });
+    expect(outcome.event).toMatchObject({ webhookId: 'rfw_enc\ufffd', messageId: 'app_\ufffd', text: 'a\ufffeb' });
+    const item = await getItem('app_\ufffd');
+    expect(s(item?.text)).toBe('a\ufffeb');
+    expect(historyIds(item)).toEqual(['rfw_enc\ufffd']);
+  });
+
+  it('refuses a body in an encoding it does not know, so the record goes to the DLQ rather than being misread', async () => {
+    await expect(
+      consumer()({ body: 'eyJpZCI6InJmd18xIn0=', messageAttributes: { bodyEncoding: { stringValue: 'gzip' } } }),
+    ).rejects.toThrow(/unknown bodyEncoding "gzip"/);
+  });
+});
+
 describe('the stand-in returns the refused item (ReturnValuesOnConditionCheckFailure), as DynamoDB does', () => {
   const condition = { ConditionExpression: 'attribute_not_exists(messageId)' };
 

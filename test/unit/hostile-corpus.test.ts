@@ -2,7 +2,9 @@ import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createRecordProcessor } from '../../lambda/consumer/consumer';
 import type { UpdateItemParams } from '../../lambda/consumer/state-rules';
+import { BODY_ENCODING_ATTRIBUTE, isSqsText, queueMessageBytes } from '../../lambda/common/queue-message';
 import { signBody } from '../../lambda/common/signature';
+import { firstRefusedCodePoint } from '../../local/sqs-rules';
 import {
   HOSTILE_CASES,
   SIGNATURE,
@@ -56,7 +58,7 @@ function signatureHeader(request: HostileRequest): string | undefined {
 }
 
 /** Feeds a state-queue body to the consumer against an empty table; returns its outcome and writes. */
-async function consume(body: string) {
+async function consume(body: string, bodyEncoding?: string) {
   const writes: UpdateItemParams[] = [];
   const process = createRecordProcessor(
     { tableName: 'messages' },
@@ -66,7 +68,12 @@ async function consume(body: string) {
     },
     () => new Date('2026-11-25T00:00:00Z'),
   );
-  const outcome = await process({ body });
+  const outcome = await process({
+    body,
+    ...(bodyEncoding !== undefined
+      ? { messageAttributes: { [BODY_ENCODING_ATTRIBUTE]: { stringValue: bodyEncoding } } }
+      : {}),
+  });
   return { outcome, writes };
 }
 
@@ -110,9 +117,15 @@ describe('hostile input corpus', () => {
     expect(sent.map((m) => m.QueueUrl).sort()).toEqual(expected.queues.map((q) => QUEUES[q]).sort());
     const header = signatureHeader(request) ?? '';
     for (const message of sent) {
-      // The queued body is the signed bytes exactly, so a subscriber can re-verify it.
-      expect(Buffer.from(message.MessageBody ?? '', 'utf8').equals(rawBytes(request))).toBe(true);
       const attributes = message.MessageAttributes ?? {};
+      const encoding = attributes[BODY_ENCODING_ATTRIBUTE]?.StringValue;
+      // The queued body, decoded as its attribute says, is the signed bytes exactly, so a
+      // subscriber can re-verify it; it is encoded only when SQS would refuse the raw text.
+      expect(queueMessageBytes(message.MessageBody ?? '', encoding).equals(rawBytes(request))).toBe(true);
+      expect(encoding).toBe(isSqsText(rawBytes(request).toString('utf8')) ? undefined : 'base64');
+      // Nothing real SQS would answer InvalidMessageContents to (its rule, as the stand-in applies it).
+      for (const text of [message.MessageBody ?? '', ...Object.values(attributes).map((a) => a.StringValue ?? '')])
+        expect(firstRefusedCodePoint(text)).toBeUndefined();
       expect(attributes['signature']?.StringValue).toBe(header.trim());
       expect(Date.parse(attributes['receivedAt']?.StringValue ?? '')).not.toBeNaN();
       if (expected.webhookId !== undefined) expect(attributes['webhookId']?.StringValue).toBe(expected.webhookId);
@@ -123,7 +136,10 @@ describe('hostile input corpus', () => {
     // What the consumer makes of the state-queue copy: a plan keyed like the ingest's attributes.
     const state = sent.find((m) => m.QueueUrl === QUEUES.state) as SendMessageCommandInput;
     const attributes = state.MessageAttributes ?? {};
-    const { outcome, writes } = await consume(state.MessageBody ?? '');
+    const { outcome, writes } = await consume(
+      state.MessageBody ?? '',
+      attributes[BODY_ENCODING_ATTRIBUTE]?.StringValue,
+    );
     expect(outcome.event.webhookId).toBe(attributes['webhookId']?.StringValue);
     expect(outcome.event.messageId).toBe(attributes['messageId']?.StringValue);
     expect(outcome.event.eventType).toBe(attributes['eventType']?.StringValue);
@@ -163,7 +179,10 @@ describe('hostile input corpus', () => {
       const request = c.build(signer);
       await ingest.handler(toEvent(request));
       for (const m of ingest.sent())
-        if (m.QueueUrl === QUEUES.state) await consume(m.MessageBody ?? '').catch(() => undefined);
+        if (m.QueueUrl === QUEUES.state)
+          await consume(m.MessageBody ?? '', m.MessageAttributes?.[BODY_ENCODING_ATTRIBUTE]?.StringValue).catch(
+            () => undefined,
+          );
       ingest.reset();
     }
     expect(Object.keys(Object.prototype)).toEqual([]);

@@ -1,5 +1,7 @@
 import type { SendMessageCommand, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { signBody } from '../../lambda/common/signature';
 import { webhookEvent } from '../helpers/api-event';
@@ -223,6 +225,22 @@ describe('ingest handler', () => {
     }
   });
 
+  it('sends a body SQS would refuse base64-encoded, flagged by bodyEncoding, with cleaned attributes', async () => {
+    const handler = pinned();
+    // A raw U+FFFF in the text (the sender controls it) and an escaped NUL in the message id.
+    const raw =
+      '{"id":"rfw_enc","payload":{"event_type":"message.received","message_app_id":"app\\u0000","text":"\uffff"}}';
+    const res = await handler(signed(raw));
+    expect(res.statusCode).toBe(200);
+    const inputs = sqs.commandCalls(Send).map((c) => c.args[0].input as SendMessageCommandInput);
+    expect(inputs.map((i) => i.QueueUrl)).toEqual([STATE, CRM]);
+    for (const input of inputs) {
+      expect(Buffer.from(input.MessageBody ?? '', 'base64').equals(Buffer.from(raw, 'utf8'))).toBe(true);
+      expect(input.MessageAttributes?.['bodyEncoding']).toEqual({ DataType: 'String', StringValue: 'base64' });
+      expect(input.MessageAttributes?.['messageId']?.StringValue).toBe('app\ufffd');
+    }
+  });
+
   it('refuses to start without its target queues', () => {
     expect(() => loadHandler({ VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]) })).toThrow(
       /TARGET_QUEUES is required/,
@@ -234,4 +252,77 @@ describe('ingest handler', () => {
       /VOLT_PUBLIC_KEYS\[0\]/,
     );
   });
+});
+
+describe('ingest handler against a slow SQS (the real SDK client, no mock)', () => {
+  let server: Server;
+  let requests: number;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    requests = 0;
+    // Reads each request and never answers: what a hung SQS endpoint looks like to the client.
+    server = createServer((req) => {
+      requests += 1;
+      req.resume();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  });
+
+  afterAll(async () => {
+    process.env = savedEnv;
+    await new Promise<void>((done) => {
+      server.close(() => done());
+      server.closeAllConnections();
+    });
+  });
+
+  /**
+   * The handler module loaded as a cold start, its SQS client the real one, sending to `server`.
+   * The environment stays set until the test ends: the client reads its region at the first send.
+   */
+  function loadReal(): Handler {
+    const port = (server.address() as AddressInfo).port;
+    Object.assign(process.env, {
+      TARGET_QUEUES: JSON.stringify([{ name: 'state', queueUrl: `http://127.0.0.1:${port}/000000000000/state` }]),
+      VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.sshRsa]),
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    let handler: Handler | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module registry per cold start needs require()
+      handler = (require('../../lambda/ingest/handler') as { handler: Handler }).handler;
+    });
+    if (!handler) throw new Error('the ingest handler did not load');
+    return handler;
+  }
+
+  it('gives up after two attempts and answers 503 with Retry-After instead of waiting', async () => {
+    const handler = loadReal();
+    const timed = async (raw: string) => {
+      const before = requests;
+      const started = performance.now();
+      const res = await handler(signed(raw));
+      return { res, ms: Math.round(performance.now() - started), attempts: requests - before };
+    };
+    // The first send also loads the SDK's lazy parts (slow under Jest), which eats into the
+    // first attempt; the second shows the budget on a warm client.
+    const cold = await timed(vendorEvent('message-sent').raw);
+    const warm = await timed(vendorEvent('message-delivered').raw);
+    for (const { res, attempts } of [cold, warm]) {
+      expect(res.statusCode).toBe(503);
+      expect(res.headers?.['retry-after']).toMatch(/^\d+$/);
+      expect(attempts).toBeGreaterThanOrEqual(1);
+    }
+    expect(warm.attempts).toBe(2);
+    // Reported, not asserted (a bound in ms flakes on a loaded machine).
+    console.log(
+      `hung SQS, real client: 503 after ${cold.ms} ms cold (${cold.attempts} attempts), ${warm.ms} ms warm (${warm.attempts})`,
+    );
+  }, 15_000);
 });

@@ -3,7 +3,15 @@ import { KeyRing } from '../../lambda/common/key-ring';
 import { ConfigurationError } from '../../lambda/common/errors';
 import { DEFAULT_SCHEME, signBody, SIGNATURE_HEADER } from '../../lambda/common/signature';
 import { WebhookIngestor, type QueueMessageAttributes } from '../../lambda/ingest/ingest';
-import { SQS_TARGETS_ENV, sqsTargets, toMessageAttributes } from '../../lambda/ingest/targets/sqs';
+import {
+  SendDeadlineError,
+  sendWithin,
+  SQS_SEND_BUDGET,
+  SQS_TARGETS_ENV,
+  sqsMessageInput,
+  sqsTargets,
+  toMessageAttributes,
+} from '../../lambda/ingest/targets/sqs';
 import { readTargetEntry, readTargets, type TargetKind } from '../../lambda/ingest/targets/target';
 import { vendorEvent } from '../helpers/fixtures';
 import { testKeyPair } from '../helpers/keys';
@@ -109,6 +117,75 @@ describe('the SQS kind', () => {
       'messageId',
       'receivedAt',
     ]);
+  });
+});
+
+/** Attributes holding characters SQS refuses, as a signed body may carry them. */
+const ODD_ATTRIBUTES: QueueMessageAttributes = {
+  webhookId: 'rfw_\u0001',
+  eventType: 'message.\ud800',
+  messageId: 'rf_\uffff',
+  receivedAt: '2026-01-01T00:00:00.000Z',
+  signature: 'c2ln',
+};
+
+describe('the SQS kind under SQS character rule', () => {
+  it('cleans every attribute value and flags a base64 body only when the raw one would be refused', () => {
+    const plain = sqsMessageInput(STATE, '{"id":"rfw_1"}', ODD_ATTRIBUTES);
+    expect(plain.MessageBody).toBe('{"id":"rfw_1"}');
+    expect(plain.MessageAttributes).toEqual({
+      webhookId: { DataType: 'String', StringValue: 'rfw_\ufffd' },
+      eventType: { DataType: 'String', StringValue: 'message.\ufffd' },
+      messageId: { DataType: 'String', StringValue: 'rf_\ufffd' },
+      receivedAt: { DataType: 'String', StringValue: '2026-01-01T00:00:00.000Z' },
+      signature: { DataType: 'String', StringValue: 'c2ln' },
+    });
+    const raw = '{"id":"rfw_1","t":"\ufffe"}';
+    const encoded = sqsMessageInput(STATE, raw, ODD_ATTRIBUTES);
+    expect(Buffer.from(encoded.MessageBody ?? '', 'base64').toString('utf8')).toBe(raw);
+    expect(encoded.MessageAttributes?.['bodyEncoding']).toEqual({ DataType: 'String', StringValue: 'base64' });
+  });
+});
+
+describe('the SQS send deadline', () => {
+  /** A send that answers only when aborted, as a hung connection would, recording the signal it got. */
+  const hanging =
+    (signals: AbortSignal[]) =>
+    (_input: SendMessageCommandInput, { abortSignal }: { abortSignal: AbortSignal }) => {
+      signals.push(abortSignal);
+      return new Promise((_resolve, reject) =>
+        abortSignal.addEventListener('abort', () =>
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+        ),
+      );
+    };
+
+  it('abandons a send that outlives its deadline, with an error that says so', async () => {
+    const signals: AbortSignal[] = [];
+    await expect(sendWithin(hanging(signals), { QueueUrl: STATE, MessageBody: 'x' }, 50)).rejects.toThrow(
+      new SendDeadlineError(50, undefined).message,
+    );
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
+  it('passes an error that came before the deadline on as it is', async () => {
+    const refused = Object.assign(new Error('no such queue'), { name: 'QueueDoesNotExist' });
+    await expect(sendWithin(() => Promise.reject(refused), { QueueUrl: STATE, MessageBody: 'x' }, 1000)).rejects.toBe(
+      refused,
+    );
+  });
+
+  it('bounds every delivery of the SQS kind by the budget (the default) or the given deadline', async () => {
+    const signals: AbortSignal[] = [];
+    const [target] = readTargets([sqsTargets(hanging(signals), { deadlineMs: 30 })], {
+      TARGET_QUEUES: JSON.stringify([{ name: 'state', queueUrl: STATE }]),
+    });
+    await expect(target!.deliver('{"id":"rfw_1"}', ODD_ATTRIBUTES)).rejects.toBeInstanceOf(SendDeadlineError);
+    expect(SQS_SEND_BUDGET.deadlineMs).toBeLessThan(2000);
+    expect(SQS_SEND_BUDGET.attemptTimeoutMs * SQS_SEND_BUDGET.maxAttempts).toBeLessThanOrEqual(
+      SQS_SEND_BUDGET.deadlineMs,
+    );
   });
 });
 

@@ -1,9 +1,11 @@
 import {
   MAX_QUARANTINED_BODY_BYTES,
   parseQuarantineRecord,
+  quarantineMessageBody,
   quarantineRecord,
   TokenBucket,
 } from '../../lambda/ingest/quarantine';
+import { firstRefusedCodePoint } from '../../local/sqs-rules';
 
 describe('TokenBucket', () => {
   it('allows a burst up to the per-minute cap, then refuses', () => {
@@ -82,6 +84,22 @@ describe('quarantineRecord', () => {
     });
     expect(Buffer.byteLength(JSON.stringify(record))).toBeLessThan(256 * 1024);
     expect(Buffer.from(record.bodyBase64, 'base64')).toHaveLength(MAX_QUARANTINED_BODY_BYTES);
+  });
+
+  it('writes a body SQS accepts whatever the signature header held, and parses back to the same record', () => {
+    // An attacker's header: U+FFFF and U+FFFE raw, a control character, half of a surrogate pair.
+    const signature = 'abc\uffff\ufffe\u0001\ud83d';
+    const record = quarantineRecord({
+      reason: 'signature_malformed',
+      statusCode: 401,
+      body: Buffer.from('{}'),
+      signature,
+      receivedAt: new Date(0),
+    });
+    const text = quarantineMessageBody(record);
+    expect(firstRefusedCodePoint(text)).toBeUndefined();
+    expect(parseQuarantineRecord(text)).toEqual(record);
+    expect(parseQuarantineRecord(text).signature).toBe(signature);
   });
 
   it('refuses a message that is not a quarantine record', () => {

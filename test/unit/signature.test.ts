@@ -106,6 +106,16 @@ describe('tampering and malformed headers', () => {
   it('rejects a signature made with another hash', () => {
     expect(verify(body, signBody(volt.privateKey, body, { ...DEFAULT_SCHEME, hash: 'sha1' }))).toBe('mismatch');
   });
+
+  // PKCS#1 v1.5 verifies with the bare KeyObject (its default padding), PSS with explicit options:
+  // neither padding may verify a signature made with the other.
+  it('keeps the paddings apart: a PSS signature fails the PKCS#1 scheme and a PKCS#1 one the PSS scheme', () => {
+    const pss: SignatureScheme = { ...DEFAULT_SCHEME, padding: 'pss' };
+    const pssHeader = signBody(volt.privateKey, body, pss);
+    expect(rejectionReason(() => verifySignature(body, pssHeader, [key], pss))).toBe('accepted');
+    expect(verify(body, pssHeader)).toBe('mismatch');
+    expect(rejectionReason(() => verifySignature(body, header, [key], pss))).toBe('mismatch');
+  });
 });
 
 describe('several trusted keys (rotation)', () => {

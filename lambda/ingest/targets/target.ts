@@ -1,6 +1,6 @@
 import { optionalEnv } from '../../common/env';
 import { ConfigurationError } from '../../common/errors';
-import type { QueueMessageAttributes } from '../ingest';
+import type { QueueMessageAttributes } from '../../common/queue-message';
 
 /**
  * Where the ingest delivers a verified event. Each kind of target (an SQS queue today) is one
@@ -8,7 +8,11 @@ import type { QueueMessageAttributes } from '../ingest';
  * configuration entry and grants the function what delivering needs.
  */
 
-/** Delivers one verified event, the raw body with its attributes; rejects when the target did not accept it. */
+/**
+ * Delivers one verified event, the raw body (JSON text that parsed, as a well-formed string) with
+ * its attributes; rejects when the target did not accept it. A kind whose service restricts
+ * characters encodes what it must (an SQS target: `common/queue-message.ts`).
+ */
 export type Deliver = (body: string, attributes: QueueMessageAttributes) => Promise<unknown>;
 
 /** What every kind's configuration entry holds, written by the construct side. */
