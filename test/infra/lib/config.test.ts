@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ContextError, isCdkContextKey, readAppConfig } from '../../lib/config';
-import { testKeyPair } from '../helpers/keys';
-import { synthStack } from '../helpers/synth';
+import { ContextError, isCdkContextKey, readAppConfig } from '../../../lib/config';
+import { testKeyPair } from '../../helpers/keys';
+import { synthStack } from '../../helpers/synth';
 
 const read = (context: Record<string, unknown>) => readAppConfig((key) => context[key]);
 /** As the app reads it: every key present in the context is checked too. */
@@ -249,7 +249,7 @@ describe('every value is checked', () => {
 });
 
 describe('the app (bin/app.ts), as cdk synth runs it', () => {
-  const root = path.resolve(__dirname, '..', '..');
+  const root = path.resolve(__dirname, '..', '..', '..');
   const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   let outdir: string;
   beforeEach(() => {

@@ -1,8 +1,8 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { REGISTRATION_RESOURCE_TYPE, ROLE_METADATA_KEY } from '../../lib/template-contract';
-import { testKeyPair } from '../helpers/keys';
-import { synthStack } from '../helpers/synth';
+import { REGISTRATION_RESOURCE_TYPE, ROLE_METADATA_KEY } from '../../../lib/template-contract';
+import { testKeyPair } from '../../helpers/keys';
+import { synthStack } from '../../helpers/synth';
 
 // The role metadata the local runner and the tests find the pipeline's resources by.
 

@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { testKeyPair } from '../helpers/keys';
-import { synthStack } from '../helpers/synth';
+import { testKeyPair } from '../../helpers/keys';
+import { synthStack } from '../../helpers/synth';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 // The feature flags `cdk deploy` synthesizes with: they change the template cdk-nag looks at.
 const FLAGS = (JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
   .context;

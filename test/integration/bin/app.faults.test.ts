@@ -7,13 +7,13 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
-import { SIGNATURE_HEADER, signBody } from '../../lambda/common/signature';
-import type { BatchOutcome } from '../../local/event-source';
-import type { LocalStack } from '../../local/stack';
-import type { DynamoDbRequest } from '../../local/standins';
-import { testKeyPair } from '../helpers/keys';
-import type { Item, LocalAwsClients } from '../helpers/local-aws';
-import { startProductStack, type ProductStack } from '../helpers/local-stack';
+import { SIGNATURE_HEADER, signBody } from '../../../lambda/common/signature';
+import type { BatchOutcome } from '../../../local/event-source';
+import type { LocalStack } from '../../../local/stack';
+import type { DynamoDbRequest } from '../../../local/standins';
+import { testKeyPair } from '../../helpers/keys';
+import type { Item, LocalAwsClients } from '../../helpers/local-aws';
+import { startProductStack, type ProductStack } from '../../helpers/local-stack';
 
 // Faults injected into the local stack's AWS stand-ins while signed webhooks flow through the
 // product's own template: SQS down, DynamoDB failing writes, a poison record, a consumer that

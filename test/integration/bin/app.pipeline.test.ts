@@ -8,15 +8,15 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SIGNATURE_HEADER, signBody } from '../../lambda/common/signature';
-import { REGISTRATION_RESOURCE_TYPE } from '../../lib/template-contract';
-import type { BatchOutcome } from '../../local/event-source';
-import type { LocalStack } from '../../local/stack';
-import { startVoltSimulator, type VoltSimulator } from '../../local/volt-simulator';
-import { vendorEvent } from '../helpers/fixtures';
-import { testKeyPair } from '../helpers/keys';
-import { stringAttributes, type Item, type LocalAwsClients } from '../helpers/local-aws';
-import { startProductStack, type ProductStack } from '../helpers/local-stack';
+import { SIGNATURE_HEADER, signBody } from '../../../lambda/common/signature';
+import { REGISTRATION_RESOURCE_TYPE } from '../../../lib/template-contract';
+import type { BatchOutcome } from '../../../local/event-source';
+import type { LocalStack } from '../../../local/stack';
+import { startVoltSimulator, type VoltSimulator } from '../../../local/volt-simulator';
+import { vendorEvent } from '../../helpers/fixtures';
+import { testKeyPair } from '../../helpers/keys';
+import { stringAttributes, type Item, type LocalAwsClients } from '../../helpers/local-aws';
+import { startProductStack, type ProductStack } from '../../helpers/local-stack';
 
 // The whole pipeline as `npm start` runs it: the product's synthesized template on the local
 // stack, registered with the Volt simulator, driven over HTTP and read back through the AWS SDK.

@@ -5,13 +5,13 @@ import {
   ReceiveMessageCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { eventTypeOf, messageIdOf, parseEnvelope } from '../../lambda/common/envelope';
-import { signBody } from '../../lambda/common/signature';
-import { messagesTable, type LocalStack } from '../../local/stack';
-import { vendorEvents } from '../helpers/fixtures';
-import { testKeyPair } from '../helpers/keys';
-import type { LocalAwsClients } from '../helpers/local-aws';
-import { startProductStack, type ProductStack } from '../helpers/local-stack';
+import { eventTypeOf, messageIdOf, parseEnvelope } from '../../../lambda/common/envelope';
+import { signBody } from '../../../lambda/common/signature';
+import { messagesTable, type LocalStack } from '../../../local/stack';
+import { vendorEvents } from '../../helpers/fixtures';
+import { testKeyPair } from '../../helpers/keys';
+import type { LocalAwsClients } from '../../helpers/local-aws';
+import { startProductStack, type ProductStack } from '../../helpers/local-stack';
 
 // The product's own template, synthesized by the CDK CLI, running on the local stack.
 

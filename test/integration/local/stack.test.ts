@@ -1,8 +1,8 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { rmSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { startLocalStack, type LocalStack, type LocalStackEvent } from '../../local/stack';
-import { writeMiniAssembly } from '../helpers/local-assembly';
+import { startLocalStack, type LocalStack, type LocalStackEvent } from '../../../local/stack';
+import { writeMiniAssembly } from '../../helpers/local-assembly';
 
 // The runner's emulation of Lambda, SQS event sources and API Gateway, on a small template.
 

@@ -6,7 +6,7 @@ import {
   quantile,
   ratioSpread,
   spread,
-} from '../../bench/stats';
+} from '../../../bench/stats';
 
 describe('quantile', () => {
   it('takes the nearest rank, always one of the values', () => {

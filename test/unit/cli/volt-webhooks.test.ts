@@ -5,7 +5,7 @@ import * as path from 'node:path';
 
 // cli/volt-webhooks.cjs, the `volt-webhooks` bin: which CLI it runs, and what it keeps out of the output.
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 const LAUNCHER = path.join(ROOT, 'cli', 'volt-webhooks.cjs');
 
 interface Result {

@@ -1,5 +1,5 @@
-import { dependenciesOf, startWaves } from '../../local/engine';
-import { TemplateError, type CfnTemplate } from '../../local/template';
+import { dependenciesOf, startWaves } from '../../../local/engine';
+import { TemplateError, type CfnTemplate } from '../../../local/template';
 
 const template: CfnTemplate = {
   Resources: {

@@ -1,6 +1,6 @@
-import { ROLE_METADATA_KEY } from '../../lib/template-contract';
-import { displayNameFor, physicalName, queueKeyFor, roleOf } from '../../local/names';
-import type { TemplateResource } from '../../local/template';
+import { ROLE_METADATA_KEY } from '../../../lib/template-contract';
+import { displayNameFor, physicalName, queueKeyFor, roleOf } from '../../../local/names';
+import type { TemplateResource } from '../../../local/template';
 
 const queue = (path: string, role?: string): TemplateResource => ({
   Type: 'AWS::SQS::Queue',

@@ -1,6 +1,6 @@
-import { endpointEnvironment, endpointFields, STANDIN_SERVICE_NAMES } from '../../local/endpoints';
-import type { LocalStack } from '../../local/model';
-import { LocalStackFileError, localStackFileOf, parseLocalStackFile } from '../../local/stack-file';
+import { endpointEnvironment, endpointFields, STANDIN_SERVICE_NAMES } from '../../../local/endpoints';
+import type { LocalStack } from '../../../local/model';
+import { LocalStackFileError, localStackFileOf, parseLocalStackFile } from '../../../local/stack-file';
 
 const endpoints = {
   sqs: 'http://127.0.0.1:9324',

@@ -1,6 +1,6 @@
-import { failedIdsFrom, toSqsRecord } from '../../local/event-source';
-import { isTextContentType } from '../../local/http-api';
-import { resolveValue, TemplateError, type CfnTemplate, type Json, type ResolveContext } from '../../local/template';
+import { failedIdsFrom, toSqsRecord } from '../../../local/event-source';
+import { isTextContentType } from '../../../local/http-api';
+import { resolveValue, TemplateError, type CfnTemplate, type Json, type ResolveContext } from '../../../local/template';
 
 const template: CfnTemplate = {
   Resources: {

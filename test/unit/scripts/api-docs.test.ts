@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { API_DOC, apiExports, renderApiDoc, type ApiClass, type ApiInterface } from '../../scripts/api-docs';
+import { API_DOC, apiExports, renderApiDoc, type ApiClass, type ApiInterface } from '../../../scripts/api-docs';
 
 // The API reference is generated from the code, and the code carries what the reference needs.
 

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { MessageStore, type MessageStoreProps } from '../../lib/constructs/message-store';
-import { VoltWebhookPipeline } from '../../lib/constructs/volt-webhook-pipeline';
-import { CONTACT_INDEX, FAILED_INDEX } from '../../lambda/common/message-table';
-import { synthStack } from '../helpers/synth';
+import { MessageStore, type MessageStoreProps } from '../../../../lib/constructs/message-store';
+import { VoltWebhookPipeline } from '../../../../lib/constructs/volt-webhook-pipeline';
+import { CONTACT_INDEX, FAILED_INDEX } from '../../../../lambda/common/message-table';
+import { synthStack } from '../../../helpers/synth';
 
 type Resource = { Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 

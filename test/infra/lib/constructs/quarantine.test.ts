@@ -1,8 +1,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { RejectedRequestQuarantine } from '../../lib/constructs/quarantine';
-import { synthStack } from '../helpers/synth';
-import { testKeyPair } from '../helpers/keys';
+import { RejectedRequestQuarantine } from '../../../../lib/constructs/quarantine';
+import { synthStack } from '../../../helpers/synth';
+import { testKeyPair } from '../../../helpers/keys';
 
 const volt = testKeyPair('volt');
 const { template, stack } = synthStack({ subscribers: [{ name: 'crm' }], voltPublicKeys: [volt.formats.sshRsa] });

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { testKeyPair } from '../helpers/keys';
-import { synthStack } from '../helpers/synth';
+import { testKeyPair } from '../../../helpers/keys';
+import { synthStack } from '../../../helpers/synth';
 
 const volt = testKeyPair('volt');
 const SUBSCRIBERS = [{ name: 'crm', eventTypes: ['message.received'] }, { name: 'analytics' }];
@@ -75,7 +75,7 @@ describe('ingest function', () => {
       (p) =>
         (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
     );
-    // The quarantine of rejected requests has its own SendMessage grant (test/infra/quarantine.test.ts).
+    // The quarantine of rejected requests has its own SendMessage grant (lib/constructs/quarantine.test.ts).
     const quarantineArn = {
       'Fn::GetAtt': [stack.getLogicalId(stack.pipeline.quarantine.queue.node.defaultChild as CfnElement), 'Arn'],
     };

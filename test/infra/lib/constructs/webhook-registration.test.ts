@@ -1,8 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { REGISTRATION_RESOURCE_TYPE, WebhookRegistration } from '../../lib/constructs/webhook-registration';
-import { synthStack } from '../helpers/synth';
+import { REGISTRATION_RESOURCE_TYPE, WebhookRegistration } from '../../../../lib/constructs/webhook-registration';
+import { synthStack } from '../../../helpers/synth';
 
 const SECRET_NAME = 'volt/api-token';
 const { template, stack } = synthStack({ voltApiTokenSecret: SECRET_NAME });

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { signBody } from '../../lambda/common/signature';
-import { main } from '../../cli/main';
-import { vendorEvent } from '../helpers/fixtures';
-import { testKeyPair } from '../helpers/keys';
+import { signBody } from '../../../../lambda/common/signature';
+import { main } from '../../../../cli/main';
+import { vendorEvent } from '../../../helpers/fixtures';
+import { testKeyPair } from '../../../helpers/keys';
 
 const volt = testKeyPair('volt');
 let dir: string;

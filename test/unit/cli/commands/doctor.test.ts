@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { main } from '../../cli/main';
-import { runDoctor } from '../../cli/commands/doctor';
-import type { StackContext } from '../../cli/stack-context';
-import { quarantineRecord } from '../../lambda/ingest/quarantine';
-import { signBody } from '../../lambda/common/signature';
-import { listen, startStandins, type ListeningServer, type Standins } from '../../local/standins';
-import { startVoltSimulator, type VoltSimulator } from '../../local/volt-simulator';
-import { testKeyPair } from '../helpers/keys';
+import { main } from '../../../../cli/main';
+import { runDoctor } from '../../../../cli/commands/doctor';
+import type { StackContext } from '../../../../cli/stack-context';
+import { quarantineRecord } from '../../../../lambda/ingest/quarantine';
+import { signBody } from '../../../../lambda/common/signature';
+import { listen, startStandins, type ListeningServer, type Standins } from '../../../../local/standins';
+import { startVoltSimulator, type VoltSimulator } from '../../../../local/volt-simulator';
+import { testKeyPair } from '../../../helpers/keys';
 
 /**
  * `redrive`, `doctor` and `calibrate --from-quarantine` against the local stand-ins: SQS

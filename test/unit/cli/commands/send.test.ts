@@ -3,8 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../cli/main';
-import { startVoltSimulator, type VoltSimulator } from '../../local/volt-simulator';
+import { main } from '../../../../cli/main';
+import { startVoltSimulator, type VoltSimulator } from '../../../../local/volt-simulator';
 
 let sim: VoltSimulator;
 let dir: string;

@@ -1,4 +1,4 @@
-import { defaultProvider } from '../../lambda/common/env-credentials';
+import { defaultProvider } from '../../../../lambda/common/env-credentials';
 
 describe("the bundles' credential provider (Lambda environment credentials only)", () => {
   const saved = { ...process.env };

@@ -1,6 +1,6 @@
-import { eventTypeOf, MAX_ID_LENGTH, messageIdOf, parseEnvelope } from '../../lambda/common/envelope';
-import { InvalidEventError } from '../../lambda/common/errors';
-import { vendorEvent } from '../helpers/fixtures';
+import { eventTypeOf, MAX_ID_LENGTH, messageIdOf, parseEnvelope } from '../../../../lambda/common/envelope';
+import { InvalidEventError } from '../../../../lambda/common/errors';
+import { vendorEvent } from '../../../helpers/fixtures';
 
 describe('message id rule', () => {
   it('uses payload.id for outbound events', () => {

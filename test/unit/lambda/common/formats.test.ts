@@ -1,4 +1,4 @@
-import { isE164, isEmailAddress, isWebUrl } from '../../lambda/common/formats';
+import { isE164, isEmailAddress, isWebUrl } from '../../../../lambda/common/formats';
 
 describe('shared formats', () => {
   it.each([

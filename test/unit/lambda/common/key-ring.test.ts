@@ -1,6 +1,6 @@
-import { KeysUnavailableError } from '../../lambda/common/errors';
-import { KeyRing } from '../../lambda/common/key-ring';
-import { testKeyPair } from '../helpers/keys';
+import { KeysUnavailableError } from '../../../../lambda/common/errors';
+import { KeyRing } from '../../../../lambda/common/key-ring';
+import { testKeyPair } from '../../../helpers/keys';
 
 const first = testKeyPair('first');
 const second = testKeyPair('second');

@@ -1,9 +1,9 @@
 import * as fc from 'fast-check';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { signBody } from '../../lambda/common/signature';
-import { webhookEvent } from '../helpers/api-event';
-import { loadIngestHarness, type IngestHarness } from '../helpers/ingest-harness';
-import { testKeyPair } from '../helpers/keys';
+import { signBody } from '../../../../lambda/common/signature';
+import { webhookEvent } from '../../../helpers/api-event';
+import { loadIngestHarness, type IngestHarness } from '../../../helpers/ingest-harness';
+import { testKeyPair } from '../../../helpers/keys';
 
 // Property: once Volt has signed a body, no change to the body bytes or to the signature bytes
 // gets anything past the ingest handler: 401, nothing enqueued.

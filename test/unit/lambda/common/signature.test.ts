@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { SignatureRejectedError } from '../../lambda/common/errors';
-import { parsePublicKey, parsePublicKeyDocument, parsePublicKeyList } from '../../lambda/common/keys';
+import { SignatureRejectedError } from '../../../../lambda/common/errors';
+import { parsePublicKey, parsePublicKeyDocument, parsePublicKeyList } from '../../../../lambda/common/keys';
 import {
   allSchemes,
   DEFAULT_SCHEME,
@@ -10,9 +10,9 @@ import {
   signBody,
   verifySignature,
   type SignatureScheme,
-} from '../../lambda/common/signature';
-import { vendorEvent } from '../helpers/fixtures';
-import { testKeyPair } from '../helpers/keys';
+} from '../../../../lambda/common/signature';
+import { vendorEvent } from '../../../helpers/fixtures';
+import { testKeyPair } from '../../../helpers/keys';
 
 const volt = testKeyPair('volt');
 const other = testKeyPair('other');

@@ -6,13 +6,13 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createRecordProcessor } from '../../lambda/consumer/consumer';
-import { HISTORY_LIMIT, STATE_HISTORY_LIMIT } from '../../lambda/consumer/state-rules';
-import { eventBody } from '../helpers/message-events';
+import { createRecordProcessor } from '../../../../lambda/consumer/consumer';
+import { HISTORY_LIMIT, STATE_HISTORY_LIMIT } from '../../../../lambda/consumer/state-rules';
+import { eventBody } from '../../../helpers/message-events';
 
 // What the consumer sends when its state write is refused, with DynamoDB mocked at the client:
 // the refused write's returned item (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`) decides
-// whether the history-only fallback is sent. Against the stand-in: consumer-dynalite.test.ts.
+// whether the history-only fallback is sent. Against the stand-in: consumer.test.ts.
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({

@@ -9,33 +9,33 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../cli/main';
-import { createRecordProcessor, type RecordOutcome } from '../../lambda/consumer/consumer';
+import { main } from '../../../../cli/main';
+import { createRecordProcessor, type RecordOutcome } from '../../../../lambda/consumer/consumer';
 import {
   MAX_BYTES,
   MAX_CLOCK_SKEW_MS,
   MAX_MEDIA_ITEMS,
   MAX_TEXT_UNITS,
   parseMessageEvent,
-} from '../../lambda/consumer/event';
+} from '../../../../lambda/consumer/event';
 import {
   HISTORY_DROPPED_ATTRIBUTE,
   HISTORY_LIMIT,
   planWrites,
   STATE_HISTORY_LIMIT,
   type UpdateItemParams,
-} from '../../lambda/consumer/state-rules';
-import { MAX_ID_LENGTH } from '../../lambda/common/envelope';
-import { CONTACT_INDEX, FAILED_INDEX, failedShardOf } from '../../lambda/common/message-table';
+} from '../../../../lambda/consumer/state-rules';
+import { MAX_ID_LENGTH } from '../../../../lambda/common/envelope';
+import { CONTACT_INDEX, FAILED_INDEX, failedShardOf } from '../../../../lambda/common/message-table';
 import {
   attributeValueSize,
   dynamoDbItemSize,
   MAX_ITEM_BYTES,
   MAX_PARTITION_KEY_BYTES,
   MAX_SORT_KEY_BYTES,
-} from '../../local/dynalite';
-import { createMessageTable, startDynalite, type DynamoStandIn } from '../helpers/dynalite';
-import { eventBody } from '../helpers/message-events';
+} from '../../../../local/dynalite';
+import { createMessageTable, startDynalite, type DynamoStandIn } from '../../../helpers/dynalite';
+import { eventBody } from '../../../helpers/message-events';
 
 // The state rules under odd but correctly signed data (docs/message-state.md, "Odd data" and
 // "Size bounds"), against the DynamoDB stand-in, which counts sizes as DynamoDB does.

@@ -8,12 +8,12 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { createRecordProcessor, type RecordOutcome } from '../../lambda/consumer/consumer';
-import { FAILURE_FIELDS, parseMessageEvent, type MessageEvent } from '../../lambda/consumer/event';
-import { HISTORY_LIMIT, rankOf, STATE_HISTORY_LIMIT } from '../../lambda/consumer/state-rules';
-import { failedShardOf } from '../../lambda/common/message-table';
-import { createMessageTable, startDynalite, type DynamoStandIn } from '../helpers/dynalite';
-import { eventBody, type EventSpec } from '../helpers/message-events';
+import { createRecordProcessor, type RecordOutcome } from '../../../../lambda/consumer/consumer';
+import { FAILURE_FIELDS, parseMessageEvent, type MessageEvent } from '../../../../lambda/consumer/event';
+import { HISTORY_LIMIT, rankOf, STATE_HISTORY_LIMIT } from '../../../../lambda/consumer/state-rules';
+import { failedShardOf } from '../../../../lambda/common/message-table';
+import { createMessageTable, startDynalite, type DynamoStandIn } from '../../../helpers/dynalite';
+import { eventBody, type EventSpec } from '../../../helpers/message-events';
 
 let db: DynamoStandIn;
 let tableName: string;

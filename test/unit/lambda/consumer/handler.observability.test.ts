@@ -1,8 +1,8 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
-import { vendorEvents } from '../helpers/fixtures';
-import { sqsRecord } from '../helpers/sqs-record';
+import { vendorEvents } from '../../../helpers/fixtures';
+import { sqsRecord } from '../../../helpers/sqs-record';
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -32,7 +32,7 @@ function loadHandler(): Handler {
       ddb = mockClient(isolated.DynamoDBClient);
       Update = isolated.UpdateItemCommand;
       ddb.on(Update).resolves({});
-      handler = (require('../../lambda/consumer/handler') as { handler: Handler }).handler;
+      handler = (require('../../../../lambda/consumer/handler') as { handler: Handler }).handler;
     });
     /* eslint-enable @typescript-eslint/no-require-imports */
   } finally {

@@ -6,9 +6,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createMessageTable, startDynalite, type DynamoStandIn } from '../helpers/dynalite';
-import { eventBody } from '../helpers/message-events';
-import { sqsRecord } from '../helpers/sqs-record';
+import { createMessageTable, startDynalite, type DynamoStandIn } from '../../../helpers/dynalite';
+import { eventBody } from '../../../helpers/message-events';
+import { sqsRecord } from '../../../helpers/sqs-record';
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the import must run after the environment is set
-  ({ handler } = require('../../lambda/consumer/handler') as { handler: Handler });
+  ({ handler } = require('../../../../lambda/consumer/handler') as { handler: Handler });
 }, 30_000);
 
 afterAll(async () => {

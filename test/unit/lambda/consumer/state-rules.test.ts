@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { receivedAtOf } from '../../lambda/consumer/consumer';
+import { receivedAtOf } from '../../../../lambda/consumer/consumer';
 import {
   contactNumberOf,
   MAX_BYTES,
@@ -8,8 +8,8 @@ import {
   parseMessageEvent,
   parseReceivedEvent,
   type MessageEvent,
-} from '../../lambda/consumer/event';
-import { cutToUnits, cutToUtf8Bytes } from '../../lambda/consumer/utf8';
+} from '../../../../lambda/consumer/event';
+import { cutToUnits, cutToUtf8Bytes } from '../../../../lambda/consumer/utf8';
 import {
   guardRefusal,
   HISTORY_LIMIT,
@@ -18,11 +18,11 @@ import {
   stateKeyOf,
   STATE_HISTORY_LIMIT,
   type UpdateItemParams,
-} from '../../lambda/consumer/state-rules';
-import { InvalidEventError } from '../../lambda/common/errors';
-import { allFailedShards, failedShardOf, FAILED_SHARD_COUNT } from '../../lambda/common/message-table';
-import { vendorEvent } from '../helpers/fixtures';
-import { eventBody } from '../helpers/message-events';
+} from '../../../../lambda/consumer/state-rules';
+import { InvalidEventError } from '../../../../lambda/common/errors';
+import { allFailedShards, failedShardOf, FAILED_SHARD_COUNT } from '../../../../lambda/common/message-table';
+import { vendorEvent } from '../../../helpers/fixtures';
+import { eventBody } from '../../../helpers/message-events';
 
 const NOW = new Date('2026-01-02T03:04:05.678Z');
 const opts = { tableName: 'messages', now: NOW };

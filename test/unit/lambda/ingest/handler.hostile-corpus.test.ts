@@ -1,18 +1,18 @@
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createRecordProcessor } from '../../lambda/consumer/consumer';
-import type { UpdateItemParams } from '../../lambda/consumer/state-rules';
-import { signBody } from '../../lambda/common/signature';
+import { createRecordProcessor } from '../../../../lambda/consumer/consumer';
+import type { UpdateItemParams } from '../../../../lambda/consumer/state-rules';
+import { signBody } from '../../../../lambda/common/signature';
 import {
   HOSTILE_CASES,
   SIGNATURE,
   type CorpusSigner,
   type HostileCase,
   type HostileRequest,
-} from '../fixtures/hostile/corpus';
-import { webhookEvent } from '../helpers/api-event';
-import { loadIngestHarness, type IngestHarness } from '../helpers/ingest-harness';
-import { testKeyPair } from '../helpers/keys';
+} from '../../../fixtures/hostile/corpus';
+import { webhookEvent } from '../../../helpers/api-event';
+import { loadIngestHarness, type IngestHarness } from '../../../helpers/ingest-harness';
+import { testKeyPair } from '../../../helpers/keys';
 
 // Every corpus case through the ingest handler (SQS mocked), then whatever reached the state
 // queue through the consumer's parsing and state rules, as the consumer would receive it.

@@ -1,11 +1,11 @@
 import type { SendMessageCommand, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AwsStub } from 'aws-sdk-client-mock';
-import { signBody } from '../../lambda/common/signature';
-import { webhookEvent } from '../helpers/api-event';
-import { loadIngestHarness } from '../helpers/ingest-harness';
-import { vendorEvent, vendorEvents } from '../helpers/fixtures';
-import { testKeyPair } from '../helpers/keys';
+import { signBody } from '../../../../lambda/common/signature';
+import { webhookEvent } from '../../../helpers/api-event';
+import { loadIngestHarness } from '../../../helpers/ingest-harness';
+import { vendorEvent, vendorEvents } from '../../../helpers/fixtures';
+import { testKeyPair } from '../../../helpers/keys';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -3,7 +3,7 @@ import {
   parseQuarantineRecord,
   quarantineRecord,
   TokenBucket,
-} from '../../lambda/ingest/quarantine';
+} from '../../../../lambda/ingest/quarantine';
 
 describe('TokenBucket', () => {
   it('allows a burst up to the per-minute cap, then refuses', () => {

@@ -1,4 +1,4 @@
-import { TOKEN_SECRET_ID } from '../helpers/registration-env';
+import { TOKEN_SECRET_ID } from '../../../helpers/registration-env';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type {
   CloudFormationCustomResourceCreateEvent,
@@ -7,10 +7,10 @@ import type {
   CloudFormationCustomResourceUpdateEvent,
 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler } from '../../lambda/registration/handler';
-import { REGISTRATION_RESOURCE_TYPE } from '../../lib/template-contract';
-import { startVoltSimulator, type SimulatorEvent, type VoltSimulator } from '../../local/volt-simulator';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
+import { handler } from '../../../../lambda/registration/handler';
+import { REGISTRATION_RESOURCE_TYPE } from '../../../../lib/template-contract';
+import { startVoltSimulator, type SimulatorEvent, type VoltSimulator } from '../../../../local/volt-simulator';
+import { startWebhookReceiver, type WebhookReceiver } from '../../../helpers/webhook-receiver';
 
 const TOKEN = 'volt-token-3f9c1e7a';
 const secrets = mockClient(SecretsManagerClient);

@@ -1,5 +1,10 @@
-import { backoffDelay, VoltApiError, VoltClient, VoltUnauthorizedError } from '../../lambda/registration/volt-api';
-import { startVoltSimulator, type VoltSimulator } from '../../local/volt-simulator';
+import {
+  backoffDelay,
+  VoltApiError,
+  VoltClient,
+  VoltUnauthorizedError,
+} from '../../../../lambda/registration/volt-api';
+import { startVoltSimulator, type VoltSimulator } from '../../../../local/volt-simulator';
 
 let sim: VoltSimulator;
 

@@ -1,4 +1,10 @@
-import { parseStartOptions, portHint, synthContext, UsageError, type StartOptions } from '../../local/start/options';
+import {
+  parseStartOptions,
+  portHint,
+  synthContext,
+  UsageError,
+  type StartOptions,
+} from '../../../../local/start/options';
 
 const PORT_ENV = ['LOCAL_HTTP_PORT', 'LOCAL_SQS_PORT', 'LOCAL_DYNAMODB_PORT', 'LOCAL_SECRETS_PORT', 'LOCAL_VOLT_PORT'];
 const saved = Object.fromEntries(PORT_ENV.map((name) => [name, process.env[name]]));

@@ -1,21 +1,21 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
-import { parsePublicKeyDocument } from '../../lambda/common/keys';
-import { DEFAULT_SCHEME, SIGNATURE_HEADER, verifySignature } from '../../lambda/common/signature';
+import { parsePublicKeyDocument } from '../../../../lambda/common/keys';
+import { DEFAULT_SCHEME, SIGNATURE_HEADER, verifySignature } from '../../../../lambda/common/signature';
 import {
   SimulatorStartError,
   startVoltSimulator,
   toOpenSshRsa,
   type SimulatorEvent,
   type VoltSimulator,
-} from '../../local/volt-simulator';
-import { closeServer, listen, serveRoutes } from '../../local/volt-simulator/http-server';
-import { Lifetime } from '../../local/volt-simulator/lifetime';
-import { Signer } from '../../local/volt-simulator/signer';
-import { SimulatorState } from '../../local/volt-simulator/state';
-import { vendorEvent } from '../helpers/fixtures';
-import { testKeyPair } from '../helpers/keys';
-import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver';
+} from '../../../../local/volt-simulator';
+import { closeServer, listen, serveRoutes } from '../../../../local/volt-simulator/http-server';
+import { Lifetime } from '../../../../local/volt-simulator/lifetime';
+import { Signer } from '../../../../local/volt-simulator/signer';
+import { SimulatorState } from '../../../../local/volt-simulator/state';
+import { vendorEvent } from '../../../helpers/fixtures';
+import { testKeyPair } from '../../../helpers/keys';
+import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../../../helpers/webhook-receiver';
 
 let sim: VoltSimulator;
 let receiver: WebhookReceiver;

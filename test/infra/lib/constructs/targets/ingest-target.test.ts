@@ -2,10 +2,10 @@ import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { SqsIngestTarget } from '../../lib/constructs/targets/sqs-target';
-import type { IIngestTarget, IngestTargetBinding } from '../../lib/constructs/targets/ingest-target';
-import { WebhookIngest } from '../../lib/constructs/webhook-ingest';
-import { InvalidPropsError } from '../../lib/validation';
+import { SqsIngestTarget } from '../../../../../lib/constructs/targets/sqs-target';
+import type { IIngestTarget, IngestTargetBinding } from '../../../../../lib/constructs/targets/ingest-target';
+import { WebhookIngest } from '../../../../../lib/constructs/webhook-ingest';
+import { InvalidPropsError } from '../../../../../lib/validation';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 

@@ -1,12 +1,12 @@
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
-import { KeyRing } from '../../lambda/common/key-ring';
-import { ConfigurationError } from '../../lambda/common/errors';
-import { DEFAULT_SCHEME, signBody, SIGNATURE_HEADER } from '../../lambda/common/signature';
-import { WebhookIngestor, type QueueMessageAttributes } from '../../lambda/ingest/ingest';
-import { SQS_TARGETS_ENV, sqsTargets, toMessageAttributes } from '../../lambda/ingest/targets/sqs';
-import { readTargetEntry, readTargets, type TargetKind } from '../../lambda/ingest/targets/target';
-import { vendorEvent } from '../helpers/fixtures';
-import { testKeyPair } from '../helpers/keys';
+import { KeyRing } from '../../../../../lambda/common/key-ring';
+import { ConfigurationError } from '../../../../../lambda/common/errors';
+import { DEFAULT_SCHEME, signBody, SIGNATURE_HEADER } from '../../../../../lambda/common/signature';
+import { WebhookIngestor, type QueueMessageAttributes } from '../../../../../lambda/ingest/ingest';
+import { SQS_TARGETS_ENV, sqsTargets, toMessageAttributes } from '../../../../../lambda/ingest/targets/sqs';
+import { readTargetEntry, readTargets, type TargetKind } from '../../../../../lambda/ingest/targets/target';
+import { vendorEvent } from '../../../../helpers/fixtures';
+import { testKeyPair } from '../../../../helpers/keys';
 
 const volt = testKeyPair('targets');
 const STATE = 'https://sqs.us-east-1.amazonaws.com/123456789012/state';
