@@ -1,7 +1,5 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SetQueueAttributesCommand,
   type Message,
@@ -14,6 +12,7 @@ import type { DynamoDbRequest } from '../../../local/standins';
 import { testKeyPair } from '../../helpers/keys';
 import type { Item, LocalAwsClients } from '../../helpers/local-aws';
 import { startProductStack, type ProductStack } from '../../helpers/local-stack';
+import { waiter } from '../../helpers/wait';
 
 // Faults injected into the local stack's AWS stand-ins while signed webhooks flow through the
 // product's own template: SQS down, DynamoDB failing writes, a poison record, a consumer that
@@ -98,13 +97,7 @@ describe('fault tolerance on the local stack', () => {
     }
   }
 
-  async function getItem(messageId: string): Promise<Item | undefined> {
-    return (
-      await aws.dynamodb.send(
-        new GetItemCommand({ TableName: aws.tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }),
-      )
-    ).Item;
-  }
+  const getItem = (messageId: string) => aws.getItem(messageId);
 
   const historyIds = (item: Item | undefined) => (item?.['history']?.L ?? []).map((e) => e.M?.['webhookId']?.S ?? '');
 
@@ -131,28 +124,9 @@ describe('fault tolerance on the local stack', () => {
     }
   }
 
-  async function queueDepth(url: string): Promise<number> {
-    const out = await aws.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
-      Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
-    );
-  }
+  const queueDepth = (url: string) => aws.queueDepth(url);
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await sleep(100);
-    }
-  }
+  const waitFor = waiter({ timeoutMs: 20_000 });
 
   const stateDrained = () =>
     waitFor('the state queue to drain', async () =>

@@ -1,7 +1,5 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SetQueueAttributesCommand,
@@ -17,6 +15,7 @@ import { vendorEvent } from '../../helpers/fixtures';
 import { testKeyPair } from '../../helpers/keys';
 import { stringAttributes, type Item, type LocalAwsClients } from '../../helpers/local-aws';
 import { startProductStack, type ProductStack } from '../../helpers/local-stack';
+import { waiter } from '../../helpers/wait';
 
 // The whole pipeline as `npm start` runs it: the product's synthesized template on the local
 // stack, registered with the Volt simulator, driven over HTTP and read back through the AWS SDK.
@@ -82,35 +81,9 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
     });
   const postSigned = (body: string) => post(body, signBody(key.privateKey, body));
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async function getItem(messageId: string): Promise<Item | undefined> {
-    const out = await aws.dynamodb.send(
-      new GetItemCommand({ TableName: aws.tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }),
-    );
-    return out.Item;
-  }
-
-  async function queueDepth(url: string): Promise<number> {
-    const out = await aws.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
-      Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
-    );
-  }
+  const waitFor = waiter({ timeoutMs: 15_000 });
+  const getItem = (messageId: string) => aws.getItem(messageId);
+  const queueDepth = (url: string) => aws.queueDepth(url);
 
   /** Waits until the consumer has taken everything off the state queue (deleted, so processed). */
   const stateQueueDrained = () =>

@@ -1,10 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { eventTypeOf, messageIdOf, parseEnvelope } from '../../../lambda/common/envelope';
 import { signBody } from '../../../lambda/common/signature';
 import { messagesTable, type LocalStack } from '../../../local/stack';
@@ -31,18 +26,7 @@ describe('local stack from the synthesized template', () => {
       body,
     });
 
-  async function queueDepth(url: string): Promise<number> {
-    const out = await aws.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
-      Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
-    );
-  }
+  const queueDepth = (url: string) => aws.queueDepth(url);
 
   /** Reads every message on a queue without consuming it: they are made visible again afterwards. */
   async function peekAll(url: string, expected: number): Promise<Message[]> {

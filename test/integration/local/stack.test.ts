@@ -1,8 +1,10 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { rmSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { startLocalStack, type LocalStack, type LocalStackEvent } from '../../../local/stack';
 import { writeMiniAssembly } from '../../helpers/local-assembly';
+import { queueDepth } from '../../helpers/local-aws';
+import { waiter } from '../../helpers/wait';
 
 // The runner's emulation of Lambda, SQS event sources and API Gateway, on a small template.
 
@@ -19,32 +21,8 @@ describe('local runner on a hand-written template', () => {
   const dlqUrl = () => stack.queues.find((q) => q.logicalId === 'Dlq')?.url ?? '';
   const apiUrl = () => String(stack.outputs['ApiUrl']);
 
-  async function waitFor<T>(
-    what: string,
-    probe: () => Promise<T | undefined> | T | undefined,
-    timeoutMs = 8000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async function visibleCount(url: string): Promise<number> {
-    const out = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
-      Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
-    );
-  }
+  const waitFor = waiter({ timeoutMs: 8000, intervalMs: 50 });
+  const visibleCount = (url: string) => queueDepth(sqs, url);
 
   beforeAll(async () => {
     outdir = writeMiniAssembly();
