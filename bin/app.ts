@@ -22,7 +22,7 @@ try {
 }
 const { stackName, nag, ...pipeline } = config;
 // `-c nag=true`: check the app against cdk-nag's AwsSolutions rules while synthesizing; an
-// unacknowledged finding fails the synth. The test suite runs the same check (test/infra/nag.test.ts).
+// unacknowledged finding fails the synth. The test suite runs the same check (test/infra/lib/volt-webhooks-stack.nag.test.ts).
 if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 try {
   new VoltWebhooksStack(app, stackName, {

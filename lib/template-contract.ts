@@ -8,7 +8,7 @@ import type { IConstruct } from 'constructs';
  * local runner and the CLI load it without loading the CDK.
  */
 
-/** The CloudFormation type of the registration custom resource (a contract: see DESIGN.md). */
+/** The CloudFormation type of the registration custom resource (a contract: see docs/architecture.md). */
 export const REGISTRATION_RESOURCE_TYPE = 'Custom::VoltWebhookRegistration';
 
 /**

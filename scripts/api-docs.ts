@@ -1,6 +1,6 @@
 // The package's API reference, docs/api.md, generated from the declarations and JSDoc of what
 // lib/index.ts exports, so it cannot drift from the code: `npm run docs:api` writes it, and
-// test/unit/api-docs.test.ts fails when it is out of date or a prop lacks its JSDoc.
+// test/unit/scripts/api-docs.test.ts fails when it is out of date or a prop lacks its JSDoc.
 // It reads the sources syntactically (no type checker): fast, and the types print as written.
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';

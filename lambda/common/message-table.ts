@@ -3,7 +3,7 @@
  * writes it and the CLI that queries it, so the three cannot drift apart. No AWS client here.
  */
 
-/** Partition key of the table: the message id by the DESIGN.md rule. */
+/** Partition key of the table: the message id by the rule in docs/architecture.md. */
 export const MESSAGE_ID_ATTRIBUTE = 'messageId';
 
 /** TTL attribute (epoch seconds), written only when a retention is configured. */

@@ -35,7 +35,7 @@ export const FAILURE_FIELDS = [
 export interface MessageEvent {
   /** Envelope `id`: the webhook event id, the same on every retry of one event. */
   readonly webhookId: string;
-  /** By the DESIGN.md rule: `payload.id`, else `payload.message_app_id`, else the envelope id. */
+  /** Message id rule (docs/architecture.md): `payload.id`, else `payload.message_app_id`, else the envelope id. */
   readonly messageId: string;
   /** `payload.event_type`, or `unknown`. */
   readonly eventType: string;
@@ -59,7 +59,7 @@ export interface MessageEvent {
  * UTF-8 byte caps of the strings an event writes to its item. DynamoDB refuses an item over
  * 400 KB, and a refused write would send every later event of the message to the DLQ; with these
  * caps no sequence of events can reach it (the bound is worked out in docs/message-state.md,
- * "Size bounds", and checked by test/unit/consumer-limits.test.ts).
+ * "Size bounds", and checked by test/unit/lambda/consumer/consumer.odd-data.test.ts).
  */
 export const MAX_BYTES = {
   /** `event_type` and `status`, repeated in every history entry; Volt's are under 20 bytes. */

@@ -3,7 +3,7 @@ import { EXPIRES_AT_ATTRIBUTE, failedShardOf, MESSAGE_ID_ATTRIBUTE } from '../co
 import { contactNumberOf, FAILURE_FIELDS, normalizeInstant, type MessageEvent } from './event';
 
 /**
- * The state rules of DESIGN.md as DynamoDB UpdateItem parameters. Nothing here talks to AWS:
+ * The state rules of docs/architecture.md as DynamoDB UpdateItem parameters. Nothing here talks to AWS:
  * the rules are a total order on events, and each write carries a condition that makes
  * DynamoDB itself apply that order atomically, so no write ever depends on a prior read.
  */
@@ -157,7 +157,7 @@ class ExpressionBuilder {
 const str = (s: string | undefined): AttributeValue | undefined => (s === undefined ? undefined : { S: s });
 const num = (n: number | undefined): AttributeValue | undefined => (n === undefined ? undefined : { N: String(n) });
 
-/** The history entry of an event: what DESIGN.md lists, absent fields left out. */
+/** The history entry of an event: what docs/architecture.md lists, absent fields left out. */
 export function historyEntryOf(event: MessageEvent): AttributeValue {
   const entry: Record<string, AttributeValue> = {
     webhookId: { S: event.webhookId },

@@ -1,5 +1,5 @@
-import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { messagesTable, type LocalStack } from '../../local/stack';
 
 /** A DynamoDB item as the SDK returns it. */
@@ -13,6 +13,10 @@ export interface LocalAwsClients {
   queueUrl(key: string): string;
   /** The name of the messages table (marked with its role in the template); throws if it declares none. */
   tableName(): string;
+  /** A message's item in the messages table, read consistently; `undefined` while there is none. */
+  getItem(messageId: string): Promise<Item | undefined>;
+  /** Messages on a queue, visible or in flight. */
+  queueDepth(queueUrl: string): Promise<number>;
   /** Destroys the clients. The stack is the caller's to stop: it may have to stop before something else. */
   close(): void;
 }
@@ -22,6 +26,11 @@ export function localAwsClients(stack: LocalStack): LocalAwsClients {
   const settings = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const sqs = new SQSClient({ ...settings, endpoint: stack.sqsEndpoint });
   const dynamodb = new DynamoDBClient({ ...settings, endpoint: stack.dynamodbEndpoint });
+  const tableName = () => {
+    const name = messagesTable(stack)?.name;
+    if (!name) throw new Error('the template declares no table');
+    return name;
+  };
   return {
     sqs,
     dynamodb,
@@ -30,16 +39,33 @@ export function localAwsClients(stack: LocalStack): LocalAwsClients {
       if (!url) throw new Error(`the stack has no queue ${key}: ${stack.queues.map((q) => q.key).join(', ')}`);
       return url;
     },
-    tableName: () => {
-      const name = messagesTable(stack)?.name;
-      if (!name) throw new Error('the template declares no table');
-      return name;
-    },
+    tableName,
+    getItem: async (messageId) =>
+      (
+        await dynamodb.send(
+          new GetItemCommand({ TableName: tableName(), Key: { messageId: { S: messageId } }, ConsistentRead: true }),
+        )
+      ).Item,
+    queueDepth: (queueUrl) => queueDepth(sqs, queueUrl),
     close: () => {
       sqs.destroy();
       dynamodb.destroy();
     },
   };
+}
+
+/** Messages on a queue, visible or in flight (approximate, as SQS counts them). */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
+    Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
+  );
 }
 
 /** The string (`S`) value of each named attribute of an item, `undefined` where it has none. */

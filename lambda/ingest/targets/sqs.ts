@@ -22,7 +22,7 @@ export const SQS_TARGETS_ENV = 'TARGET_QUEUES';
  * Retry-After (Volt delivers again later) well inside it, never in a late 200 or in API
  * Gateway's own 5xx at the function's timeout. A healthy SendMessage takes tens of ms, so an
  * attempt that passes `attemptTimeoutMs` is abandoned and retried once, and the deadline bounds
- * both attempts with the retry delay between them (test/integration/faults.test.ts measures it).
+ * both attempts with the retry delay between them (test/integration/bin/app.faults.test.ts measures it).
  */
 export const SQS_SEND_BUDGET = {
   /** Attempts per send: the first, and one retry after an error or a timed-out attempt. */
