@@ -211,9 +211,9 @@ describe('volt-webhooks messages', () => {
     [['--contact', CONTACT, '--until', '2026-02-30'], /--until "2026-02-30" is not a date/],
     [['--contact', CONTACT, '--since', '2026-03-01', '--until', '2026-02-01'], /--since .* must be before --until/],
     [['--contact', CONTACT, '--limit', '0'], /--limit "0"/],
-  ])('exits 1 with a clear error for %j', async (args, message) => {
+  ])('exits 2, a usage error, with a clear message for %j', async (args, message) => {
     const { code, err } = await run('messages', ...args, '--local-file', stackFile);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(message);
   });
 
