@@ -220,7 +220,7 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
           results.push({
             check,
             status: 'FAIL',
-            reason: `${dead} message(s) in its DLQ${reading}: fix the cause, then \`${cliHint(['redrive', '--queue', pair.name], selection)}\``,
+            reason: `${dead} message(s) in its DLQ${reading}: fix the cause, then \`${cliHint(['redrive', '--queue', pair.queueArg], selection)}\``,
           });
         } else {
           // In-flight messages are being processed, not waiting: counting them as queued reads as a backlog.
@@ -328,7 +328,9 @@ Checks, each printed as ok, FAIL or skip with a one-line reason:
   registration       Volt has a webhook for this stack's WebhookUrl (needs the API token)
   signing key        the key URL answers with RSA keys that parse (or --key parses; locally the simulator's key)
   webhook endpoint   an unsigned POST to WebhookUrl is refused with 401
-  queue <name>       each queue answers and its DLQ is empty; the quarantine answers
+  queue <name>       each queue answers (messages waiting, and in flight: received, not yet
+                     deleted) and its DLQ is empty; the quarantine answers
+Advice is printed as a command line to paste, with the flags that reach the same stack.
   alarms             none of the stack's CloudWatch alarms is in ALARM (skipped locally)
 
   --token-env <VAR>      read the Volt API token from this variable (default ${TOKEN_ENV_DEFAULT});

@@ -160,6 +160,14 @@ describe('volt-webhooks history', () => {
     expect(lines).toHaveLength(4);
   });
 
+  it('labels every column, the marker of the current event included', async () => {
+    const { out } = await run('history', 'rf_a', '--local-file', stackFile);
+    const [header, ...rows] = out.split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual(['OCCURRED AT', 'EVENT TYPE', 'STATUS', 'WEBHOOK ID', 'CURRENT']);
+    const marked = rows.find((row) => row.endsWith('<- current'));
+    expect(marked?.indexOf('<- current')).toBe(header?.indexOf('CURRENT'));
+  });
+
   it('prints {messageId, status, history} with --json', async () => {
     const { out } = await run('history', 'rf_a', '--json', '--local-file', stackFile);
     expect(JSON.parse(out)).toEqual({
