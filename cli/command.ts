@@ -14,11 +14,14 @@ export interface CliIo {
   err(text: string): void;
 }
 
-/** Wrong or missing arguments: printed with the command's help, exit code 2. */
-export class UsageError extends Error {}
-
-/** A failure the user can act on (unknown id, no credentials...): printed without a stack, exit code 1. */
+/** A failure the user can act on (unknown id, no credentials...): one line without a stack, exit code 1. */
 export class CliError extends Error {}
+
+/**
+ * A command line the command cannot run: an unknown or missing option, options that exclude
+ * each other, a value in the wrong format. Printed with the command's usage lines, exit code 2.
+ */
+export class UsageError extends CliError {}
 
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),

@@ -1,5 +1,7 @@
-import { CliError, processIo, UsageError, type CliIo } from './command';
+import { CliError, processIo, UsageError, type CliCommand, type CliIo } from './command';
 import { COMMANDS } from './commands';
+import { CLI_COMMAND } from './hints';
+import { describeFailure } from './stack-context';
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -9,7 +11,7 @@ function overview(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run `volt-webhooks <command> --help` for a command's options.",
+    `Run \`${CLI_COMMAND} <command> --help\` for a command's options.`,
   ].join('\n');
 }
 
@@ -22,7 +24,23 @@ function isParseArgsError(err: unknown): err is Error {
   );
 }
 
-/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+/** The `Usage:` lines at the top of a command's help: what a usage error shows instead of all of it. */
+export function usageLines(command: CliCommand): string {
+  const lines = command.help.split('\n');
+  const end = lines.findIndex((line) => line.trim() === '');
+  return lines.slice(0, end < 0 ? lines.length : end).join('\n');
+}
+
+/** Errors are printed on one line: a message that spans several is joined. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, '; ').trim();
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script); returns the exit code: 0 done, 1 a
+ * runtime error (one line on stderr), 2 a usage error (the mistake, the usage lines, where
+ * to read more).
+ */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -31,7 +49,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(`Unknown command "${name}".\n\n${overview()}`);
+    io.err(
+      `Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}.\nRun \`${CLI_COMMAND} --help\` for what each does.`,
+    );
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -42,14 +62,16 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return await command.run(rest, io);
   } catch (err: unknown) {
     if (err instanceof UsageError || isParseArgsError(err)) {
-      io.err(`${err.message}\n\n${command.help}`);
+      io.err(
+        `volt-webhooks ${name}: ${oneLine(err.message)}\n${usageLines(command)}\nRun \`${CLI_COMMAND} ${name} --help\` for every option.`,
+      );
       return 2;
     }
-    if (err instanceof CliError) {
-      io.err(`Error: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    const failure = err instanceof CliError ? err : describeFailure(err);
+    io.err(`Error: ${oneLine(failure.message)}`);
+    // The stack of an error nobody anticipated, for a bug report; never in normal output.
+    if (process.env['VOLT_WEBHOOKS_DEBUG'] && err instanceof Error && err.stack) io.err(err.stack);
+    return 1;
   }
 }
 

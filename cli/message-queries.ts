@@ -89,15 +89,15 @@ export function historyOf(view: MessageView): HistoryEntry[] {
 export function parseE164(value: string): string {
   const compact = value.replace(/[\s().-]/g, '');
   if (!isE164(compact)) {
-    throw new CliError(`"${value}" is not an E.164 phone number (a + then 7 to 15 digits, e.g. ${E164_EXAMPLE})`);
+    throw new UsageError(`"${value}" is not an E.164 phone number (a + then 7 to 15 digits, e.g. ${E164_EXAMPLE})`);
   }
   return compact;
 }
 
 export function checkMessageId(value: string | undefined): string {
   if (value === undefined || value.trim() === '')
-    throw new CliError('a message id is required (e.g. rf_o6aDxhawR227gt5wgZ2I)');
-  if (value.length > MAX_ID_LENGTH) throw new CliError(`message id is longer than ${MAX_ID_LENGTH} characters`);
+    throw new UsageError('a message id is required (e.g. rf_o6aDxhawR227gt5wgZ2I)');
+  if (value.length > MAX_ID_LENGTH) throw new UsageError(`message id is longer than ${MAX_ID_LENGTH} characters`);
   return value.trim();
 }
 
@@ -116,7 +116,7 @@ export function parseTimeArg(value: string, option: string, now: Date = new Date
   if (relative) return new Date(now.getTime() - Number(relative[1]) * (UNIT_MS[relative[2] ?? ''] ?? 0)).toISOString();
   const match = ISO_DATE_TIME.exec(text);
   const bad = () =>
-    new CliError(
+    new UsageError(
       `${option} "${value}" is not a date: use ISO 8601 (2026-05-01, 2026-05-01T12:00Z) or a span before now (30m, 24h, 7d)`,
     );
   if (!match) throw bad();
@@ -149,7 +149,7 @@ function rangeCondition(
   if (range.since !== undefined || range.until !== undefined) input.names['#t'] = 'occurredAt';
   if (range.since !== undefined && range.until !== undefined) {
     if (range.since >= range.until)
-      throw new CliError(`--since (${range.since}) must be before --until (${range.until})`);
+      throw new UsageError(`--since (${range.since}) must be before --until (${range.until})`);
     input.values[':since'] = { S: range.since };
     // BETWEEN is inclusive at both ends; the last millisecond before `until` makes the end exclusive.
     input.values[':until'] = { S: new Date(Date.parse(range.until) - 1).toISOString() };
@@ -317,7 +317,7 @@ export function parseLimit(value: string | undefined): number {
   if (value === undefined) return 50;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 10_000)
-    throw new CliError(`--limit "${value}" must be a whole number from 1 to 10000`);
+    throw new UsageError(`--limit "${value}" must be a whole number from 1 to 10000`);
   return n;
 }
 
@@ -363,11 +363,12 @@ export function listArgs(values: { since?: string; until?: string; limit?: strin
   range: TimeRange;
   limit: number;
 } {
-  return {
-    range: {
-      ...(values.since !== undefined ? { since: parseTimeArg(values.since, '--since') } : {}),
-      ...(values.until !== undefined ? { until: parseTimeArg(values.until, '--until') } : {}),
-    },
-    limit: parseLimit(values.limit),
+  const range: TimeRange = {
+    ...(values.since !== undefined ? { since: parseTimeArg(values.since, '--since') } : {}),
+    ...(values.until !== undefined ? { until: parseTimeArg(values.until, '--until') } : {}),
   };
+  // Checked here too, so the mistake is reported before the stack is looked up.
+  if (range.since !== undefined && range.until !== undefined && range.since >= range.until)
+    throw new UsageError(`--since (${range.since}) must be before --until (${range.until})`);
+  return { range, limit: parseLimit(values.limit) };
 }

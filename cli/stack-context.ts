@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { queueOutputIds, STACK_OUTPUTS, STATE_QUEUE_OUTPUT_PREFIX } from '../lib/stack-outputs';
 import { deadLetterRole, QUARANTINE_QUEUE_ROLE, STATE_QUEUE_ROLE } from '../lib/template-contract';
 import { LOCAL_STACK_FILE, LocalStackFileError, parseLocalStackFile, type LocalStackFile } from '../local/stack-file';
-import { CliError } from './command';
+import { CliError, UsageError } from './command';
+import type { StackSelection } from './hints';
 
 /**
  * Finds the deployed (or local) stack a CLI command works on: its outputs, region and, for
@@ -91,9 +92,47 @@ export function isMissingRegion(err: unknown): boolean {
   return err instanceof Error && /region is missing/i.test(err.message);
 }
 
+/** Node's codes for a host that cannot be reached, as the SDK (and fetch, as a `cause`) pass them on. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/** `host (CODE)` for an error that means the endpoint could not be reached, else undefined. */
+export function unreachable(err: unknown): string | undefined {
+  let current: unknown = err;
+  // Duck-typed, not `instanceof Error`: Node's own errors may come from another realm (jest's VM).
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const e = current as Partial<NodeJS.ErrnoException> & { hostname?: string; address?: string; port?: number };
+    if (e.code !== undefined && UNREACHABLE_CODES.has(e.code)) {
+      const where = e.hostname ?? (e.address !== undefined ? `${e.address}${e.port ? `:${e.port}` : ''}` : undefined);
+      return where ? `${where} (${e.code})` : e.code;
+    }
+    if (e.name === 'TimeoutError') return 'no answer in time (TimeoutError)';
+    // The SDK may wrap Node's error into one that keeps only its text: "connect ECONNREFUSED 127.0.0.1:1".
+    const named = /\b(E[A-Z_]+)\b(?:\s+([\w.:[\]-]+))?/.exec(e.message ?? '');
+    if (named?.[1] !== undefined && UNREACHABLE_CODES.has(named[1]))
+      return named[2] !== undefined ? `${named[2]} (${named[1]})` : named[1];
+    current = e.cause;
+  }
+  return undefined;
+}
+
+/** AWS_ENDPOINT_URL settings that send the SDK somewhere else, named in a "cannot reach" error. */
+function endpointOverrides(): string {
+  const names = Object.keys(process.env).filter((k) => k === 'AWS_ENDPOINT_URL' || k.startsWith('AWS_ENDPOINT_URL_'));
+  return names.length > 0 ? ` (${names.join(', ')} is set)` : '';
+}
+
 /**
- * Turns the SDK errors a user can act on into {@link CliError}s with what to do; anything else
- * is returned unchanged. Use it around every call a stack-aware command makes.
+ * Turns the SDK errors a user can act on into {@link CliError}s that say what failed and what
+ * to check; anything else is returned unchanged. Use it around every call a stack-aware command makes.
  */
 export function explainAwsError(err: unknown, ctx?: Pick<StackContext, 'kind' | 'source'>): unknown {
   if (isMissingCredentials(err)) {
@@ -102,7 +141,9 @@ export function explainAwsError(err: unknown, ctx?: Pick<StackContext, 'kind' | 
     );
   }
   if (isMissingRegion(err))
-    return new CliError('no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile');
+    return new CliError(
+      'no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile; or use --local for the local stack (npm start)',
+    );
   const name = errorName(err);
   if (name === 'ExpiredTokenException' || name === 'ExpiredToken')
     return new CliError('your AWS credentials have expired: refresh them (e.g. `aws sso login`) and retry');
@@ -115,15 +156,28 @@ export function explainAwsError(err: unknown, ctx?: Pick<StackContext, 'kind' | 
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied')
     return new CliError(`access denied: ${(err as Error).message}`);
-  if (
-    ctx?.kind === 'local' &&
-    (name === 'TimeoutError' || /ECONNREFUSED|connect/i.test(err instanceof Error ? err.message : ''))
-  ) {
+  const where = unreachable(err);
+  if (where !== undefined) {
+    if (ctx?.kind === 'local')
+      return new CliError(
+        `the local stack does not answer: ${where}: is \`npm start\` running? (described by ${ctx.source})`,
+      );
     return new CliError(
-      `the local stack does not answer (${(err as Error).message}): is \`npm start\` running? (described by ${ctx.source})`,
+      `cannot reach AWS: ${where}: check --region, your network and your AWS endpoint settings${endpointOverrides()}, or use --local for the local stack`,
     );
   }
+  // Any other answer from an AWS service: its error name and message, not the SDK's error object.
+  if (err instanceof Error && '$metadata' in err)
+    return new CliError(`AWS refused the request: ${name}: ${err.message}`);
   return err;
+}
+
+/** A {@link CliError} for any failure: explained when it is an AWS error, else its name and message. */
+export function describeFailure(err: unknown): CliError {
+  const explained = explainAwsError(err);
+  if (explained instanceof CliError) return explained;
+  if (err instanceof Error) return new CliError(`${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`);
+  return new CliError(String(err));
 }
 
 async function describeWithCloudFormation(
@@ -143,7 +197,7 @@ async function describeWithCloudFormation(
         `stack "${stackName}" not found${region ? ` in ${region}` : ''}: check --stack and --region, or deploy it with \`npx cdk deploy\``,
       );
     }
-    throw explainAwsError(err);
+    throw explainAwsError(err, { kind: 'deployed', source: stackName });
   } finally {
     client.destroy();
   }
@@ -192,7 +246,7 @@ function outputsOfLocal(local: Partial<LocalStackFile>): Record<string, string> 
 /** Resolves the stack a command works on, from `--local` or `--stack`/`--region`. */
 export async function resolveStackContext(options: StackOptions): Promise<StackContext> {
   if (options.local || options.localFile !== undefined) {
-    if (options.stack !== undefined) throw new CliError('--local and --stack exclude each other');
+    if (options.stack !== undefined) throw new UsageError('--local and --stack exclude each other');
     const file = path.resolve(options.cwd ?? process.cwd(), options.localFile ?? LOCAL_STACK_FILE);
     const local = readLocalFile(file);
     const region = options.region ?? local.region ?? 'us-east-1';
@@ -237,6 +291,26 @@ export function stackOptionsFrom(values: {
     ...(values['local-file'] !== undefined ? { localFile: values['local-file'] } : {}),
     ...(values.stack !== undefined ? { stack: values.stack } : {}),
     ...(values.region !== undefined ? { region: values.region } : {}),
+  };
+}
+
+/**
+ * The flags that select `ctx` again, for a command printed as advice: `--local` for the local
+ * stack file of the working directory, else `--local-file`; `--stack` (when not the default)
+ * and `--region` for a deployed stack.
+ */
+export function selectionOf(
+  ctx: Pick<StackContext, 'kind' | 'source' | 'region'>,
+  cwd = process.cwd(),
+): StackSelection {
+  if (ctx.kind === 'local') {
+    if (ctx.source === path.resolve(cwd, LOCAL_STACK_FILE)) return { local: true };
+    const relative = path.relative(cwd, ctx.source);
+    return { localFile: relative.startsWith('..') || path.isAbsolute(relative) ? ctx.source : relative };
+  }
+  return {
+    ...(ctx.source !== DEFAULT_STACK_NAME ? { stack: ctx.source } : {}),
+    ...(ctx.region !== undefined ? { region: ctx.region } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { cliHint, MESSAGE_ID_PLACEHOLDER } from '../cli/hints';
 import { STATE_QUEUE_ROLE } from '../lib/template-contract';
 import { messagesTable, type LocalStack } from './model';
 import type { VoltSimulator } from './volt-simulator';
@@ -73,7 +74,7 @@ export async function runDemo(options: {
     const missing = ids.filter(({ id }) => !seen.has(id));
     log(
       missing.length === 0
-        ? 'demo: done. Try `npm run cli -- history <id> --local`.'
+        ? `demo: done. See a message's events with: ${cliHint(['history', ids[0]?.id ?? MESSAGE_ID_PLACEHOLDER], { local: true })}`
         : `demo: no item yet for ${missing.map((m) => m.id).join(', ')}`,
     );
   } finally {

@@ -10,7 +10,9 @@ import { startLocalStack, type LocalStack } from './stack';
 import { LOCAL_STACK_FILE, localStackFileOf, writeLocalStackFile } from './stack-file';
 import { describeSimulatorEvent, readyBanner } from './start/banner';
 import { HELP, parseStartOptions, portHint, synthContext, UsageError, type StartOptions } from './start/options';
+import { checkPortsFree, portClaims } from './start/ports';
 import { stopOnSignals } from './start/shutdown';
+import { forgetSynth, recordSynth, reuseDecision, synthInputs } from './start/synth-cache';
 import { localSigningKey, PROJECT_ROOT, synthesize, type LocalSigningKey } from './synth';
 import { DEFAULT_SIMULATOR_TOKEN, startVoltSimulator, type VoltSimulator } from './volt-simulator';
 
@@ -32,6 +34,28 @@ function startSimulator(options: StartOptions, key: LocalSigningKey, log: Log): 
   });
 }
 
+/** Synthesizes into `outdir`, unless the assembly there was made from the same inputs (or `--no-synth`). */
+async function synthIfChanged(options: StartOptions, outdir: string, context: Record<string, string>): Promise<void> {
+  if (!options.synth) {
+    console.log(`reusing ${path.relative(PROJECT_ROOT, outdir)} (--no-synth)`);
+    return;
+  }
+  const inputs = synthInputs(PROJECT_ROOT, context);
+  const decision = options.forceSynth ? { reuse: false, reason: '--force-synth' } : reuseDecision(outdir, inputs);
+  if (decision.reuse) {
+    console.log(
+      `reusing ${path.relative(PROJECT_ROOT, outdir)}: sources, context and package-lock.json unchanged since its synth (--force-synth synthesizes anyway)`,
+    );
+    return;
+  }
+  console.log(`synthesizing the app with local context (${decision.reason})...`);
+  const started = performance.now();
+  forgetSynth(outdir);
+  await synthesize({ outdir, context });
+  recordSynth(outdir, inputs);
+  console.log(`synthesized in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
 async function synthAndStart(
   options: StartOptions,
   key: LocalSigningKey,
@@ -39,17 +63,12 @@ async function synthAndStart(
   log: Log,
 ): Promise<LocalStack> {
   const outdir = path.join(LOCAL_DIR, 'cdk.out');
-  if (options.synth) {
-    console.log('synthesizing the app with local context...');
-    const started = performance.now();
-    const context = synthContext(options, {
-      publicKeyPem: key.publicKeyPem,
-      voltApiUrl: simulator.graphqlUrl,
-      tokenSecret: SECRET_NAME,
-    });
-    await synthesize({ outdir, context });
-    console.log(`synthesized in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  }
+  const context = synthContext(options, {
+    publicKeyPem: key.publicKeyPem,
+    voltApiUrl: simulator.graphqlUrl,
+    tokenSecret: SECRET_NAME,
+  });
+  await synthIfChanged(options, outdir, context);
   return startLocalStack({
     cdkOut: outdir,
     ports: options.ports,
@@ -77,6 +96,8 @@ async function main(): Promise<void> {
     return;
   }
   const started = performance.now();
+  // Before anything slow: a stack still running on these ports fails the start in a moment.
+  await checkPortsFree(portClaims(options));
   // The runner's own clients run on this machine's Node, not the function's Lambda runtime.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
   const log = createLiveLog({ color: process.stdout.isTTY === true });
@@ -101,7 +122,7 @@ async function main(): Promise<void> {
   await ensureRegistered(stack, simulator, log);
   writeLocalStackFile(stackFile, localStackFileOf(stack, simulator, key.privateKeyFile));
   wroteStackFile = true;
-  console.log(readyBanner(stack, simulator, (performance.now() - started) / 1000, LOCAL_STACK_FILE));
+  console.log(readyBanner(stack, simulator, (performance.now() - started) / 1000, LOCAL_STACK_FILE, PROJECT_ROOT));
 
   if (options.demo) {
     try {
@@ -112,11 +133,17 @@ async function main(): Promise<void> {
   }
 }
 
+/** node:util parseArgs errors (an unknown flag, a flag without its value), recognised by code. */
+function isParseArgsError(err: unknown): err is Error {
+  return String((err as NodeJS.ErrnoException | undefined)?.code ?? '').startsWith('ERR_PARSE_ARGS');
+}
+
 main().catch((err: unknown) => {
+  const usage = err instanceof UsageError || isParseArgsError(err);
   console.error(
-    err instanceof UsageError
-      ? `${err.message}\n\n${HELP}`
+    usage
+      ? `npm start: ${(err as Error).message}\n\n${HELP}`
       : `npm start failed: ${err instanceof Error ? err.message : String(err)}`,
   );
-  process.exitCode = 1;
+  process.exitCode = usage ? 2 : 1;
 });

@@ -77,6 +77,10 @@ async function bundleCli(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // `npx volt-webhooks` in a clone links the clone into npm's npx cache, which runs `prepare`
+  // again: a full build (a minute or more) before the first command prints anything. The
+  // launcher already runs the sources when dist/ is stale, so there is nothing to build for it.
+  if (process.env['npm_command'] === 'exec' && process.env['npm_lifecycle_event'] === 'prepare') return;
   const started = Date.now();
   rmSync(DIST, { recursive: true, force: true });
   const compiled = compileLibrary();

@@ -6,6 +6,7 @@ import { DEFAULT_VOLT_PUBLIC_KEY_URL } from '../../lambda/common/key-ring';
 import { parsePublicKeyDocument } from '../../lambda/common/keys';
 import { findMatchingSchemes, formatScheme } from '../../lambda/common/signature';
 import { CliError, type CliIo } from '../command';
+import { settingHint } from '../hints';
 import {
   explainAwsError,
   quarantineQueueUrl,
@@ -17,6 +18,7 @@ import {
 /** `calibrate --from-quarantine`: the scheme search over requests the stack rejected. */
 
 export interface QuarantineCalibration {
+  /** Also the flags of the command printed with the result. */
   readonly stack: StackOptions;
   /** A public key file; else `keyUrl`; else the local simulator's key or Volt's key URL. */
   readonly keyFile?: string;
@@ -134,6 +136,6 @@ export async function calibrateFromQuarantine(options: QuarantineCalibration, io
     else io.out(`  ${what}: no scheme verifies (not signed by this key)`);
   }
   const schemes = [...new Set(results.flatMap((r) => r.matchingSchemes))];
-  if (schemes[0] !== undefined) io.out(`Deploy with: npx cdk deploy -c signatureScheme=${schemes[0]}`);
+  if (schemes[0] !== undefined) io.out(settingHint({ signatureScheme: schemes[0] }, options.stack));
   return anyMatch ? 0 : 1;
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parsePublicKeyDocument } from '../../lambda/common/keys';
 import { findMatchingSchemes, formatScheme } from '../../lambda/common/signature';
 import { CliError, UsageError, type CliCommand } from '../command';
+import { settingHint } from '../hints';
 import { STACK_OPTIONS, STACK_OPTIONS_HELP, stackOptionsFrom } from '../stack-context';
 import { calibrateFromQuarantine } from './calibrate-quarantine';
 
@@ -93,7 +94,7 @@ ${STACK_OPTIONS_HELP}`,
       io.out('Check that the body file holds the exact bytes received and that the key is the one Volt signs with.');
     } else {
       io.out(`Verifies with: ${matches.join(', ')}`);
-      io.out(`Deploy with: npx cdk deploy -c signatureScheme=${matches[0]}`);
+      io.out(settingHint({ signatureScheme: matches[0] ?? '' }));
     }
     return matches.length > 0 ? 0 : 1;
   },

@@ -11,11 +11,13 @@ import { parsePublicKeyDocument } from '../../lambda/common/keys';
 import { queueOutputIds, STACK_OUTPUTS, STATE_QUEUE_OUTPUT_PREFIX } from '../../lib/stack-outputs';
 import { QUARANTINE_QUEUE_ROLE } from '../../lib/template-contract';
 import type { CliCommand, CliIo } from '../command';
-import { CliError } from '../command';
+import { CliError, UsageError } from '../command';
+import { cliHint } from '../hints';
 import {
   explainAwsError,
   quarantineQueueUrl,
   resolveStackContext,
+  selectionOf,
   STACK_OPTIONS,
   STACK_OPTIONS_HELP,
   stackOptionsFrom,
@@ -185,22 +187,24 @@ async function checkEndpoint(ctx: StackContext, options: DoctorOptions): Promise
   }
 }
 
-async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
+/** Messages a queue holds: waiting to be received, and received but not yet deleted (in flight). */
+async function depth(sqs: SQSClient, queueUrl: string): Promise<{ waiting: number; inFlight: number }> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return (
-    Number(Attributes?.['ApproximateNumberOfMessages'] ?? '0') +
-    Number(Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? '0')
-  );
+  return {
+    waiting: Number(Attributes?.['ApproximateNumberOfMessages'] ?? '0'),
+    inFlight: Number(Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? '0'),
+  };
 }
 
 async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const sqs = new SQSClient({ ...ctx.sqs });
+  const selection = selectionOf(ctx);
   try {
     const pairs = queuePairs(ctx);
     if (pairs.length === 0)
@@ -208,16 +212,23 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
     for (const pair of pairs) {
       const check = `queue ${pair.name}`;
       try {
-        const waiting = await depth(sqs, pair.queueUrl);
-        const dead = await depth(sqs, pair.dlqUrl);
+        const queue = await depth(sqs, pair.queueUrl);
+        const dlq = await depth(sqs, pair.dlqUrl);
+        const dead = dlq.waiting + dlq.inFlight;
         if (dead > 0) {
+          const reading = dlq.inFlight > 0 ? ` (${dlq.inFlight} being read now)` : '';
           results.push({
             check,
             status: 'FAIL',
-            reason: `${dead} message(s) in its DLQ: fix the cause, then \`volt-webhooks redrive --queue ${pair.name}\``,
+            reason: `${dead} message(s) in its DLQ${reading}: fix the cause, then \`${cliHint(['redrive', '--queue', pair.queueArg], selection)}\``,
           });
         } else {
-          results.push({ check, status: 'ok', reason: `reachable, ${waiting} message(s) queued, DLQ empty` });
+          // In-flight messages are being processed, not waiting: counting them as queued reads as a backlog.
+          results.push({
+            check,
+            status: 'ok',
+            reason: `reachable, ${queue.waiting} message(s) waiting, ${queue.inFlight} in flight (received, not yet deleted), DLQ empty`,
+          });
         }
       } catch (err: unknown) {
         results.push({ check, status: 'FAIL', reason: `not reachable: ${message(err)}` });
@@ -226,8 +237,9 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
     const quarantineUrl = quarantineQueueUrl(ctx);
     if (quarantineUrl) {
       try {
-        const n = await depth(sqs, quarantineUrl);
-        const hint = n > 0 ? ': look with `volt-webhooks calibrate --from-quarantine`' : '';
+        const kept = await depth(sqs, quarantineUrl);
+        const n = kept.waiting + kept.inFlight;
+        const hint = n > 0 ? `: look with \`${cliHint(['calibrate', '--from-quarantine'], selection)}\`` : '';
         results.push({ check: 'quarantine', status: 'ok', reason: `reachable, ${n} rejected request(s) kept${hint}` });
       } catch (err: unknown) {
         results.push({ check: 'quarantine', status: 'FAIL', reason: `not reachable: ${message(err)}` });
@@ -316,7 +328,9 @@ Checks, each printed as ok, FAIL or skip with a one-line reason:
   registration       Volt has a webhook for this stack's WebhookUrl (needs the API token)
   signing key        the key URL answers with RSA keys that parse (or --key parses; locally the simulator's key)
   webhook endpoint   an unsigned POST to WebhookUrl is refused with 401
-  queue <name>       each queue answers and its DLQ is empty; the quarantine answers
+  queue <name>       each queue answers (messages waiting, and in flight: received, not yet
+                     deleted) and its DLQ is empty; the quarantine answers
+Advice is printed as a command line to paste, with the flags that reach the same stack.
   alarms             none of the stack's CloudWatch alarms is in ALARM (skipped locally)
 
   --token-env <VAR>      read the Volt API token from this variable (default ${TOKEN_ENV_DEFAULT});
@@ -347,17 +361,20 @@ ${STACK_OPTIONS_HELP}`,
       strict: true,
     });
     const timeoutMs = Number(values.timeout) * 1000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      throw new UsageError('--timeout must be a positive number of seconds');
     let ctx: StackContext;
     try {
       ctx = await resolveStackContext(stackOptionsFrom(values));
     } catch (err: unknown) {
+      if (err instanceof UsageError) throw err;
       const result: CheckResult = { check: 'stack', status: 'FAIL', reason: message(err) };
       if (values.json) io.out(JSON.stringify([result], null, 2));
       else render([result], io);
       return 1;
     }
     const results = await runDoctor(ctx, {
-      timeoutMs: Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 10_000,
+      timeoutMs,
       ...(values['api-url'] !== undefined ? { apiUrl: values['api-url'] } : {}),
       ...(values['token-env'] !== undefined ? { tokenEnv: values['token-env'] } : {}),
       ...(values['token-secret'] !== undefined ? { tokenSecret: values['token-secret'] } : {}),

@@ -9,8 +9,8 @@ export const history: CliCommand = {
   help: `Usage: volt-webhooks history <messageId> [--json] [--local | --stack <name> --region <region>]
 
 Lists the distinct webhook events recorded for the message, oldest first by the time they
-occurred (they may have arrived in another order), and marks the one that defines the current
-status. Duplicated deliveries appear once. When the history is full, later events are left out
+occurred (they may have arrived in another order); the CURRENT column marks the one that
+defines the current status. Duplicated deliveries appear once. When the history is full, later events are left out
 of it: the output says so, with the count of status changes applied without an entry.
 
   --json                 print {messageId, status, history: [...]} as JSON (and historyDropped
@@ -35,7 +35,7 @@ ${STACK_OPTIONS_HELP}`,
     }
     io.out(
       renderTable(
-        ['OCCURRED AT', 'EVENT TYPE', 'STATUS', 'WEBHOOK ID', ''],
+        ['OCCURRED AT', 'EVENT TYPE', 'STATUS', 'WEBHOOK ID', 'CURRENT'],
         entries.map((e) => [
           cell(e.occurredAt),
           cell(e.eventType),

@@ -20,8 +20,10 @@ import {
 
 /** A pipeline queue and its dead-letter queue, by URL. */
 export interface QueuePair {
-  /** `state` or a subscriber's name. */
+  /** `state` or a subscriber's name (a deployed stack's: its output prefix, `SubscriberCrmSync`). */
   readonly name: string;
+  /** What `--queue` takes to find this pair again: `state`, the subscriber's name, or its PascalCase form. */
+  readonly queueArg: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
 }
@@ -42,7 +44,7 @@ function localPairs(urls: Readonly<Record<string, string>>): QueuePair[] {
   for (const [role, dlqUrl] of Object.entries(urls)) {
     const name = deadLetterSourceRole(role);
     const queueUrl = name === undefined ? undefined : urls[name];
-    if (name !== undefined && queueUrl) pairs.push({ name, queueUrl, dlqUrl });
+    if (name !== undefined && queueUrl) pairs.push({ name, queueArg: name, queueUrl, dlqUrl });
   }
   return pairs;
 }
@@ -53,7 +55,10 @@ function deployedPairs(outputs: Readonly<Record<string, string>>): QueuePair[] {
     const prefix = DLQ_URL_OUTPUT.exec(key)?.[1];
     const queueUrl = prefix === undefined ? undefined : outputs[queueOutputIds(prefix).queueUrl];
     if (prefix === undefined || !queueUrl) continue;
-    pairs.push({ name: prefix === STATE_QUEUE_OUTPUT_PREFIX ? STATE_QUEUE_ROLE : prefix, queueUrl, dlqUrl });
+    const isState = prefix === STATE_QUEUE_OUTPUT_PREFIX;
+    // The outputs keep only the PascalCase name, which --queue accepts (PascalCasing it changes nothing).
+    const queueArg = isState ? STATE_QUEUE_ROLE : prefix.slice(subscriberOutputPrefix('').length);
+    pairs.push({ name: isState ? STATE_QUEUE_ROLE : prefix, queueArg, queueUrl, dlqUrl });
   }
   return pairs;
 }
@@ -76,10 +81,10 @@ export function findQueuePair(ctx: StackContext, name: string): QueuePair {
           const ids = queueOutputIds(outputPrefix(name));
           const dlqUrl = ctx.outputs[ids.dlqUrl];
           const queueUrl = ctx.outputs[ids.queueUrl];
-          return dlqUrl && queueUrl ? { name, queueUrl, dlqUrl } : undefined;
+          return dlqUrl && queueUrl ? { name, queueArg: name, queueUrl, dlqUrl } : undefined;
         })();
   if (!found) {
-    const known = pairs.map((p) => p.name).join(', ') || 'none';
+    const known = pairs.map((p) => p.queueArg).join(', ') || 'none';
     throw new CliError(
       `no queue "${name}" with a DLQ in ${ctx.kind === 'local' ? ctx.source : `stack "${ctx.source}"`} (known: ${known})`,
     );

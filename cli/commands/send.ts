@@ -5,6 +5,7 @@ import { parseTokenSecret, TokenSecretError } from '../../lambda/registration/to
 import { DEFAULT_VOLT_API_URL, VoltApiError, VoltClient } from '../../lambda/registration/volt-api';
 import { DEFAULT_SIMULATOR_TOKEN } from '../../local/volt-simulator/defaults';
 import { CliError, UsageError, type CliCommand } from '../command';
+import { cliHint, CLI_COMMAND, type StackSelection } from '../hints';
 import { explainAwsError, resolveStackContext } from '../stack-context';
 
 /** The environment variable read for the token when no --token-env or --token-secret is given. */
@@ -38,8 +39,9 @@ export const send: CliCommand = {
   help: `Usage: volt-webhooks send --to <E.164> --from <E.164> --body <text> [--media <url>]...
                           [--local | --api-url <url>] [--token-env <VAR> | --token-secret <name>]
 
-Calls Volt's createMessage and prints the new message's id (rf_...). Follow its webhooks
-arriving with \`volt-webhooks status <id>\`.
+Calls Volt's createMessage and prints the new message's id (rf_...), and the command that
+follows its webhooks arriving: \`${CLI_COMMAND} status <id>\`. It is not retried: a request that
+timed out may still have sent the message.
 
   --to <number>          recipient, E.164 (+15555550123)
   --from <number>        one of your organization's numbers, E.164
@@ -86,6 +88,14 @@ make a message end as failed.`,
     if (values['token-env'] !== undefined && values['token-secret'] !== undefined)
       throw new UsageError('--token-env and --token-secret exclude each other');
 
+    // The stack `status` should look in: the local one, or the deployed one in the secret's region.
+    const selection: StackSelection = local
+      ? values['local-file'] !== undefined
+        ? { localFile: values['local-file'] }
+        : { local: true }
+      : values.region !== undefined
+        ? { region: values.region }
+        : {};
     let apiUrl = values['api-url'] ?? DEFAULT_VOLT_API_URL;
     if (local) {
       const ctx = await resolveStackContext({
@@ -115,19 +125,26 @@ make a message end as failed.`,
       }
     }
 
-    const client = new VoltClient({ apiUrl, token });
+    // One attempt: createMessage is not idempotent, so a retry after a lost answer could send twice.
+    const client = new VoltClient({ apiUrl, token, retry: { maxAttempts: 1, requestTimeoutMs: 15_000 } });
     let message;
     try {
       message = await client.createMessage({ to, from, body: body ?? '', media });
     } catch (err: unknown) {
-      if (err instanceof VoltApiError) throw new CliError(err.message);
+      if (err instanceof VoltApiError) {
+        const check = local
+          ? 'is `npm start` running?'
+          : 'check --api-url and your network, or use --local for the local stack';
+        // No answer at all (as opposed to Volt refusing): say where to look.
+        throw new CliError(err.status === undefined && err.retryable ? `${err.message}: ${check}` : err.message);
+      }
       throw err;
     }
     if (values.json) {
       io.out(JSON.stringify(message, null, 2));
     } else {
       io.out(`Created message ${message.id} (${message.status ?? 'status unknown'}): ${from} -> ${to}`);
-      io.out(`Follow its status: volt-webhooks status ${message.id}${local ? ' --local' : ''}`);
+      io.out(`Follow its status: ${cliHint(['status', message.id], selection)}`);
     }
     return 0;
   },

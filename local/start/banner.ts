@@ -1,4 +1,5 @@
 import { deadLetterRole, deadLetterSourceRole, STATE_QUEUE_ROLE } from '../../lib/template-contract';
+import { cliHint, localAwsHint, MESSAGE_ID_PLACEHOLDER, messageKeyJson } from '../../cli/hints';
 import { STANDIN_SERVICE_NAMES, STANDIN_SERVICES } from '../endpoints';
 import { messagesTable, type LocalStack } from '../model';
 import type { SimulatorEvent, VoltSimulator } from '../volt-simulator';
@@ -16,33 +17,83 @@ function endpointLines(stack: LocalStack): string[] {
   });
 }
 
-/** One-liners for what to try next, with this stack's names and endpoints. */
-function nextSteps(stack: LocalStack): string[] {
-  const aws = `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region ${stack.region}`;
+/** The numbers the banner's examples send from and to: the simulator owns any number; +15555550666 is its spam-blocked recipient. */
+export const EXAMPLE_NUMBERS = { ours: '+15555550100', contact: '+15555550123', failing: '+15555550666' } as const;
+
+/** One-liners for what to try next, with this stack's names and endpoints, each runnable as printed. */
+export function nextSteps(stack: LocalStack, projectDir: string): string[] {
   const table = messagesTable(stack);
+  const dynamodb = { region: stack.region, endpoint: stack.dynamodbEndpoint };
+  const sqs = { region: stack.region, endpoint: stack.sqsEndpoint };
   const stateDlq = stack.queues.find((q) => q.key === deadLetterRole(STATE_QUEUE_ROLE));
   // The first queue that is neither the state queue nor a DLQ: a subscriber's, or the quarantine when there is none.
   const subscriber = stack.queues.find((q) => q.key !== STATE_QUEUE_ROLE && deadLetterSourceRole(q.key) === undefined);
+  const local = { local: true };
+  const { ours, contact, failing } = EXAMPLE_NUMBERS;
+  const step = (what: string, command: string) => `  ${what.padEnd(17)} ${command}`;
   return [
-    'next steps (in another terminal):',
-    '  send a message    npm run cli -- send --local --to +15555550123 --from +15555550100 --body "hello"',
-    '  query a status    npm run cli -- status <rf_... id printed by send> --local',
+    `next steps, in another terminal in ${projectDir} (${MESSAGE_ID_PLACEHOLDER}: the id send prints):`,
+    step('send a message', cliHint(['send', '--to', contact, '--from', ours, '--body', 'hello'], local)),
+    step('its status', cliHint(['status', MESSAGE_ID_PLACEHOLDER], local)),
+    step('its events', cliHint(['history', MESSAGE_ID_PLACEHOLDER], local)),
     ...(table
       ? [
-          `                    ${aws} --endpoint-url ${stack.dynamodbEndpoint} dynamodb get-item --table-name ${table.name} --key '{"messageId":{"S":"rf_..."}}'`,
+          step(
+            'its item',
+            localAwsHint(dynamodb, [
+              'dynamodb',
+              'get-item',
+              '--table-name',
+              table.name,
+              '--key',
+              messageKeyJson(MESSAGE_ID_PLACEHOLDER),
+            ]),
+          ),
         ]
       : []),
+    step('a failing one', cliHint(['send', '--to', failing, '--from', ours, '--body', 'blocked as spam'], local)),
+    step('failed messages', cliHint(['failed'], local)),
     ...(subscriber
       ? [
-          `  read ${subscriber.key.padEnd(12)} ${aws} --endpoint-url ${stack.sqsEndpoint} sqs receive-message --queue-url ${subscriber.url} --message-attribute-names All`,
+          step(
+            `read ${subscriber.key}`,
+            localAwsHint(sqs, [
+              'sqs',
+              'receive-message',
+              '--queue-url',
+              subscriber.url,
+              '--message-attribute-names',
+              'All',
+            ]),
+          ),
         ]
       : []),
-    `  the state DLQ     ${aws} --endpoint-url ${stack.sqsEndpoint} sqs get-queue-attributes --queue-url ${stateDlq?.url ?? '<dlq url>'} --attribute-names ApproximateNumberOfMessages`,
-    '  demo              npm run demo',
+    ...(stateDlq
+      ? [
+          step(
+            'the state DLQ',
+            localAwsHint(sqs, [
+              'sqs',
+              'get-queue-attributes',
+              '--queue-url',
+              stateDlq.url,
+              '--attribute-names',
+              'ApproximateNumberOfMessages',
+            ]),
+          ),
+        ]
+      : []),
+    step('check it all', cliHint(['doctor'], local)),
   ];
 }
 
-export function readyBanner(stack: LocalStack, simulator: VoltSimulator, seconds: number, stackFile: string): string {
+export function readyBanner(
+  stack: LocalStack,
+  simulator: VoltSimulator,
+  seconds: number,
+  stackFile: string,
+  projectDir: string,
+): string {
   return [
     '',
     `local stack ${stack.stackName} ready in ${seconds.toFixed(1)} s`,
@@ -53,7 +104,7 @@ export function readyBanner(stack: LocalStack, simulator: VoltSimulator, seconds
     `${label('functions')}${[...stack.functions.values()].map((f) => f.definition.displayName).join(', ')}`,
     `${label('described in')}${stackFile}`,
     '',
-    ...nextSteps(stack),
+    ...nextSteps(stack, projectDir),
     '',
     'Ctrl-C stops everything.',
     '',

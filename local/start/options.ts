@@ -22,14 +22,16 @@ DynamoDB table, registration with a local Volt simulator. State is in memory unl
   --context k=v         more CDK context for the synth (repeatable); e.g. logLevel=INFO
                         (local default DEBUG: a line per accepted webhook in the live log)
   --data-dir <dir>      keep DynamoDB data in this directory between runs
-  --no-synth            reuse .local/cdk.out from the last run (same --volt-port and options)
+  --force-synth         synthesize even when .local/cdk.out was made from the same sources,
+                        context and package-lock.json (it is reused then, without this flag)
+  --no-synth            reuse .local/cdk.out whatever changed (same --volt-port and options)
   --demo                send a few messages through the simulator and show their statuses
   --help`;
 
 /** A mistake on the command line: shown with the help. */
 export class UsageError extends Error {}
 
-interface PortOption {
+export interface PortOption {
   readonly flag: string;
   readonly env: string;
   readonly fallback: number;
@@ -42,7 +44,7 @@ export const PORT_OPTIONS: Readonly<Record<keyof LocalStackPorts, PortOption>> =
   dynamodb: { flag: 'dynamodb-port', env: 'LOCAL_DYNAMODB_PORT', fallback: 8000 },
   secretsManager: { flag: 'secrets-port', env: 'LOCAL_SECRETS_PORT', fallback: 0 },
 };
-const VOLT_PORT: PortOption = { flag: 'volt-port', env: 'LOCAL_VOLT_PORT', fallback: 4010 };
+export const VOLT_PORT: PortOption = { flag: 'volt-port', env: 'LOCAL_VOLT_PORT', fallback: 4010 };
 
 export interface StartOptions {
   readonly ports: Required<LocalStackPorts>;
@@ -52,7 +54,10 @@ export interface StartOptions {
   /** `--context` entries as key -> value. */
   readonly context: Readonly<Record<string, string>>;
   readonly dataDir?: string;
+  /** `false`: reuse the last assembly whatever changed (`--no-synth`). */
   readonly synth: boolean;
+  /** `--force-synth`: synthesize even when the last assembly was made from the same inputs. */
+  readonly forceSynth?: boolean;
   readonly demo: boolean;
 }
 
@@ -89,6 +94,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
       context: { type: 'string', multiple: true },
       'data-dir': { type: 'string' },
       'no-synth': { type: 'boolean', default: false },
+      'force-synth': { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -102,6 +108,8 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
     secretsManager: portFrom(PORT_OPTIONS.secretsManager, values['secrets-port']),
   };
   const voltPort = portFrom(VOLT_PORT, values['volt-port']);
+  if (values['no-synth'] && values['force-synth'])
+    throw new UsageError('--no-synth and --force-synth exclude each other');
   if (values['no-synth'] && voltPort === 0)
     throw new UsageError('--no-synth reuses a template that holds the simulator URL: give a fixed --volt-port, not 0');
   return {
@@ -111,6 +119,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
     context: contextFrom(values.context ?? []),
     ...(values['data-dir'] ? { dataDir: path.resolve(values['data-dir']) } : {}),
     synth: !values['no-synth'],
+    ...(values['force-synth'] ? { forceSynth: true } : {}),
     demo: values.demo,
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
 /**
- * Webhook event bodies shaped like the vendor's documented examples (test/fixtures/events):
+ * Webhook event bodies shaped like the vendor's documented examples (test/fixtures/events/vendor):
  * the `messaging` envelope with an `rfw_...` id, a Telnyx-style payload and epoch-second `time`.
  */
 

@@ -160,6 +160,14 @@ describe('volt-webhooks history', () => {
     expect(lines).toHaveLength(4);
   });
 
+  it('labels every column, the marker of the current event included', async () => {
+    const { out } = await run('history', 'rf_a', '--local-file', stackFile);
+    const [header, ...rows] = out.split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual(['OCCURRED AT', 'EVENT TYPE', 'STATUS', 'WEBHOOK ID', 'CURRENT']);
+    const marked = rows.find((row) => row.endsWith('<- current'));
+    expect(marked?.indexOf('<- current')).toBe(header?.indexOf('CURRENT'));
+  });
+
   it('prints {messageId, status, history} with --json', async () => {
     const { out } = await run('history', 'rf_a', '--json', '--local-file', stackFile);
     expect(JSON.parse(out)).toEqual({
@@ -211,9 +219,9 @@ describe('volt-webhooks messages', () => {
     [['--contact', CONTACT, '--until', '2026-02-30'], /--until "2026-02-30" is not a date/],
     [['--contact', CONTACT, '--since', '2026-03-01', '--until', '2026-02-01'], /--since .* must be before --until/],
     [['--contact', CONTACT, '--limit', '0'], /--limit "0"/],
-  ])('exits 1 with a clear error for %j', async (args, message) => {
+  ])('exits 2, a usage error, with a clear message for %j', async (args, message) => {
     const { code, err } = await run('messages', ...args, '--local-file', stackFile);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(message);
   });
 

@@ -171,6 +171,13 @@ describe('volt-webhooks doctor', () => {
     expect(c.text()).toMatch(/^ok\s+queue state/m);
   });
 
+  it('prints its advice with the flags that reach the same stack, so it runs as printed', async () => {
+    await sqs.send(new SendMessageCommand({ QueueUrl: urls.stateDlq, MessageBody: '{}' }));
+    const c = capture();
+    await main(['doctor', '--local-file', stackFile], c.io);
+    expect(c.text()).toContain(`\`npx volt-webhooks redrive --queue state --local-file ${stackFile}\``);
+  });
+
   it('fails when the stack file is missing, saying so', async () => {
     const c = capture();
     const code = await main(['doctor', '--local-file', path.join(dir, 'absent.json')], c.io);
