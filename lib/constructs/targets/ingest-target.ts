@@ -29,7 +29,7 @@ export interface IngestTargetBinding {
 export interface IIngestTarget {
   /** `state`, or a subscriber's name: unique among the ingest's targets. */
   readonly name: string;
-  /** Only these `event_type`s are delivered; all when absent. */
+  /** Only these `event_type`s are delivered. @default every event type */
   readonly eventTypes?: readonly string[];
   /** Accept `eventTypes` Volt is not known to send. @default false */
   readonly allowUnknownEventTypes?: boolean;

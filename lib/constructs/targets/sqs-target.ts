@@ -5,8 +5,9 @@ import type { IIngestTarget, IngestTargetBinding } from './ingest-target';
 export interface SqsIngestTargetProps {
   /** `state`, or a subscriber's name. */
   readonly name: string;
+  /** The queue; the ingest function is granted `sqs:SendMessage` on it. */
   readonly queue: sqs.IQueue;
-  /** Only these `event_type`s are sent; all when absent. */
+  /** Only these `event_type`s are sent. @default every event type */
   readonly eventTypes?: readonly string[];
   /** Accept `eventTypes` Volt is not known to send. @default false */
   readonly allowUnknownEventTypes?: boolean;
