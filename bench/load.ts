@@ -21,19 +21,19 @@ import { quantile, round } from './stats';
  * the accepted rate stayed at or below `--min-rate`, or the time limit passed. Whether the target
  * rate itself was reached is reported, with the machine's CPU figures when it was not.
  *
- * Options: `--rate=N` events/s (default 340), `--seconds=N` (default 60), `--max-in-flight=N`
+ * Options: `--rate=N` events/s (default 340), `--seconds=N` (default 30), `--max-in-flight=N`
  * (default 200), `--min-rate=N` (default 100, the stage's old default throttle), `--minutes=N`
- * time limit (default 10), `--throttle-rate=N --throttle-burst=N` (synthesize the stage with
+ * time limit (default 15), `--throttle-rate=N --throttle-burst=N` (synthesize the stage with
  * these limits, e.g. the old 100/200, to see the throttle bind), `--defer-consumer` (start the
  * consumer only after the burst: on AWS it runs on other machines, here it shares the two cores).
  */
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const RATE = Number(args.get('rate') ?? 340);
-const SECONDS = Number(args.get('seconds') ?? 60);
+const SECONDS = Number(args.get('seconds') ?? 30);
 const MAX_IN_FLIGHT = Number(args.get('max-in-flight') ?? 200);
 const MIN_RATE = Number(args.get('min-rate') ?? 100);
-const MINUTES = Number(args.get('minutes') ?? 10);
+const MINUTES = Number(args.get('minutes') ?? 15);
 const THROTTLE_RATE = args.get('throttle-rate');
 const THROTTLE_BURST = args.get('throttle-burst');
 /** Start the consumer only once every event was accepted: the edge alone gets the machine's CPU during the burst. */
@@ -104,6 +104,7 @@ async function main(): Promise<void> {
     // Whole seconds of the burst only: the first and the last are partial.
     const fullSeconds = sent.acceptedPerSecond.slice(1, -1);
     console.log(`accepted all in ${round(acceptSeconds, 1)} s; waiting for the consumer to store everything...`);
+    if (DEFER_CONSUMER) stack.startEventSources();
     const drained = await drainAndVerify(stack, stream, t0, deadline);
     const lat = latencySummary(sent.latenciesMs);
     const throttled = sent.retriedByStatus['429'] ?? 0;
