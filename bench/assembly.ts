@@ -34,10 +34,15 @@ export interface Assembly {
   readonly resources: Readonly<Record<string, Resource>>;
 }
 
-export async function synthBenchAssembly(outdir: string, publicKeyPem: string): Promise<Assembly> {
+export async function synthBenchAssembly(
+  outdir: string,
+  publicKeyPem: string,
+  extraContext: Readonly<Record<string, string>> = {},
+): Promise<Assembly> {
   const context = {
     voltPublicKeys: JSON.stringify([publicKeyPem]),
     subscribers: JSON.stringify([{ name: 'crm', eventTypes: ['message.received'] }]),
+    ...extraContext,
   };
   const args = [path.join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'), 'synth', '-q', '-o', outdir];
   for (const [key, value] of Object.entries(context)) args.push('-c', `${key}=${value}`);

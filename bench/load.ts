@@ -1,28 +1,57 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startLocalStack, type LocalStack } from '../local/stack';
-import { synthBenchAssembly } from './assembly';
+import { synthBenchAssembly, type Assembly } from './assembly';
 import { buildStream } from './events';
-import { drainAndVerify, latencySummary, sendAll } from './pipeline';
-import { round } from './stats';
+import { drainAndVerify, latencySummary, sendAtRate, signEvents } from './pipeline';
+import { quantile, round } from './stats';
 
 /**
- * `npm run test:load`: at least 20,000 signed events, 10% duplicates, in shuffled order, at a
- * concurrency of 50, through the local stack built from the synthesized template (loopback
- * only). Passes when every message's item equals the model's, every DLQ is empty, the state
- * queue is drained, nothing was quarantined and the subscriber queue holds every event it subscribed to. Gives up,
- * failing, after the time limit.
- * Options: `--outbound=N` (default 9000; two events each), `--inbound=N` (default 1000),
- * `--concurrency=N` (default 50), `--minutes=N` (default 10).
+ * `npm run test:load`: a campaign burst through the local stack built from the synthesized
+ * template (loopback only). Signed events are started at a fixed rate (default 340/s, a
+ * 100,000-message campaign sent over ten minutes: `message.sent` and `message.finalized` per
+ * message plus replies) for a fixed time, whatever the answers; 10 % are delivered twice, in
+ * shuffled order. A 503, 429 or refused connection is retried with backoff, as Volt is assumed
+ * to. Then it waits for the consumer and checks every message's item against the model.
+ *
+ * Fails (exit code 1) when any item differs from the model, a DLQ or the quarantine holds a
+ * message, the subscriber's count is off, the stage throttled a rate it is configured to carry,
+ * the accepted rate stayed at or below `--min-rate`, or the time limit passed. Whether the target
+ * rate itself was reached is reported, with the machine's CPU figures when it was not.
+ *
+ * Options: `--rate=N` events/s (default 340), `--seconds=N` (default 30), `--max-in-flight=N`
+ * (default 200), `--min-rate=N` (default 100, the stage's old default throttle), `--minutes=N`
+ * time limit (default 15), `--throttle-rate=N --throttle-burst=N` (synthesize the stage with
+ * these limits, e.g. the old 100/200, to see the throttle bind), `--defer-consumer` (start the
+ * consumer only after the burst: on AWS it runs on other machines, here it shares the two cores).
  */
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const OUTBOUND = Number(args.get('outbound') ?? 9000);
-const INBOUND = Number(args.get('inbound') ?? 1000);
-const CONCURRENCY = Number(args.get('concurrency') ?? 50);
-const MINUTES = Number(args.get('minutes') ?? 10);
+const RATE = Number(args.get('rate') ?? 340);
+const SECONDS = Number(args.get('seconds') ?? 30);
+const MAX_IN_FLIGHT = Number(args.get('max-in-flight') ?? 200);
+const MIN_RATE = Number(args.get('min-rate') ?? 100);
+const MINUTES = Number(args.get('minutes') ?? 15);
+const THROTTLE_RATE = args.get('throttle-rate');
+const THROTTLE_BURST = args.get('throttle-burst');
+/** Start the consumer only once every event was accepted: the edge alone gets the machine's CPU during the burst. */
+const DEFER_CONSUMER = args.has('defer-consumer');
+/** Volt delivers some events twice. */
+const DUPLICATE_RATE = 0.1;
+/** Inbound replies per outbound message in the campaign. */
+const REPLY_RATE = 0.04;
+
+/** The stage's throttle as the synthesized template sets it: what the local HTTP API enforces. */
+function stageThrottle(assembly: Assembly): { rate: number; burst: number } {
+  const stage = Object.values(assembly.resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
+  const settings = stage?.Properties?.['DefaultRouteSettings'] as
+    { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number } | undefined;
+  if (settings?.ThrottlingRateLimit === undefined || settings.ThrottlingBurstLimit === undefined)
+    throw new Error('the synthesized stage sets no throttle');
+  return { rate: settings.ThrottlingRateLimit, burst: settings.ThrottlingBurstLimit };
+}
 
 async function main(): Promise<void> {
   const deadline = Date.now() + MINUTES * 60_000;
@@ -32,55 +61,91 @@ async function main(): Promise<void> {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const outdir = path.join(workDir, 'cdk.out');
     console.log('synthesizing the app...');
-    await synthBenchAssembly(outdir, publicKey.export({ format: 'pem', type: 'spki' }).toString());
+    const assembly = await synthBenchAssembly(outdir, publicKey.export({ format: 'pem', type: 'spki' }).toString(), {
+      ...(THROTTLE_RATE !== undefined ? { throttleRateLimit: THROTTLE_RATE } : {}),
+      ...(THROTTLE_BURST !== undefined ? { throttleBurstLimit: THROTTLE_BURST } : {}),
+    });
+    const throttle = stageThrottle(assembly);
     let failedBatches = 0;
     stack = await startLocalStack({
       cdkOut: outdir,
+      eventSources: !DEFER_CONSUMER,
       onEvent: (e) => {
         if (e.kind === 'batch' && (e.error || e.failedMessageIds.length > 0)) failedBatches++;
       },
     });
     if (!stack.webhookUrl) throw new Error('the local stack has no webhook URL');
+
+    // Events per outbound message: sent + finalized, replies, and duplicates on all of them.
+    const perOutbound = (2 + REPLY_RATE) * (1 + DUPLICATE_RATE);
+    const outbound = Math.max(1, Math.round((RATE * SECONDS) / perOutbound));
     const stream = buildStream({
-      outbound: OUTBOUND,
-      inbound: INBOUND,
-      duplicateRate: 0.1,
+      outbound,
+      inbound: Math.round(outbound * REPLY_RATE),
+      duplicateRate: DUPLICATE_RATE,
       order: { kind: 'shuffle' },
       seed: 20_000,
     });
     const received = stream.events.filter((e) => e.body.includes('"message.received"')).length;
     console.log(
-      `sending ${stream.events.length} events (${stream.distinct} distinct, ${stream.expected.size} messages) at concurrency ${CONCURRENCY} to ${stack.webhookUrl}`,
+      `signing ${stream.events.length} events (${stream.distinct} distinct, ${stream.expected.size} messages); ` +
+        `then sending them at ${RATE}/s for ${round(stream.events.length / RATE, 1)} s, at most ${MAX_IN_FLIGHT} in flight, ` +
+        `to ${stack.webhookUrl} (stage throttle ${throttle.rate}/s, bucket ${throttle.burst})`,
     );
+    const signed = signEvents(createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' })), stream.events);
+    const cpuBefore = process.cpuUsage();
+    const loadBefore = loadavg()[0] ?? 0;
     const t0 = performance.now();
-    const sent = await sendAll(
-      stack.webhookUrl,
-      createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' })),
-      stream.events,
-      CONCURRENCY,
-      deadline,
-    );
-    console.log(
-      `accepted all in ${round(sent.sendMs / 1000, 1)} s (${sent.retries} retries after 503 or connection errors); waiting for the consumer...`,
-    );
+    const sent = await sendAtRate(stack.webhookUrl, signed, { rate: RATE, maxInFlight: MAX_IN_FLIGHT, deadline });
+    const cpu = process.cpuUsage(cpuBefore);
+    const loadAfter = loadavg()[0] ?? 0;
+    const acceptSeconds = sent.acceptMs / 1000;
+    const acceptedRate = stream.events.length / acceptSeconds;
+    // Whole seconds of the burst only: the first and the last are partial.
+    const fullSeconds = sent.acceptedPerSecond.slice(1, -1);
+    console.log(`accepted all in ${round(acceptSeconds, 1)} s; waiting for the consumer to store everything...`);
+    if (DEFER_CONSUMER) stack.startEventSources();
     const drained = await drainAndVerify(stack, stream, t0, deadline);
     const lat = latencySummary(sent.latenciesMs);
+    const throttled = sent.retriedByStatus['429'] ?? 0;
     const figures = {
+      targetPerSecond: RATE,
+      consumerDuringBurst: !DEFER_CONSUMER,
       events: stream.events.length,
       distinct: stream.distinct,
       messages: stream.expected.size,
-      concurrency: CONCURRENCY,
-      retries: sent.retries,
-      acceptSeconds: round(sent.sendMs / 1000, 1),
-      totalSeconds: round(drained.totalMs / 1000, 1),
-      acceptedPerSecond: round(stream.events.length / (sent.sendMs / 1000), 0),
-      storedPerSecond: round(stream.events.length / (drained.totalMs / 1000), 0),
+      stageThrottle: throttle,
+      offeredPerSecond: round(stream.events.length / (sent.dispatchMs / 1000), 0),
+      acceptedPerSecond: round(acceptedRate, 0),
+      acceptedPerWholeSecond: {
+        min: Math.min(...fullSeconds),
+        p10: quantile(fullSeconds, 0.1),
+        median: quantile(fullSeconds, 0.5),
+        max: Math.max(...fullSeconds),
+      },
+      dispatchLagMs: {
+        p50: round(sent.dispatchLagMs.p50, 0),
+        p99: round(sent.dispatchLagMs.p99, 0),
+        max: round(sent.dispatchLagMs.max, 0),
+      },
+      peakInFlight: sent.peakInFlight,
+      retriedByStatus: sent.retriedByStatus,
       p50Ms: round(lat.p50, 1),
       p99Ms: round(lat.p99, 1),
+      acceptSeconds: round(acceptSeconds, 1),
+      totalSeconds: round(drained.totalMs / 1000, 1),
+      storedPerSecond: round(stream.events.length / (drained.totalMs / 1000), 0),
       failedBatches,
       queueDepths: drained.queueDepths,
+      machine: {
+        cores: cpus().length,
+        // Everything runs in this process: the sender, the HTTP API, the functions' workers and the stand-ins.
+        processCpuCoresDuringSend: round((cpu.user + cpu.system) / 1000 / sent.acceptMs, 2),
+        loadAverage1m: { before: round(loadBefore, 2), after: round(loadAfter, 2) },
+      },
     };
     console.log(JSON.stringify(figures, null, 2));
+
     const problems: string[] = [];
     if (drained.mismatches.length > 0)
       problems.push(
@@ -92,10 +157,24 @@ async function main(): Promise<void> {
     }
     if (drained.queueDepths['crm'] !== received)
       problems.push(`the crm subscriber queue holds ${drained.queueDepths['crm']} messages, expected ${received}`);
+    if (throttled > 0 && throttle.rate >= RATE)
+      problems.push(`the stage answered 429 ${throttled} times at ${RATE}/s, under its own ${throttle.rate}/s limit`);
+    if (acceptedRate <= MIN_RATE)
+      problems.push(`accepted only ${round(acceptedRate, 0)} events/s, not above ${MIN_RATE}/s`);
     if (Date.now() > deadline) problems.push(`gave up after ${MINUTES} minutes`);
+
+    const reached = acceptedRate >= RATE * 0.95;
+    console.log(
+      reached
+        ? `sustained the target: ${round(acceptedRate, 0)} events/s accepted against ${RATE}/s offered`
+        : `did NOT sustain ${RATE}/s: ${round(acceptedRate, 0)} events/s accepted (the sender started them at ` +
+            `${figures.offeredPerSecond}/s, ${sent.dispatchLagMs.p99 > 1000 ? 'falling behind its schedule' : 'on schedule'}); ` +
+            `${throttled} answered 429, so the stage throttle (${throttle.rate}/s) was ${throttled > 0 ? 'a' : 'not the'} limit; ` +
+            `this process used ${figures.machine.processCpuCoresDuringSend} of ${figures.machine.cores} cores, load average ${round(loadAfter, 1)}`,
+    );
     if (problems.length > 0) throw new Error(`load test FAILED:\n${problems.join('\n')}`);
     console.log(
-      `load test passed: ${stream.events.length} events, every item as the model says, DLQs empty, nothing lost`,
+      `load test passed: ${stream.events.length} events at ${round(acceptedRate, 0)}/s, every item as the model says, DLQs empty, nothing lost`,
     );
   } finally {
     await stack?.stop();

@@ -85,6 +85,120 @@ export async function sendAll(
   return { requests, retries, latenciesMs, sendMs: performance.now() - started };
 }
 
+export interface RateResult {
+  /** Distinct events accepted (2xx). */
+  readonly accepted: number;
+  /** Answers that were retried, by status (`0`: a refused or reset connection). */
+  readonly retriedByStatus: Readonly<Record<string, number>>;
+  /** Milliseconds per accepted POST (the attempt that was accepted). */
+  readonly latenciesMs: readonly number[];
+  /** 2xx answers in each second from the first scheduled send. */
+  readonly acceptedPerSecond: readonly number[];
+  /** From the first scheduled send to the last first attempt actually sent. */
+  readonly dispatchMs: number;
+  /** From the first scheduled send to the last 2xx. */
+  readonly acceptMs: number;
+  /** How late first attempts left, against their schedule (the sender falling behind). */
+  readonly dispatchLagMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Most requests in flight at once. */
+  readonly peakInFlight: number;
+}
+
+/**
+ * Volt as a campaign drives it: signed POSTs started at a fixed `rate` per second whatever the
+ * answers (an open loop, unlike `sendAll`), with at most `maxInFlight` open at once. A 503, a
+ * 429 or a connection error is retried with backoff, as Volt is assumed to; each is counted.
+ */
+export interface SignedEvent {
+  readonly body: string;
+  readonly signature: string;
+}
+
+/** Signs every event up front, so that the signing's CPU is not spent while sending. */
+export function signEvents(privateKey: KeyObject, events: readonly StreamEvent[]): SignedEvent[] {
+  return events.map((e) => ({ body: e.body, signature: signBody(privateKey, e.body) }));
+}
+
+export async function sendAtRate(
+  webhookUrl: string,
+  signed: readonly SignedEvent[],
+  options: { readonly rate: number; readonly maxInFlight: number; readonly deadline: number },
+): Promise<RateResult> {
+  const latenciesMs: number[] = [];
+  const acceptedPerSecond: number[] = [];
+  const retriedByStatus: Record<string, number> = {};
+  const lags: number[] = [];
+  let inFlight = 0;
+  let peakInFlight = 0;
+  let lastAccepted = 0;
+  let lastDispatched = 0;
+  let slotFreed: (() => void) | undefined;
+  const t0 = performance.now() + 50;
+
+  const deliver = async (i: number, item: SignedEvent): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      if (Date.now() > options.deadline)
+        throw new Error(`gave up: the deadline passed while sending event ${i} of ${signed.length}`);
+      const t = performance.now();
+      let status = 0;
+      try {
+        const res = await fetch(webhookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: item.signature },
+          body: item.body,
+        });
+        status = res.status;
+        await res.arrayBuffer();
+      } catch (err: unknown) {
+        if (!(err instanceof Error)) throw err;
+      }
+      if (status >= 200 && status < 300) {
+        const at = performance.now();
+        latenciesMs.push(at - t);
+        const second = Math.max(0, Math.floor((at - t0) / 1000));
+        acceptedPerSecond[second] = (acceptedPerSecond[second] ?? 0) + 1;
+        lastAccepted = Math.max(lastAccepted, at);
+        return;
+      }
+      if (status !== 0 && status !== 503 && status !== 429) throw new Error(`event ${i} answered ${status}`);
+      retriedByStatus[String(status)] = (retriedByStatus[String(status)] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+    }
+  };
+
+  const pending: Promise<void>[] = [];
+  for (const [i, item] of signed.entries()) {
+    const due = t0 + (i * 1000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    while (inFlight >= options.maxInFlight) await new Promise<void>((r) => (slotFreed = r));
+    const now = performance.now();
+    lags.push(Math.max(0, now - due));
+    lastDispatched = now;
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    pending.push(
+      deliver(i, item).finally(() => {
+        inFlight--;
+        slotFreed?.();
+        slotFreed = undefined;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  for (let s = 0; s < acceptedPerSecond.length; s++) acceptedPerSecond[s] ??= 0;
+  return {
+    accepted: latenciesMs.length,
+    retriedByStatus,
+    latenciesMs,
+    acceptedPerSecond,
+    dispatchMs: lastDispatched - t0,
+    acceptMs: lastAccepted - t0,
+    dispatchLagMs: { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: Math.max(0, ...lags) },
+    peakInFlight,
+  };
+}
+
 async function depth(sqs: SQSClient, url: string): Promise<number> {
   const out = await sqs.send(
     new GetQueueAttributesCommand({

@@ -23,6 +23,7 @@ export const CONTEXT_KEYS = [
   'throttleRateLimit',
   'throttleBurstLimit',
   'quarantinePerMinute',
+  'silenceAlarmHours',
   'logLevel',
   'stackName',
   // Read by bin/app.ts only: run cdk-nag's AwsSolutions checks during synth.
@@ -207,6 +208,7 @@ const READERS: { readonly [K in ContextKey]: Reader<unknown> } = {
   throttleRateLimit: anyNumber,
   throttleBurstLimit: count,
   quarantinePerMinute: countFromZero,
+  silenceAlarmHours: countFromZero,
   logLevel,
   stackName,
   nag: flag,

@@ -6,7 +6,7 @@ import { FunctionError, type LocalFunction } from './lambda-runtime';
 /**
  * An API Gateway HTTP API, locally: routes from the template, Lambda proxy integrations with
  * payload format 2.0, and API Gateway's own answers (404 for an unknown route, 500 when the
- * function fails, 413 over the 10 MB request limit).
+ * function fails, 413 over the 10 MB request limit, 429 over the stage's throttle).
  */
 
 export interface HttpRoute {
@@ -27,12 +27,55 @@ export interface HttpRequestLog {
   readonly error?: string;
 }
 
+/** A stage's route throttling, as `DefaultRouteSettings` or `RouteSettings` give it. */
+export interface ThrottleSettings {
+  /** Tokens added per second: the steady request rate. */
+  readonly rateLimit: number;
+  /** The bucket's size: requests accepted at once. 0 refuses every request, as on AWS. */
+  readonly burstLimit: number;
+}
+
 export interface HttpApiOptions {
   readonly apiId: string;
   /** `$default` serves at the root; another stage name is a path prefix. */
   readonly stage: string;
   readonly accountId: string;
   readonly onRequest?: (log: HttpRequestLog) => void;
+  /** Every route's throttle (the stage's `DefaultRouteSettings`). @default none: no 429 */
+  readonly throttle?: ThrottleSettings;
+  /** Throttles of single routes, by route key (the stage's `RouteSettings`), over `throttle`. */
+  readonly routeThrottles?: Readonly<Record<string, ThrottleSettings>>;
+  /** Milliseconds on a monotonic clock, for the buckets; tests replace it. @default performance.now */
+  readonly now?: () => number;
+}
+
+/**
+ * API Gateway's throttle: a bucket of `burstLimit` tokens, refilled continuously at `rateLimit`
+ * per second; a request takes one token or is answered 429. Starts full, as an idle stage is.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly settings: ThrottleSettings,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.tokens = settings.burstLimit;
+    this.last = now();
+  }
+
+  /** Takes a token if there is one. */
+  tryTake(): boolean {
+    const at = this.now();
+    const refill = (Math.max(0, at - this.last) / 1000) * this.settings.rateLimit;
+    this.tokens = Math.min(this.settings.burstLimit, this.tokens + refill);
+    this.last = at;
+    // Refills are fractions of a token: without the tolerance, 10 x 0.1 tokens would not make one.
+    if (this.tokens < 1 - 1e-9) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }
 
 /** API Gateway's request payload limit. */
@@ -173,6 +216,8 @@ function errorDetail(err: unknown): string {
 
 export class LocalHttpApi {
   private routes: CompiledRoute[] = [];
+  /** One bucket per route, as API Gateway applies route settings to each route on its own. */
+  private readonly buckets = new Map<string, TokenBucket | null>();
   /** Host and port the server answers on, for `domainName` in events. */
   domainName = 'localhost';
 
@@ -188,6 +233,17 @@ export class LocalHttpApi {
 
   get routeKeys(): string[] {
     return this.routes.map((r) => r.route.routeKey);
+  }
+
+  /** `false` when the route's bucket is empty: the request is answered 429. */
+  private admit(routeKey: string): boolean {
+    let bucket = this.buckets.get(routeKey);
+    if (bucket === undefined) {
+      const settings = this.options.routeThrottles?.[routeKey] ?? this.options.throttle;
+      bucket = settings ? new TokenBucket(settings, this.options.now) : null;
+      this.buckets.set(routeKey, bucket);
+    }
+    return bucket === null || bucket.tryTake();
   }
 
   readonly handler: RequestListener = (req, res) => {
@@ -251,6 +307,11 @@ export class LocalHttpApi {
       return log({ statusCode: 404, error: 'no route matches' });
     }
     const { routeKey, target } = found.route.route;
+    if (!this.admit(routeKey)) {
+      // API Gateway's own answer, before the integration runs.
+      this.answer(res, 429, { message: 'Too Many Requests' }, requestId);
+      return log({ statusCode: 429, routeKey, error: "over the stage's throttle" });
+    }
     if (body === 'too_large') {
       this.answer(res, 413, { message: 'Request Entity Too Large' }, requestId);
       return log({ statusCode: 413, routeKey, error: 'request over 10 MB' });

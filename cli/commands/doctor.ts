@@ -23,6 +23,7 @@ import {
   stackOptionsFrom,
   type StackContext,
 } from '../stack-context';
+import { checkLastWebhook } from './last-webhook';
 import { queuePairs } from './redrive';
 
 /** `skip`: the check could not run here (no token, no CloudWatch locally); it does not fail the run. */
@@ -308,6 +309,7 @@ export async function runDoctor(ctx: StackContext, options: DoctorOptions): Prom
   results.push(await checkKey(ctx, options));
   results.push(await checkEndpoint(ctx, options));
   results.push(...(await checkQueues(ctx)));
+  results.push(await checkLastWebhook(ctx));
   results.push(await checkAlarms(ctx));
   return results;
 }
@@ -330,6 +332,8 @@ Checks, each printed as ok, FAIL or skip with a one-line reason:
   webhook endpoint   an unsigned POST to WebhookUrl is refused with 401
   queue <name>       each queue answers (messages waiting, and in flight: received, not yet
                      deleted) and its DLQ is empty; the quarantine answers
+  last webhook       when a webhook was last accepted: the state queue's NumberOfMessagesSent in
+                     CloudWatch (last 14 days); locally the table's newest updatedAt
 Advice is printed as a command line to paste, with the flags that reach the same stack.
   alarms             none of the stack's CloudWatch alarms is in ALARM (skipped locally)
 

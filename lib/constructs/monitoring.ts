@@ -5,6 +5,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -18,7 +19,7 @@ import {
   SERVICE_DIMENSION,
 } from '../../lambda/common/metrics';
 import { pascalCaseId } from '../stack-outputs';
-import { InvalidPropsError, Problems, shown, throwIfAny, type Problem } from '../validation';
+import { checkWholeNumber, InvalidPropsError, Problems, shown, throwIfAny, type Problem } from '../validation';
 
 /**
  * The `service` dimension of the functions' custom metrics (embedded metric format, Powertools),
@@ -60,7 +61,30 @@ export interface PipelineMonitoringProps {
   readonly signatureRejectionThreshold?: number;
   /** The metric counting signature rejections. @default `SignatureRejected` in the stack's metrics namespace (`VoltWebhooks/<stackName>`), `service`=`ingest`, as the ingest function emits it */
   readonly signatureRejections?: cloudwatch.IMetric;
+  /**
+   * Hours without a single event reaching the state queue that raise the silence alarm: a revoked
+   * registration or a broken route looks exactly like a quiet day otherwise. A whole number from
+   * 1 to 168 (CloudWatch evaluates at most 7 days of hourly periods); 0 creates no silence alarm.
+   * @default 24
+   */
+  readonly silenceAlarmHours?: number;
+  /**
+   * The API stage's access logs (JSON, with a `status` field, as `WebhookIngest` writes them): a
+   * metric filter counts the requests the stage throttled (429) and an alarm fires on any.
+   * @default no throttling alarm
+   */
+  readonly accessLogGroup?: logs.ILogGroup;
 }
+
+/** Default of {@link PipelineMonitoringProps.silenceAlarmHours}. */
+export const DEFAULT_SILENCE_ALARM_HOURS = 24;
+/**
+ * CloudWatch refuses an alarm whose period times evaluation periods exceeds 7 days (1 day when
+ * the period is under an hour): 168 hourly periods is the longest silence one alarm can watch.
+ */
+export const MAX_SILENCE_ALARM_HOURS = 168;
+/** The metric the access-log filter publishes (stack namespace, no dimension): requests answered 429 by the stage. */
+export const THROTTLED_REQUESTS_METRIC = 'ThrottledRequests';
 
 const FIVE_MINUTES = Duration.minutes(5);
 
@@ -81,6 +105,10 @@ interface AlarmSpec {
   readonly strictlyAbove?: boolean;
   /** Consecutive periods that must breach. @default 1 */
   readonly periods?: number;
+  /** `<` instead of `>=`/`>`: the alarm is on an absence. */
+  readonly below?: boolean;
+  /** Missing data counts as breaching (the alarm is on an absence). @default false */
+  readonly missingIsBreaching?: boolean;
 }
 
 function customMetric(namespace: string, service: string, metricName: string, statistic = 'Sum'): cloudwatch.Metric {
@@ -111,6 +139,10 @@ export class PipelineMonitoring extends Construct {
   public readonly signatureRejectionAlarm: cloudwatch.Alarm;
   public readonly consumerErrorAlarm: cloudwatch.Alarm;
   public readonly consumerThrottleAlarm: cloudwatch.Alarm;
+  /** No event reached the state queue for `silenceAlarmHours`; absent when that is 0. */
+  public readonly silenceAlarm?: cloudwatch.Alarm;
+  /** The stage answered 429; absent without `accessLogGroup`. */
+  public readonly throttledRequestsAlarm?: cloudwatch.Alarm;
   /** Every alarm above, the dead-letter ones first; grows with `watchDeadLetterQueue`. */
   public readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -158,6 +190,14 @@ export class PipelineMonitoring extends Construct {
         problems.add(name, `must be a whole number of at least 1, got ${shown(value)}`);
       }
     }
+    checkWholeNumber(
+      problems,
+      'silenceAlarmHours',
+      props.silenceAlarmHours,
+      0,
+      MAX_SILENCE_ALARM_HOURS,
+      ' (0 turns the alarm off; CloudWatch evaluates at most 7 days of hourly periods)',
+    );
     return problems.all;
   }
 
@@ -256,6 +296,45 @@ export class PipelineMonitoring extends Construct {
       threshold: 1,
     });
 
+    // Only verified events reach the state queue: probes, forgeries and throttled requests do not
+    // count, so an hour of them still looks silent. Hourly sums, all of the last N missing or zero.
+    const silenceHours = props.silenceAlarmHours ?? DEFAULT_SILENCE_ALARM_HOURS;
+    if (silenceHours > 0) {
+      this.silenceAlarm = this.alarm('WebhookSilence', {
+        description: `No webhook event was accepted for ${silenceHours} hour(s): Volt's registration may be gone, or the route broken.`,
+        seeAlso: ', and `volt-webhooks doctor` for the time of the last accepted webhook',
+        metric: props.stateQueue.metricNumberOfMessagesSent({ period: Duration.hours(1), statistic: 'Sum' }),
+        threshold: 1,
+        below: true,
+        periods: silenceHours,
+        // SQS reports nothing for a queue no one touches: silence must not look like health.
+        missingIsBreaching: true,
+      });
+    }
+
+    let throttledRequests: cloudwatch.Metric | undefined;
+    if (props.accessLogGroup !== undefined) {
+      // The stage answers 429 itself, before the function: only its access log sees them.
+      const filter = new logs.MetricFilter(this, 'ThrottledRequestsFilter', {
+        logGroup: props.accessLogGroup,
+        filterPattern: logs.FilterPattern.any(
+          logs.FilterPattern.stringValue('$.status', '=', '429'),
+          logs.FilterPattern.numberValue('$.status', '=', 429),
+        ),
+        metricNamespace: namespace,
+        metricName: THROTTLED_REQUESTS_METRIC,
+        metricValue: '1',
+      });
+      throttledRequests = filter.metric({ period: FIVE_MINUTES, statistic: 'Sum' });
+      this.throttledRequestsAlarm = this.alarm('IngestThrottled', {
+        description:
+          'The webhook URL answered 429 (over the stage throttle): those events were not queued, and whether Volt retries them is unknown.',
+        seeAlso: ' and docs/capacity.md',
+        metric: throttledRequests,
+        threshold: 1,
+      });
+    }
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
@@ -272,6 +351,7 @@ export class PipelineMonitoring extends Construct {
         props.api.metricCount({ period: FIVE_MINUTES, statistic: 'Sum', label: 'requests' }),
         props.api.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum', label: '4xx (rejected)' }),
         props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum', label: '5xx (Volt retries)' }),
+        ...(throttledRequests ? [throttledRequests.with({ label: '429 (throttled)' })] : []),
       ]),
       graph('Ingest outcomes', [
         // Accepted events are counted by SQS, not by a metric line per request (docs/observability.md).
@@ -371,20 +451,24 @@ export class PipelineMonitoring extends Construct {
 
   /**
    * An alarm on the topic (ALARM and OK), kept in `alarms` at `position` (the end by default).
-   * Every alarm here counts something that is absent when all is well (SQS stops reporting an
-   * empty, idle queue), so missing data is not breaching.
+   * Most alarms count something that is absent when all is well (SQS stops reporting an empty,
+   * idle queue), so missing data is not breaching; an alarm on an absence says otherwise.
    */
   private alarm(alarmId: string, spec: AlarmSpec, position = this.allAlarms.length): cloudwatch.Alarm {
     const created = new cloudwatch.Alarm(this, alarmId, {
       alarmDescription: `${spec.description} See docs/operating.md${spec.seeAlso ?? ''}.`,
       metric: spec.metric,
       threshold: spec.threshold,
-      comparisonOperator: spec.strictlyAbove
-        ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-        : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      comparisonOperator: spec.below
+        ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+        : spec.strictlyAbove
+          ? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+          : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: spec.periods ?? 1,
       ...(spec.periods !== undefined ? { datapointsToAlarm: spec.periods } : {}),
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData: spec.missingIsBreaching
+        ? cloudwatch.TreatMissingData.BREACHING
+        : cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const action = new cwActions.SnsAction(this.topic);
     created.addAlarmAction(action);

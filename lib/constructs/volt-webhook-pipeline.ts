@@ -57,10 +57,18 @@ export interface VoltWebhookPipelineProps {
   readonly voltApiUrl?: string;
   /** Email address subscribed to the alarm topic (it must confirm the subscription). @default no subscription */
   readonly alarmEmail?: string;
-  /** Steady-state requests per second the webhook URL accepts; more are answered 429 and Volt retries. @default 100 */
+  /**
+   * Steady-state requests per second the webhook URL accepts; more are answered 429 (whether
+   * Volt retries those is unknown). Sized in docs/capacity.md. @default 1000
+   */
   readonly throttleRateLimit?: number;
-  /** Requests the webhook URL accepts at once above the steady rate. @default 200 */
+  /** Requests the webhook URL accepts at once (the token bucket's size). @default 500 */
   readonly throttleBurstLimit?: number;
+  /**
+   * Hours without any accepted webhook that raise the silence alarm (a revoked registration or
+   * a broken route looks like a quiet day otherwise): 1 to 168, or 0 for no alarm. @default 24
+   */
+  readonly silenceAlarmHours?: number;
   /** At most this many rejected requests quarantined per ingest instance and minute; 0 keeps none. @default 10 */
   readonly quarantinePerMinute?: number;
   /**
@@ -110,7 +118,7 @@ export class VoltWebhookPipeline extends Construct {
   public readonly quarantine: RejectedRequestQuarantine;
   /** The registration with Volt; absent when no `voltApiTokenSecret` is configured. */
   public readonly registration?: WebhookRegistration;
-  /** Alarms on every DLQ, the state queue's age, ingest 5xx, signature rejections and the consumer; their topic and a dashboard. */
+  /** Alarms on every DLQ, the state queue's age, ingest 5xx and 429s, signature rejections, the consumer and silence; their topic and a dashboard. */
   public readonly monitoring: PipelineMonitoring;
 
   /**
@@ -174,7 +182,10 @@ export class VoltWebhookPipeline extends Construct {
       { apiUrl: 'voltApiUrl', apiTokenSecret: 'voltApiTokenSecret' },
     );
     problems.include(
-      PipelineMonitoring.checkProps(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+      PipelineMonitoring.checkProps({
+        ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+        ...(props.silenceAlarmHours !== undefined ? { silenceAlarmHours: props.silenceAlarmHours } : {}),
+      }),
     );
     problems.include(VoltFunction.checkProps({ logLevel: props.logLevel }));
     return problems.all;
@@ -253,7 +264,9 @@ export class VoltWebhookPipeline extends Construct {
       api: this.ingest.api,
       ingestFunction: this.ingest.function,
       consumerFunction: this.messageStore.consumer,
+      accessLogGroup: this.ingest.accessLogGroup,
       ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
+      ...(props.silenceAlarmHours !== undefined ? { silenceAlarmHours: props.silenceAlarmHours } : {}),
     });
     // Every DurableQueue in the pipeline, found when the app is synthesized: one added after this
     // constructor (a subscriber of your own) gets its dead-letter alarm too, named by its construct id.

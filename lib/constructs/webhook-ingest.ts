@@ -22,10 +22,18 @@ import { VoltFunction, type LogLevel } from './volt-function';
 /** The path Volt posts to. */
 export const WEBHOOK_PATH = '/webhooks';
 
-/** Steady-state requests per second the stage accepts before answering 429. */
-export const DEFAULT_THROTTLE_RATE_LIMIT = 100;
-/** Requests the stage accepts at once above the steady rate. */
-export const DEFAULT_THROTTLE_BURST_LIMIT = 200;
+/**
+ * Steady-state requests per second the stage accepts before answering 429: three times a
+ * 100,000-message campaign sent over ten minutes (about 340 webhooks/s), at an ingest
+ * concurrency of about 50. The model behind it: docs/capacity.md.
+ */
+export const DEFAULT_THROTTLE_RATE_LIMIT = 1000;
+/**
+ * Requests the stage accepts at once (the token bucket's size). Each needs its own function
+ * instance, so it stays well inside Lambda's 1,000 new instances per 10 s and the account's
+ * default 1,000 concurrent executions: docs/capacity.md.
+ */
+export const DEFAULT_THROTTLE_BURST_LIMIT = 500;
 // API Gateway's default account-level quotas per region: a stage cannot usefully go beyond them.
 const MAX_THROTTLE_RATE_LIMIT = 10_000;
 const MAX_THROTTLE_BURST_LIMIT = 5_000;
@@ -86,9 +94,9 @@ export interface WebhookIngestProps {
   readonly quarantine?: RejectedRequestQuarantine;
   /** At most this many rejected requests quarantined per function instance and minute. @default 10 */
   readonly quarantinePerMinute?: number;
-  /** Steady-state requests per second on the default stage; more are answered 429 (Volt retries). @default 100 */
+  /** Steady-state requests per second on the default stage; more are answered 429 (whether Volt retries them is unknown). @default 1000 */
   readonly throttleRateLimit?: number;
-  /** Requests accepted at once above the steady rate. @default 200 */
+  /** Requests the default stage accepts at once (the token bucket's size). @default 500 */
   readonly throttleBurstLimit?: number;
   /** How long the stage's access logs are kept. @default logs.RetentionDays.ONE_MONTH */
   readonly accessLogRetention?: logs.RetentionDays;

@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Deployment } from '../deployment';
-import { LocalHttpApi } from '../http-api';
+import { LocalHttpApi, type ThrottleSettings } from '../http-api';
 import { listen } from '../standins';
-import { resourcesOfType, stringOf, TemplateError, type JsonObject, type TemplateResource } from '../template';
+import {
+  numberOr,
+  resourcesOfType,
+  stringOf,
+  TemplateError,
+  type Json,
+  type JsonObject,
+  type TemplateResource,
+} from '../template';
 import type { ProvidedValues, ResourceKind } from './kind';
 
 /**
@@ -23,6 +31,47 @@ function stageOf(apiId: string, deployment: Deployment): [string, TemplateResour
   );
 }
 
+// API Gateway's default account quota, per region: what a route gets for a limit it does not set.
+const ACCOUNT_RATE_LIMIT = 10_000;
+const ACCOUNT_BURST_LIMIT = 5_000;
+
+/** A `RouteSettings` value's throttle, or `undefined` when it sets neither limit. */
+function throttleOf(settings: Json | undefined): ThrottleSettings | undefined {
+  if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) return undefined;
+  const rate = settings['ThrottlingRateLimit'];
+  const burst = settings['ThrottlingBurstLimit'];
+  if (rate === undefined && burst === undefined) return undefined;
+  return {
+    rateLimit: numberOr(rate, ACCOUNT_RATE_LIMIT),
+    burstLimit: numberOr(burst, ACCOUNT_BURST_LIMIT),
+  };
+}
+
+/**
+ * The stage's throttles, as API Gateway enforces them (429 `{"message":"Too Many Requests"}`):
+ * `DefaultRouteSettings` for every route, `RouteSettings` per route key. Read as literals: the
+ * stage is not started yet when its API is, and CDK writes the limits as plain numbers.
+ */
+function stageThrottles(stage: TemplateResource | undefined): {
+  throttle?: ThrottleSettings;
+  routeThrottles?: Record<string, ThrottleSettings>;
+} {
+  const props = stage?.Properties ?? {};
+  const throttle = throttleOf(props['DefaultRouteSettings']);
+  const routeThrottles: Record<string, ThrottleSettings> = {};
+  const perRoute = props['RouteSettings'];
+  if (perRoute !== null && typeof perRoute === 'object' && !Array.isArray(perRoute)) {
+    for (const [routeKey, settings] of Object.entries(perRoute)) {
+      const own = throttleOf(settings);
+      if (own) routeThrottles[routeKey] = own;
+    }
+  }
+  return {
+    ...(throttle ? { throttle } : {}),
+    ...(Object.keys(routeThrottles).length > 0 ? { routeThrottles } : {}),
+  };
+}
+
 async function provideApi(id: string, resource: TemplateResource, deployment: Deployment): Promise<ProvidedValues> {
   const protocol = stringOf(resource.Properties?.['ProtocolType']);
   if (protocol !== 'HTTP') {
@@ -31,11 +80,13 @@ async function provideApi(id: string, resource: TemplateResource, deployment: De
   }
   const { host, accountId, options } = deployment.settings;
   const apiId = createHash('sha256').update(`${deployment.stackName}/${id}`).digest('hex').slice(0, 10);
-  const stage = stringOf(stageOf(id, deployment)?.[1].Properties?.['StageName']) ?? '$default';
+  const stageResource = stageOf(id, deployment)?.[1];
+  const stage = stringOf(stageResource?.Properties?.['StageName']) ?? '$default';
   const api = new LocalHttpApi({
     apiId,
     stage,
     accountId,
+    ...stageThrottles(stageResource),
     onRequest: (log) => deployment.emit({ kind: 'http', ...log }),
   });
   // The first API gets the port asked for; any other a free one.

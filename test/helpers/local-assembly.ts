@@ -30,6 +30,8 @@ export interface MiniAssemblyOptions {
   /** The Lambda `Handler` setting. @default 'index.handler' */
   readonly handler?: string;
   readonly maxReceiveCount?: number;
+  /** The stage's `DefaultRouteSettings` throttle. @default none */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 /** One queue with its DLQ, one function consuming it and serving an HTTP API's routes. */
@@ -75,7 +77,19 @@ function miniTemplate(options: MiniAssemblyOptions): object {
       Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'mini', ProtocolType: 'HTTP' } },
       Stage: {
         Type: 'AWS::ApiGatewayV2::Stage',
-        Properties: { ApiId: { Ref: 'Api' }, StageName: '$default', AutoDeploy: true },
+        Properties: {
+          ApiId: { Ref: 'Api' },
+          StageName: '$default',
+          AutoDeploy: true,
+          ...(options.throttle
+            ? {
+                DefaultRouteSettings: {
+                  ThrottlingRateLimit: options.throttle.rateLimit,
+                  ThrottlingBurstLimit: options.throttle.burstLimit,
+                },
+              }
+            : {}),
+        },
       },
       Integration: {
         Type: 'AWS::ApiGatewayV2::Integration',

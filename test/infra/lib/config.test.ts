@@ -197,6 +197,17 @@ describe('every value is checked', () => {
       /WebhookIngest: quarantinePerMinute must be a whole number from 0 to 10000 \(0 keeps none\), got 20000/,
     ],
     [
+      'a silence alarm beyond the 7 days CloudWatch can evaluate',
+      { silenceAlarmHours: '169' },
+      /^PipelineMonitoring: silenceAlarmHours must be a whole number from 0 to 168 \(0 turns the alarm off; CloudWatch evaluates at most 7 days of hourly periods\), got 169$/,
+    ],
+    [
+      'a silence alarm of a fraction of an hour',
+      { silenceAlarmHours: '1.5' },
+      /context "silenceAlarmHours" must be a whole number, 0 or more, got "1.5"/,
+    ],
+    ['a negative silence alarm', { silenceAlarmHours: -1 }, /context "silenceAlarmHours" must be a whole number/],
+    [
       'a stack name CloudFormation refuses',
       { stackName: 'my stack' },
       /context "stackName" must be 1-128 letters, digits or "-"/,
@@ -218,6 +229,12 @@ describe('every value is checked', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { VOLT_PUBLIC_KEY_URL: 'http://127.0.0.1:9999/id_rsa.pub' } },
     });
+  });
+
+  it('reads silenceAlarmHours as a whole number, 0 included, from -c or cdk.json', () => {
+    expect(readAll({ silenceAlarmHours: '0' }).silenceAlarmHours).toBe(0);
+    expect(readAll({ silenceAlarmHours: 168 }).silenceAlarmHours).toBe(168);
+    expect(readAll({}).silenceAlarmHours).toBeUndefined();
   });
 
   it('reads nag as a boolean, from -c or cdk.json', () => {

@@ -182,6 +182,34 @@ describe('local runner on a hand-written template', () => {
   });
 });
 
+describe("local runner enforcing the stage's throttle", () => {
+  test("answers 429 Too Many Requests beyond the template's DefaultRouteSettings, as API Gateway does", async () => {
+    const outdir = writeMiniAssembly({ throttle: { rateLimit: 1, burstLimit: 4 } });
+    const stack = await startLocalStack({ cdkOut: outdir, eventSources: false });
+    try {
+      const url = `${String(stack.outputs['ApiUrl'])}/plain`;
+      const started = performance.now();
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const res = await fetch(url);
+          return { status: res.status, body: await res.text() };
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const passed = answers.filter((a) => a.status === 200).length;
+      // The bucket's 4 tokens, plus at most one per second refilled while the requests ran.
+      expect(passed).toBeGreaterThanOrEqual(4);
+      expect(passed).toBeLessThanOrEqual(4 + Math.ceil(seconds));
+      const refused = answers.filter((a) => a.status === 429);
+      expect(refused).toHaveLength(12 - passed);
+      for (const a of refused) expect(JSON.parse(a.body)).toEqual({ message: 'Too Many Requests' });
+    } finally {
+      await stack.stop();
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('local runner failing like Lambda', () => {
   test('a wrong handler name fails at start with Runtime.HandlerNotFound', async () => {
     const outdir = writeMiniAssembly({ handler: 'index.nope' });

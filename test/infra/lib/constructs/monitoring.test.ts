@@ -11,9 +11,14 @@ import { ContextError } from '../../../../lib/config';
 import { DurableQueue } from '../../../../lib/constructs/durable-queue';
 import { PipelineMonitoring, type PipelineMonitoringProps } from '../../../../lib/constructs/monitoring';
 import { VoltWebhookPipeline } from '../../../../lib/constructs/volt-webhook-pipeline';
-import { ACCESS_LOG_FORMAT, WebhookIngest } from '../../../../lib/constructs/webhook-ingest';
+import {
+  ACCESS_LOG_FORMAT,
+  DEFAULT_THROTTLE_RATE_LIMIT,
+  WebhookIngest,
+} from '../../../../lib/constructs/webhook-ingest';
 import { testKeyPair } from '../../../helpers/keys';
 import { synthStack } from '../../../helpers/synth';
+import { describeProblem } from '../../../../lib/validation';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Ref = { Ref: string };
@@ -154,6 +159,99 @@ describe('alarms', () => {
   });
 });
 
+describe('silence alarm', () => {
+  const silenceAlarms = (template: Template) =>
+    alarms(template).filter(([, a]) => a.Properties.MetricName === 'NumberOfMessagesSent');
+
+  it('fires when no event reached the state queue for 24 hourly periods, missing data counting as silence', () => {
+    const stateQueueId = full.stack.getLogicalId(
+      full.stack.pipeline.stateQueue.queue.node.defaultChild as sqs.CfnQueue,
+    );
+    const found = silenceAlarms(full.template);
+    expect(found).toHaveLength(1);
+    expect(found[0]![1].Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'NumberOfMessagesSent',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [stateQueueId, 'QueueName'] } }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 24,
+      DatapointsToAlarm: 24,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(String(found[0]![1].Properties.AlarmDescription)).toMatch(/24 hour\(s\).*docs\/operating\.md/);
+    expect(full.stack.pipeline.monitoring.silenceAlarm).toBeDefined();
+  });
+
+  it('watches as many hours as silenceAlarmHours says, up to the 7 days CloudWatch evaluates', () => {
+    for (const hours of [1, 168]) {
+      const found = silenceAlarms(synthStack({ silenceAlarmHours: String(hours) }).template);
+      expect(found).toHaveLength(1);
+      expect(found[0]![1].Properties).toMatchObject({
+        Period: 3600,
+        EvaluationPeriods: hours,
+        DatapointsToAlarm: hours,
+      });
+      // CloudWatch's rule for periods of an hour or more: period x evaluation periods <= 7 days.
+      expect(3600 * hours).toBeLessThanOrEqual(7 * 24 * 3600);
+    }
+  });
+
+  it('is absent with silenceAlarmHours 0, and every other alarm stays', () => {
+    const off = synthStack({ silenceAlarmHours: '0' });
+    expect(silenceAlarms(off.template)).toHaveLength(0);
+    expect(off.stack.pipeline.monitoring.silenceAlarm).toBeUndefined();
+    expect(alarms(off.template)).toHaveLength(alarms(minimal.template).length - 1);
+  });
+
+  it('is the only alarm that treats missing data as breaching', () => {
+    const breaching = alarms(full.template).filter(([, a]) => a.Properties.TreatMissingData === 'breaching');
+    expect(breaching.map(([, a]) => a.Properties.MetricName)).toEqual(['NumberOfMessagesSent']);
+  });
+
+  it.each([
+    [-1, /^PipelineMonitoring: silenceAlarmHours must be a whole number from 0 to 168 .*, got -1$/],
+    [169, /^PipelineMonitoring: silenceAlarmHours must be a whole number from 0 to 168 .*, got 169$/],
+    [2.5, /^PipelineMonitoring: silenceAlarmHours must be a whole number from 0 to 168 .*, got 2.5$/],
+  ])('is refused by PipelineMonitoring for %p hours', (hours, message) => {
+    const problems = PipelineMonitoring.checkProps({ silenceAlarmHours: hours });
+    expect(problems.map(describeProblem)).toEqual([expect.stringMatching(message)]);
+  });
+});
+
+describe('throttled requests alarm', () => {
+  it('counts the 429 answers in the access log, by a metric filter, and fires on any', () => {
+    const settings = stage(full.template).Properties.AccessLogSettings as { DestinationArn: GetAtt };
+    const logGroupId = settings.DestinationArn['Fn::GetAtt'][0];
+    const filters = resources(full.template, 'AWS::Logs::MetricFilter');
+    expect(filters).toHaveLength(1);
+    const [, filter] = filters[0]!;
+    expect(filter.Properties.LogGroupName).toEqual({ Ref: logGroupId });
+    const transformation = (filter.Properties.MetricTransformations as Record<string, unknown>[])[0]!;
+    expect(transformation).toMatchObject({
+      MetricName: 'ThrottledRequests',
+      MetricNamespace: `VoltWebhooks/${full.stack.stackName}`,
+      MetricValue: '1',
+    });
+    // The access log's status is a JSON string ("429"): the pattern must match it as one.
+    expect(String(filter.Properties.FilterPattern)).toContain('$.status = "429"');
+    full.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: `VoltWebhooks/${full.stack.stackName}`,
+      MetricName: 'ThrottledRequests',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('matches the status field of the access log format the stage writes', () => {
+    expect(JSON.parse(ACCESS_LOG_FORMAT)).toMatchObject({ status: '$context.status' });
+  });
+});
+
 describe('alarm topic', () => {
   it('is encrypted with a rotated key that CloudWatch may use, and refuses requests without TLS', () => {
     const [, topic] = resources(full.template, 'AWS::SNS::Topic')[0]!;
@@ -204,11 +302,14 @@ describe('dashboard', () => {
 });
 
 describe('HTTP edge', () => {
-  it('throttles the default stage at 100 requests per second with bursts of 200 by default', () => {
+  it('throttles the default stage at 1,000 requests per second with a bucket of 500 by default (docs/capacity.md)', () => {
     expect(stage(minimal.template).Properties.DefaultRouteSettings).toMatchObject({
-      ThrottlingRateLimit: 100,
-      ThrottlingBurstLimit: 200,
+      ThrottlingRateLimit: 1000,
+      ThrottlingBurstLimit: 500,
     });
+    // A 100,000-message campaign over ten minutes: two events per message plus replies.
+    const campaignPerSecond = 340;
+    expect(DEFAULT_THROTTLE_RATE_LIMIT).toBeGreaterThanOrEqual(2 * campaignPerSecond);
   });
 
   it('takes the throttling limits from context, as strings from -c', () => {
