@@ -411,7 +411,8 @@ describe('log level and quarantine sampling from context', () => {
 
   it('sets every function to INFO through Lambda logging controls by default', () => {
     const fns = voltFunctions(full.template);
-    expect(fns).toHaveLength(3);
+    // Ingest, consumer, registration and the status-event publisher.
+    expect(fns).toHaveLength(4);
     for (const [, fn] of fns)
       expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
   });
