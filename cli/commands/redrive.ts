@@ -6,7 +6,12 @@ import {
   type ListMessageMoveTasksResultEntry,
 } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
-import { queueOutputIds, STATE_QUEUE_OUTPUT_PREFIX, subscriberOutputPrefix } from '../../lib/stack-outputs';
+import {
+  eventRuleOutputPrefix,
+  queueOutputIds,
+  STATE_QUEUE_OUTPUT_PREFIX,
+  subscriberOutputPrefix,
+} from '../../lib/stack-outputs';
 import { deadLetterSourceRole, STATE_QUEUE_ROLE } from '../../lib/template-contract';
 import { CliError, UsageError, type CliCommand } from '../command';
 import {
@@ -26,14 +31,22 @@ export interface QueuePair {
   readonly dlqUrl: string;
 }
 
-/** The stack's output id prefix for a queue (`state` -> `State`, `crm-sync` -> `SubscriberCrmSync`). */
-function outputPrefix(name: string): string {
-  return name === STATE_QUEUE_ROLE ? STATE_QUEUE_OUTPUT_PREFIX : subscriberOutputPrefix(name);
+/**
+ * The stack's output id prefixes a queue's name may have (`state` -> `State`, `crm-sync` ->
+ * `SubscriberCrmSync`, an event rule `failures` -> `EventRuleFailures`); names are unique across them.
+ */
+function outputPrefixes(name: string): string[] {
+  return name === STATE_QUEUE_ROLE
+    ? [STATE_QUEUE_OUTPUT_PREFIX]
+    : [subscriberOutputPrefix(name), eventRuleOutputPrefix(name)];
 }
 
-/** The DLQ URL outputs of the state queue and the subscribers: `StateDlqUrl`, `Subscriber<Name>DlqUrl`. */
+/**
+ * The DLQ URL outputs of the state queue, the subscribers and the event rules: `StateDlqUrl`,
+ * `Subscriber<Name>DlqUrl`, `EventRule<Name>DlqUrl`.
+ */
 const DLQ_URL_OUTPUT = new RegExp(
-  `^(${STATE_QUEUE_OUTPUT_PREFIX}|${subscriberOutputPrefix('')}\\w+)${queueOutputIds('').dlqUrl}$`,
+  `^(${STATE_QUEUE_OUTPUT_PREFIX}|${subscriberOutputPrefix('')}\\w+|${eventRuleOutputPrefix('')}\\w+)${queueOutputIds('').dlqUrl}$`,
 );
 
 /** The local stack file's queues by role: each `<role>Dlq` with its `<role>` queue. */
@@ -72,12 +85,14 @@ export function findQueuePair(ctx: StackContext, name: string): QueuePair {
   const found =
     ctx.kind === 'local'
       ? pairs.find((p) => p.name === name)
-      : (() => {
-          const ids = queueOutputIds(outputPrefix(name));
-          const dlqUrl = ctx.outputs[ids.dlqUrl];
-          const queueUrl = ctx.outputs[ids.queueUrl];
-          return dlqUrl && queueUrl ? { name, queueUrl, dlqUrl } : undefined;
-        })();
+      : outputPrefixes(name)
+          .map((prefix) => {
+            const ids = queueOutputIds(prefix);
+            const dlqUrl = ctx.outputs[ids.dlqUrl];
+            const queueUrl = ctx.outputs[ids.queueUrl];
+            return dlqUrl && queueUrl ? { name, queueUrl, dlqUrl } : undefined;
+          })
+          .find((pair) => pair !== undefined);
   if (!found) {
     const known = pairs.map((p) => p.name).join(', ') || 'none';
     throw new CliError(
