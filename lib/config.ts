@@ -1,5 +1,6 @@
 import { closest } from './closest';
 import { LOG_LEVELS, type LogLevel } from './constructs/volt-function';
+import type { EventRuleConfig } from './constructs/message-events';
 import {
   VoltWebhookPipeline,
   type PublicKeyConfig,
@@ -25,6 +26,10 @@ export const CONTEXT_KEYS = [
   'quarantinePerMinute',
   'silenceAlarmHours',
   'logLevel',
+  'eventRules',
+  'eventSource',
+  'eventBus',
+  'eventArchiveRetentionDays',
   'stackName',
   // Read by bin/app.ts only: run cdk-nag's AwsSolutions checks during synth.
   'nag',
@@ -38,6 +43,9 @@ const SUBSCRIBER_FIELDS = [
   'eventTypes',
   'allowUnknownEventTypes',
 ] as const satisfies readonly (keyof SubscriberConfig)[];
+
+/** The fields an `eventRules` entry may have. */
+const EVENT_RULE_FIELDS = ['name', 'pattern'] as const satisfies readonly (keyof EventRuleConfig)[];
 
 /** The app's typed configuration: the pipeline's props plus what only the app uses. */
 export interface AppConfig extends VoltWebhookPipelineProps {
@@ -180,6 +188,32 @@ const subscribers: Reader<SubscriberConfig[]> = (key, value, problems) => {
   return result;
 };
 
+const eventRules: Reader<EventRuleConfig[]> = (key, value, problems) => {
+  const list = jsonArray(key, value, problems, '[{"name":"failures","pattern":{"detail":{"status":["failed"]}}}]');
+  if (list === undefined) return undefined;
+  const result: EventRuleConfig[] = [];
+  for (const [i, entry] of list.entries()) {
+    const where = `${key}[${i}]`;
+    const r = entry as Record<string, unknown> | null;
+    if (!r || typeof r !== 'object' || Array.isArray(r) || typeof r['name'] !== 'string') {
+      problems.push(`context "${key}": ${where} needs a string "name", got ${shown(entry)}`);
+      continue;
+    }
+    for (const field of Object.keys(r).filter((f) => !(EVENT_RULE_FIELDS as readonly string[]).includes(f))) {
+      problems.push(unknownKey(field, EVENT_RULE_FIELDS, `context "${key}": ${where}.${field}`));
+    }
+    const pattern = r['pattern'];
+    if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) {
+      problems.push(
+        `context "${key}": ${where}.pattern must be an EventBridge event pattern (a JSON object), got ${shown(pattern)}`,
+      );
+      continue;
+    }
+    result.push({ name: r['name'], pattern: pattern as Record<string, unknown> });
+  }
+  return result;
+};
+
 const publicKeys: Reader<PublicKeyConfig[]> = (key, value, problems) =>
   jsonArray(key, value, problems, '["ssh-rsa AAAA..."] (ssh-rsa lines, PEM blocks or JWK objects)') as
     PublicKeyConfig[] | undefined;
@@ -210,6 +244,10 @@ const READERS: { readonly [K in ContextKey]: Reader<unknown> } = {
   quarantinePerMinute: countFromZero,
   silenceAlarmHours: countFromZero,
   logLevel,
+  eventRules,
+  eventSource: text,
+  eventBus: text,
+  eventArchiveRetentionDays: countFromZero,
   stackName,
   nag: flag,
 };

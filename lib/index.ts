@@ -2,6 +2,7 @@
 // the signing helpers for tests that send signed deliveries, and the queue-message helpers
 // for subscribers that check a delivery's signature again.
 export * from './constructs/durable-queue';
+export * from './constructs/message-events';
 export * from './constructs/message-store';
 export * from './constructs/monitoring';
 export * from './constructs/quarantine';
@@ -11,6 +12,15 @@ export * from './constructs/webhook-ingest';
 export * from './constructs/webhook-registration';
 export * from './constructs/targets/ingest-target';
 export * from './constructs/targets/sqs-target';
+export { eventPatternProblems, matchesEventPattern } from './event-pattern';
+export {
+  DEFAULT_EVENT_SOURCE,
+  STATUS_DETAIL_TYPES,
+  STATUS_EVENT_SCHEMA,
+  STATUS_EVENT_SCHEMA_VERSION,
+  detailTypeOf,
+} from '../lambda/common/status-events';
+export type { MessageStatusEvent, MessageStatusEventDetail, StatusDetailType } from '../lambda/common/status-events';
 export { InvalidPropsError, describeProblem, type Problem } from './validation';
 export * from './config';
 export * from './volt-webhooks-stack';

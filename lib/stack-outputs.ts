@@ -11,6 +11,11 @@ export const STACK_OUTPUTS = {
   alarmTopicArn: 'AlarmTopicArn',
   dashboardName: 'DashboardName',
   dashboardUrl: 'DashboardUrl',
+  eventBusName: 'EventBusName',
+  eventBusArn: 'EventBusArn',
+  eventArchiveName: 'EventArchiveName',
+  eventSchemaRegistryName: 'EventSchemaRegistryName',
+  unpublishedEventsQueueUrl: 'UnpublishedEventsQueueUrl',
 } as const;
 
 /** The prefix of the state queue's four outputs (`StateQueueUrl`, `StateDlqArn`, ...). */
@@ -31,6 +36,11 @@ export function pascalCaseId(name: string): string {
 /** The prefix of a subscriber queue's four outputs (`crm-sync` -> `SubscriberCrmSync`). */
 export function subscriberOutputPrefix(name: string): string {
   return `Subscriber${pascalCaseId(name)}`;
+}
+
+/** The prefix of an event rule queue's four outputs (`failures` -> `EventRuleFailures`). */
+export function eventRuleOutputPrefix(name: string): string {
+  return `EventRule${pascalCaseId(name)}`;
 }
 
 /** The four output ids of a durable queue (queue and DLQ, URL and ARN) under a prefix. */

@@ -2,7 +2,13 @@ import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DurableQueue } from './constructs/durable-queue';
 import { VoltWebhookPipeline, type VoltWebhookPipelineProps } from './constructs/volt-webhook-pipeline';
-import { queueOutputIds, STACK_OUTPUTS, STATE_QUEUE_OUTPUT_PREFIX, subscriberOutputPrefix } from './stack-outputs';
+import {
+  eventRuleOutputPrefix,
+  queueOutputIds,
+  STACK_OUTPUTS,
+  STATE_QUEUE_OUTPUT_PREFIX,
+  subscriberOutputPrefix,
+} from './stack-outputs';
 
 export interface VoltWebhooksStackProps extends StackProps {
   /** The pipeline's configuration. */
@@ -49,6 +55,7 @@ export class VoltWebhooksStack extends Stack {
     for (const [name, queue] of this.pipeline.subscriberQueues) {
       this.queueOutputs(subscriberOutputPrefix(name), queue, `subscriber "${name}"`);
     }
+    this.eventOutputs();
     const { monitoring } = this.pipeline;
     new CfnOutput(this, STACK_OUTPUTS.alarmTopicArn, {
       value: monitoring.topic.topicArn,
@@ -62,6 +69,33 @@ export class VoltWebhooksStack extends Stack {
       value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${monitoring.dashboard.dashboardName}`,
       description: "Console link to the pipeline's dashboard",
     });
+  }
+
+  private eventOutputs(): void {
+    const { events } = this.pipeline;
+    new CfnOutput(this, STACK_OUTPUTS.eventBusName, {
+      value: events.eventBus.eventBusName,
+      description: 'Event bus with the message status events',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.eventBusArn, {
+      value: events.eventBus.eventBusArn,
+      description: 'ARN of the event bus with the message status events',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.eventArchiveName, {
+      value: events.archive.archiveName,
+      description: 'Archive of the status events, for EventBridge replay',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.eventSchemaRegistryName, {
+      value: events.schemaRegistry.attrRegistryName,
+      description: "Schema registry holding the status events' schema (MessageStatusEvent)",
+    });
+    new CfnOutput(this, STACK_OUTPUTS.unpublishedEventsQueueUrl, {
+      value: events.unpublished.queueUrl,
+      description: 'Reports of stream batches whose status events were never put (alarm EventsUnpublished)',
+    });
+    for (const [name, queue] of events.ruleQueues) {
+      this.queueOutputs(eventRuleOutputPrefix(name), queue, `event rule "${name}"`);
+    }
   }
 
   private queueOutputs(prefix: string, queue: DurableQueue, what: string): void {

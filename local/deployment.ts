@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SqsEventSource } from './event-source';
+import type { DynamoDbStreamEventSource } from './stream-event-source';
 import type { LocalHttpApi } from './http-api';
 import type { LocalFunction } from './lambda-runtime';
 import type {
@@ -53,7 +54,7 @@ export class Deployment {
   /** Base URL of each HTTP API by logical id. */
   readonly apiEndpoints: Record<string, string> = {};
   readonly customResources: LocalCustomResource[] = [];
-  readonly eventSources: SqsEventSource[] = [];
+  readonly eventSources: (SqsEventSource | DynamoDbStreamEventSource)[] = [];
   private readonly stops: Stop[] = [];
 
   constructor(
@@ -76,6 +77,8 @@ export class Deployment {
     this.sqs = new SQSClient({ ...clientConfig, endpoint: standins.endpoints.sqs });
     this.dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: standins.endpoints.dynamodb });
     this.onStop(() => standins.stop());
+    const unsubscribe = standins.eventbridge.onActivity((activity) => this.emit({ kind: 'bus', activity }));
+    this.onStop(async () => unsubscribe());
     this.onStop(async () => {
       this.sqs.destroy();
       this.dynamodb.destroy();

@@ -22,7 +22,23 @@ import { crc32 } from 'node:zlib';
 export interface DynaliteOptions {
   /** LevelDB directory; in memory when absent. */
   readonly dataDir?: string;
+  /**
+   * Told of every write dynalite commits: the table, the item before and after (either absent
+   * for an insert or a delete), under dynalite's lock on the item, so in the order the writes
+   * applied. What `local/dynamodb-streams.ts` makes stream records of.
+   */
+  readonly onWrite?: WriteListener;
 }
+
+/** See {@link DynaliteOptions.onWrite}. */
+export type WriteListener = (
+  table: { readonly TableName: string; readonly KeySchema: readonly { readonly AttributeName: string }[] },
+  before: Readonly<Record<string, unknown>> | undefined,
+  after: Readonly<Record<string, unknown>> | undefined,
+) => void;
+
+/** Where a server's write listener rides: on the options object dynalite keeps as `store.options`. */
+const WRITE_LISTENER = Symbol.for('volt-webhooks.dynalite.onWrite');
 
 /** Starts nothing: returns dynalite's server, emulation in front, for the caller to `listen`. Tables go ACTIVE at once. */
 export function createDynaliteServer(options: DynaliteOptions = {}): Server {
@@ -32,8 +48,10 @@ export function createDynaliteServer(options: DynaliteOptions = {}): Server {
     deleteTableMs: 0,
     updateTableMs: 0,
     ...(options.dataDir ? { path: options.dataDir } : {}),
+    ...(options.onWrite ? { [WRITE_LISTENER]: options.onWrite } : {}),
   });
   enforceDynamoDbSizes();
+  reportWrites();
   wrapRequestListener(server, withConditionCheckItems);
   return server;
 }
@@ -312,13 +330,18 @@ interface TableShape {
 
 type Item = Record<string, unknown>;
 
+/** The part of dynalite's store (one per server) its write path hands to `updateIndexes`. */
+interface DynaliteStore {
+  readonly options?: { readonly [WRITE_LISTENER]?: WriteListener };
+}
+
 /** The members of dynalite's `db` module that its actions call through the module object, so a replacement takes effect. */
 interface DynaliteDb {
   itemSize(item: Item, ...rest: unknown[]): number;
   validateKey(key: Item, table: TableShape, keySchema?: readonly KeySchemaElement[]): Error | null | undefined;
   validateItem(item: Item, table: TableShape): Error | null | undefined;
   updateIndexes(
-    store: unknown,
+    store: DynaliteStore,
     table: TableShape,
     existingItem: Item | null | undefined,
     item: Item | null | undefined,
@@ -399,4 +422,29 @@ export function enforceDynamoDbSizes(): void {
     else updateIndexes(store, table, existingItem, item, cb);
   };
   db[ENFORCED] = true;
+}
+
+const REPORTING = Symbol.for('volt-webhooks.dynalite.writes');
+
+/**
+ * Tells each server's write listener of every write, by wrapping `updateIndexes` of dynalite's
+ * `db` module (once per module instance): UpdateItem, PutItem, DeleteItem and BatchWriteItem all
+ * call it under the item's lock, with the item before and after, right before they store the
+ * item. The listener hears of a write once its indexes are updated, which is the last step that
+ * can refuse it; only a failure of the in-memory store itself could still undo it.
+ */
+function reportWrites(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see enforceDynamoDbSizes
+  const db = require('dynalite/db') as DynaliteDb & { [REPORTING]?: true };
+  if (db[REPORTING]) return;
+  const { updateIndexes } = db;
+  db.updateIndexes = (store, table, existingItem, item, cb) => {
+    updateIndexes(store, table, existingItem, item, (err) => {
+      const listener = store.options?.[WRITE_LISTENER];
+      if (!err && listener && (existingItem || item))
+        listener(table as unknown as Parameters<WriteListener>[0], existingItem ?? undefined, item ?? undefined);
+      cb(err);
+    });
+  };
+  db[REPORTING] = true;
 }

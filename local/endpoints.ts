@@ -8,6 +8,7 @@ export const STANDIN_SERVICES = {
   sqs: { sdkServiceId: 'SQS', label: 'SQS' },
   dynamodb: { sdkServiceId: 'DynamoDB', label: 'DynamoDB' },
   secretsManager: { sdkServiceId: 'Secrets Manager', label: 'Secrets Manager' },
+  eventbridge: { sdkServiceId: 'EventBridge', label: 'EventBridge' },
 } as const;
 
 export type StandinService = keyof typeof STANDIN_SERVICES;

@@ -1,3 +1,4 @@
+import type { EventBridgeActivity } from './eventbridge';
 import type { LocalStackEvent } from './model';
 
 /**
@@ -44,6 +45,58 @@ function short(value: unknown): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
+/** One line for a batch of an SQS event source. */
+function batchLine(
+  event: Extract<LocalStackEvent, { kind: 'batch' }>,
+  paint: (c: keyof typeof COLORS, text: string) => string,
+): string {
+  const failed = event.failedMessageIds.length;
+  const ok = event.records - failed;
+  const parts = [`${event.queueName} -> ${event.functionName}: ${event.records} record(s), ${ok} done`];
+  if (failed > 0) parts.push(paint('yellow', `${failed} left on the queue to retry`));
+  if (event.exhaustedMessageIds.length > 0)
+    parts.push(
+      paint('red', `${event.exhaustedMessageIds.length} at maxReceiveCount: next receive moves them to the DLQ`),
+    );
+  if (event.error) parts.push(paint('red', event.error));
+  return parts.join('; ');
+}
+
+/** One line for a batch of a stream event source. */
+function streamLine(
+  event: Extract<LocalStackEvent, { kind: 'stream' }>,
+  paint: (c: keyof typeof COLORS, text: string) => string,
+): string {
+  const parts = [`${event.streamName} -> ${event.functionName}: ${event.records} record(s), ${event.done} done`];
+  if (event.retry > 0) parts.push(`retry ${event.retry}`);
+  if (event.discarded !== undefined)
+    parts.push(paint('red', `${event.discarded} given up on, reported to the failure destination`));
+  else if (event.error) parts.push(paint('yellow', `${event.error}; retried from there`));
+  return parts.join('; ');
+}
+
+/** One line for something that happened on a bus: the event's ids and status only, never its numbers. */
+function busLine(activity: EventBridgeActivity, paint: (c: keyof typeof COLORS, text: string) => string): string {
+  switch (activity.kind) {
+    case 'put': {
+      const detail = (activity.event.detail ?? {}) as Record<string, unknown>;
+      const about = ['messageId', 'status']
+        .map((k) => detail[k])
+        .filter((v): v is string => typeof v === 'string')
+        .join(' ');
+      const rules = activity.rules.length > 0 ? activity.rules.join(', ') : 'no rule';
+      return `${activity.event['detail-type']}${about ? ` ${about}` : ''} on ${activity.bus} -> ${rules}`;
+    }
+    case 'refused':
+      return paint('yellow', `${activity.detailType} refused on ${activity.bus}: ${activity.reason}`);
+    case 'dead-letter':
+      return paint(
+        'red',
+        `rule ${activity.rule} could not deliver to ${activity.target}: ${activity.error}; sent to its DLQ`,
+      );
+  }
+}
+
 export function createLiveLog(options: LiveLogOptions = {}): (event: LocalStackEvent) => void {
   const color = options.color ?? false;
   const write = options.write ?? ((line: string) => console.log(line));
@@ -65,19 +118,15 @@ export function createLiveLog(options: LiveLogOptions = {}): (event: LocalStackE
         );
         return;
       }
-      case 'batch': {
-        const failed = event.failedMessageIds.length;
-        const ok = event.records - failed;
-        const parts = [`${event.queueName} -> ${event.functionName}: ${event.records} record(s), ${ok} done`];
-        if (failed > 0) parts.push(paint('yellow', `${failed} left on the queue to retry`));
-        if (event.exhaustedMessageIds.length > 0)
-          parts.push(
-            paint('red', `${event.exhaustedMessageIds.length} at maxReceiveCount: next receive moves them to the DLQ`),
-          );
-        if (event.error) parts.push(paint('red', event.error));
-        write(`${stamp()} ${tag('sqs')} ${parts.join('; ')}`);
+      case 'batch':
+        write(`${stamp()} ${tag('sqs')} ${batchLine(event, paint)}`);
         return;
-      }
+      case 'stream':
+        write(`${stamp()} ${tag('stream')} ${streamLine(event, paint)}`);
+        return;
+      case 'bus':
+        write(`${stamp()} ${tag('event')} ${busLine(event.activity, paint)}`);
+        return;
       case 'log': {
         const line = event.line.trim();
         if (!line) return;

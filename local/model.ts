@@ -1,5 +1,7 @@
 import { MESSAGES_TABLE_ROLE } from '../lib/template-contract';
 import type { BatchOutcome } from './event-source';
+import type { EventBridgeActivity, LocalEventBridge } from './eventbridge';
+import type { StreamBatchOutcome } from './stream-event-source';
 import type { StandinEndpoints, StandinService } from './endpoints';
 import type { HttpRequestLog } from './http-api';
 import type { FunctionLogLine, LocalFunction } from './lambda-runtime';
@@ -49,6 +51,8 @@ export type LocalStackEvent =
   | ({ readonly kind: 'http' } & HttpRequestLog)
   | ({ readonly kind: 'log' } & FunctionLogLine)
   | ({ readonly kind: 'batch' } & BatchOutcome)
+  | ({ readonly kind: 'stream' } & StreamBatchOutcome)
+  | { readonly kind: 'bus'; readonly activity: EventBridgeActivity }
   | { readonly kind: 'info' | 'warn' | 'error'; readonly message: string };
 
 export interface LocalQueue {
@@ -112,6 +116,8 @@ export interface LocalStack {
   invoke(functionId: string, event: unknown): Promise<unknown>;
   /** Fault injection into the AWS stand-ins, for fault tests (see local/standins.ts). */
   readonly faults: StandinFaults;
+  /** The EventBridge stand-in: its buses and rules, and `onActivity` to hear of every event put. */
+  readonly eventbridge: LocalEventBridge;
   /** Stops everything; state in memory is gone. */
   stop(): Promise<void>;
 }

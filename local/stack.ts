@@ -72,6 +72,7 @@ function localStackOf(deployment: Deployment): LocalStack {
     customResources: inTemplateOrder(deployment, deployment.customResources),
     outputs,
     faults,
+    eventbridge: deployment.standins.eventbridge,
     startEventSources: () => deployment.eventSources.forEach((s) => s.start()),
     invoke: async (functionId, event) => {
       const all = [...functions.values()];

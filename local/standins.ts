@@ -5,6 +5,8 @@ import { createRequestHandler } from 'local-aws-sqs';
 import { createDynaliteServer, operationOf, readBody, replayRequest, wrapRequestListener } from './dynalite';
 import type { StandinEndpoints, StandinService } from './endpoints';
 import { STANDIN_SERVICES } from './endpoints';
+import { DynamoDbStreams } from './dynamodb-streams';
+import { LocalEventBridge, type PutEventsFault, type PutEventsRequestEntry } from './eventbridge';
 import { createSecretsStore, type SecretsStore } from './secrets';
 import {
   applyCharacterRule,
@@ -99,6 +101,10 @@ export interface Standins {
   readonly sqsEndpoint: string;
   readonly secretsManagerEndpoint: string;
   readonly secrets: SecretsStore;
+  /** The streams of the DynamoDB stand-in's tables (enabled by the table resources). */
+  readonly streams: DynamoDbStreams;
+  /** The EventBridge stand-in: its buses and rules. */
+  readonly eventbridge: LocalEventBridge;
   /** Fault injection, for fault tests; inert unless used. */
   readonly faults: StandinFaults;
   stop(): Promise<void>;
@@ -149,6 +155,11 @@ export interface StandinFaults {
   stopSqs(): Promise<void>;
   /** Starts the stopped SQS stand-in again on the same port. */
   startSqs(): Promise<void>;
+  /**
+   * Consulted on every PutEvents call of the EventBridge stand-in: return a fault to fail the
+   * call or refuse some of its entries (`FailedEntryCount`), `undefined` to serve it normally.
+   */
+  eventbridge?: (entries: readonly PutEventsRequestEntry[]) => PutEventsFault | undefined;
 }
 
 /**
@@ -251,8 +262,12 @@ async function startDynamoDb(
   options: StandinOptions,
   faults: StandinFaults,
   settings: ListenSettings,
+  streams: DynamoDbStreams,
 ): Promise<ListeningServer> {
-  const server = createDynaliteServer(options.dataDir ? { dataDir: options.dataDir } : {});
+  const server = createDynaliteServer({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    onWrite: streams.recordWrite,
+  });
   wrapRequestListener(server, (serve) => withDynamoDbFaults(serve, faults));
   return listenAs(server, 'dynamodb', settings);
 }
@@ -319,7 +334,8 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
       stopSqs: () => Promise.reject(new Error('the SQS stand-in is not running yet')),
       startSqs: () => Promise.reject(new Error('the SQS stand-in is not running yet')),
     };
-    const dynamodb = await startDynamoDb(options, faults, settings);
+    const streams = new DynamoDbStreams(options.region);
+    const dynamodb = await startDynamoDb(options, faults, settings, streams);
     started.push(dynamodb);
     const sqs = await startSqs(options, faults, settings);
     started.push(sqs);
@@ -327,13 +343,25 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
     const secretsManager = await listenAs(createServer(secrets.handler), 'secretsManager', settings);
     started.push(secretsManager);
 
-    const endpoints: StandinEndpoints = { sqs: sqs.url, dynamodb: dynamodb.url, secretsManager: secretsManager.url };
+    const eventbridge = new LocalEventBridge({ region: options.region, accountId: options.accountId });
+    eventbridge.fault = (entries) => faults.eventbridge?.(entries);
+    const eventbridgeServer = await listenAs(createServer(eventbridge.handler), 'eventbridge', settings);
+    started.push(eventbridgeServer);
+
+    const endpoints: StandinEndpoints = {
+      sqs: sqs.url,
+      dynamodb: dynamodb.url,
+      secretsManager: secretsManager.url,
+      eventbridge: eventbridgeServer.url,
+    };
     return {
       endpoints,
       dynamodbEndpoint: endpoints.dynamodb,
       sqsEndpoint: endpoints.sqs,
       secretsManagerEndpoint: endpoints.secretsManager,
       secrets,
+      streams,
+      eventbridge,
       faults,
       stop: stopAll,
     };

@@ -6,7 +6,12 @@ import {
   type ListMessageMoveTasksResultEntry,
 } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
-import { queueOutputIds, STATE_QUEUE_OUTPUT_PREFIX, subscriberOutputPrefix } from '../../lib/stack-outputs';
+import {
+  eventRuleOutputPrefix,
+  queueOutputIds,
+  STATE_QUEUE_OUTPUT_PREFIX,
+  subscriberOutputPrefix,
+} from '../../lib/stack-outputs';
 import { deadLetterSourceRole, STATE_QUEUE_ROLE } from '../../lib/template-contract';
 import { CliError, UsageError, type CliCommand } from '../command';
 import {
@@ -28,14 +33,22 @@ export interface QueuePair {
   readonly dlqUrl: string;
 }
 
-/** The stack's output id prefix for a queue (`state` -> `State`, `crm-sync` -> `SubscriberCrmSync`). */
-function outputPrefix(name: string): string {
-  return name === STATE_QUEUE_ROLE ? STATE_QUEUE_OUTPUT_PREFIX : subscriberOutputPrefix(name);
+/**
+ * The stack's output id prefixes a queue's name may have (`state` -> `State`, `crm-sync` ->
+ * `SubscriberCrmSync`, an event rule `failures` -> `EventRuleFailures`); names are unique across them.
+ */
+function outputPrefixes(name: string): string[] {
+  return name === STATE_QUEUE_ROLE
+    ? [STATE_QUEUE_OUTPUT_PREFIX]
+    : [subscriberOutputPrefix(name), eventRuleOutputPrefix(name)];
 }
 
-/** The DLQ URL outputs of the state queue and the subscribers: `StateDlqUrl`, `Subscriber<Name>DlqUrl`. */
+/**
+ * The DLQ URL outputs of the state queue, the subscribers and the event rules: `StateDlqUrl`,
+ * `Subscriber<Name>DlqUrl`, `EventRule<Name>DlqUrl`.
+ */
 const DLQ_URL_OUTPUT = new RegExp(
-  `^(${STATE_QUEUE_OUTPUT_PREFIX}|${subscriberOutputPrefix('')}\\w+)${queueOutputIds('').dlqUrl}$`,
+  `^(${STATE_QUEUE_OUTPUT_PREFIX}|${subscriberOutputPrefix('')}\\w+|${eventRuleOutputPrefix('')}\\w+)${queueOutputIds('').dlqUrl}$`,
 );
 
 /** The local stack file's queues by role: each `<role>Dlq` with its `<role>` queue. */
@@ -57,7 +70,10 @@ function deployedPairs(outputs: Readonly<Record<string, string>>): QueuePair[] {
     if (prefix === undefined || !queueUrl) continue;
     const isState = prefix === STATE_QUEUE_OUTPUT_PREFIX;
     // The outputs keep only the PascalCase name, which --queue accepts (PascalCasing it changes nothing).
-    const queueArg = isState ? STATE_QUEUE_ROLE : prefix.slice(subscriberOutputPrefix('').length);
+    const kindPrefix = prefix.startsWith(eventRuleOutputPrefix(''))
+      ? eventRuleOutputPrefix('')
+      : subscriberOutputPrefix('');
+    const queueArg = isState ? STATE_QUEUE_ROLE : prefix.slice(kindPrefix.length);
     pairs.push({ name: isState ? STATE_QUEUE_ROLE : prefix, queueArg, queueUrl, dlqUrl });
   }
   return pairs;
@@ -77,12 +93,14 @@ export function findQueuePair(ctx: StackContext, name: string): QueuePair {
   const found =
     ctx.kind === 'local'
       ? pairs.find((p) => p.name === name)
-      : (() => {
-          const ids = queueOutputIds(outputPrefix(name));
-          const dlqUrl = ctx.outputs[ids.dlqUrl];
-          const queueUrl = ctx.outputs[ids.queueUrl];
-          return dlqUrl && queueUrl ? { name, queueArg: name, queueUrl, dlqUrl } : undefined;
-        })();
+      : outputPrefixes(name)
+          .map((prefix) => {
+            const ids = queueOutputIds(prefix);
+            const dlqUrl = ctx.outputs[ids.dlqUrl];
+            const queueUrl = ctx.outputs[ids.queueUrl];
+            return dlqUrl && queueUrl ? { name, queueArg: name, queueUrl, dlqUrl } : undefined;
+          })
+          .find((pair) => pair !== undefined);
   if (!found) {
     const known = pairs.map((p) => p.queueArg).join(', ') || 'none';
     throw new CliError(

@@ -16,7 +16,7 @@ export function metricsNamespaceFor(stackName: string): string {
  * `serviceName`): alarms and the dashboard select on it.
  */
 export const SERVICE_DIMENSION = 'service';
-export const METRICS_SERVICE = { ingest: 'ingest', consumer: 'consumer' } as const;
+export const METRICS_SERVICE = { ingest: 'ingest', consumer: 'consumer', publisher: 'publisher' } as const;
 
 /** The ingest function's custom metrics (Count), a contract with the alarms and the dashboard. */
 export const INGEST_METRICS = {
@@ -45,4 +45,16 @@ export const CONSUMER_METRICS = {
   historyDropped: 'HistoryDropped',
   consumerLag: 'ConsumerLag',
   recordFailed: 'RecordFailed',
+} as const;
+
+/**
+ * The status-event publisher's custom metrics (Count). Only what went wrong is counted: an
+ * invocation that put every event emits no metric line (EventBridge counts what arrives on the
+ * bus, and Lambda the invocations), so the log volume does not grow with every status change.
+ */
+export const PUBLISHER_METRICS = {
+  /** Entries EventBridge refused (or calls that failed) that were sent again. */
+  eventsResent: 'EventsResent',
+  /** Batches left for Lambda to retry because entries stayed refused. */
+  publishFailed: 'PublishFailed',
 } as const;

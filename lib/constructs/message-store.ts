@@ -33,6 +33,11 @@ export interface MessageStoreProps {
   readonly maxConcurrency?: number;
   /** The consumer's application log level. @default 'INFO' */
   readonly logLevel?: LogLevel;
+  /**
+   * The table's stream, for readers of its changes (`MessageEvents` needs new and old images).
+   * @default no stream
+   */
+  readonly stream?: dynamodb.StreamViewType;
 }
 
 /** Longest retention accepted: beyond this a TTL is pointless and likely a typo. */
@@ -109,6 +114,7 @@ export class MessageStore extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.stream !== undefined ? { stream: props.stream } : {}),
       ...(props.messageRetentionDays !== undefined ? { timeToLiveAttribute: EXPIRES_AT_ATTRIBUTE } : {}),
     });
     markRole(this.table, MESSAGES_TABLE_ROLE);

@@ -450,6 +450,18 @@ export class PipelineMonitoring extends Construct {
   }
 
   /**
+   * Watches an alarm made elsewhere (e.g. `MessageEvents`'): it notifies the topic when it fires
+   * and when it clears, and is listed with the others on the dashboard. Adding one twice does nothing.
+   */
+  addAlarm(alarm: cloudwatch.Alarm): void {
+    if (this.allAlarms.includes(alarm)) return;
+    const action = new cwActions.SnsAction(this.topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    this.allAlarms.push(alarm);
+  }
+
+  /**
    * An alarm on the topic (ALARM and OK), kept in `alarms` at `position` (the end by default).
    * Most alarms count something that is absent when all is well (SQS stops reporting an empty,
    * idle queue), so missing data is not breaching; an alarm on an absence says otherwise.

@@ -1,9 +1,12 @@
 import { STATE_QUEUE_ROLE } from '../template-contract';
-import { Annotations, AspectPriority, Aspects, Duration, type IAspect } from 'aws-cdk-lib';
+import { Annotations, AspectPriority, Aspects, Duration, Token, type IAspect } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import { Construct, type IConstruct } from 'constructs';
 import { pascalCaseId } from '../stack-outputs';
 import { Problems, shown, throwIfAny, type Problem } from '../validation';
 import { DurableQueue } from './durable-queue';
+import { MessageEvents, type EventRuleConfig } from './message-events';
 import { MessageStore } from './message-store';
 import { PipelineMonitoring } from './monitoring';
 import { RejectedRequestQuarantine } from './quarantine';
@@ -77,6 +80,33 @@ export interface VoltWebhookPipelineProps {
    * per accepted event. @default 'INFO'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * Rules on the message status events, each with a queue of its own, e.g.
+   * `[{"name": "failures", "pattern": {"detail": {"status": ["failed"]}}}]`. Names share the
+   * subscribers' rules and must differ from every subscriber's (they name queues, outputs and
+   * alarms alike). @default none
+   */
+  readonly eventRules?: readonly EventRuleConfig[];
+  /** The `source` of the status events. @default 'volt-sms-webhooks' */
+  readonly eventSource?: string;
+  /**
+   * Name or ARN of an existing event bus (of this account and region) to put the status events
+   * on, instead of a new one. @default a new custom bus
+   */
+  readonly eventBus?: string;
+  /** Days the bus's archive keeps the status events (for EventBridge replay); 0 keeps them forever. @default 30 */
+  readonly eventArchiveRetentionDays?: number;
+}
+
+/** An event bus name, or the ARN of one (EventBridge's character rules). */
+const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[/.\-_A-Za-z0-9]{1,256}$/;
+
+/** The bus named by a name or an ARN. */
+function importedBus(scope: Construct, given: string): events.IEventBus {
+  return given.startsWith('arn:')
+    ? events.EventBus.fromEventBusArn(scope, 'ImportedEventBus', given)
+    : events.EventBus.fromEventBusName(scope, 'ImportedEventBus', given);
 }
 
 // At least one letter or digit: the name is PascalCased into output and alarm ids.
@@ -120,6 +150,8 @@ export class VoltWebhookPipeline extends Construct {
   public readonly registration?: WebhookRegistration;
   /** Alarms on every DLQ, the state queue's age, ingest 5xx and 429s, signature rejections, the consumer and silence; their topic and a dashboard. */
   public readonly monitoring: PipelineMonitoring;
+  /** Status events on EventBridge: the bus, its archive, the publisher, the configured rules and their queues, the schema. */
+  public readonly events: MessageEvents;
 
   /**
    * Every problem with these props, its parts' rules included, without creating anything: the
@@ -155,6 +187,41 @@ export class VoltWebhookPipeline extends Construct {
       const eventTypes = eventTypesProblem(s.eventTypes, s.allowUnknownEventTypes);
       if (eventTypes !== undefined) problems.add(`${key}.eventTypes`, eventTypes);
     }
+    // Rule queues sit beside the subscriber queues in outputs, alarms and `.local/stack.json`
+    // (by role: a queue's name, and `<name>Dlq` for its DLQ), so no two may share a name there.
+    const roles = new Map<string, string>([['quarantine', 'the quarantine queue']]);
+    for (const name of names.values()) {
+      const owner = name === 'state' ? "the pipeline's own queue" : `the subscriber ${shown(name)}`;
+      roles.set(pascalCaseId(name).toLowerCase(), owner);
+      roles.set(`${pascalCaseId(name).toLowerCase()}dlq`, `the DLQ of ${owner}`);
+    }
+    for (const [i, rule] of (props.eventRules ?? []).entries()) {
+      if (typeof rule.name !== 'string') continue;
+      const id = pascalCaseId(rule.name).toLowerCase();
+      const clash = [id, `${id}dlq`].map((role) => roles.get(role)).find((owner) => owner !== undefined);
+      if (clash !== undefined && id !== '')
+        problems.add(
+          `eventRules[${i}].name`,
+          `${shown(rule.name)} is taken by ${clash} once PascalCased: rule and queue names must differ`,
+        );
+    }
+    if (props.eventBus !== undefined && !Token.isUnresolved(props.eventBus)) {
+      if (!EVENT_BUS_NAME.test(props.eventBus) && !EVENT_BUS_ARN.test(props.eventBus))
+        problems.add(
+          'eventBus',
+          `must be an event bus name (letters, digits, ".", "-", "_", "/") or its ARN (arn:aws:events:<region>:<account>:event-bus/<name>), got ${shown(props.eventBus)}`,
+        );
+    }
+    problems.include(
+      MessageEvents.checkProps({
+        ...(props.eventRules !== undefined ? { rules: props.eventRules } : {}),
+        ...(props.eventSource !== undefined ? { source: props.eventSource } : {}),
+        ...(props.eventArchiveRetentionDays !== undefined
+          ? { archiveRetentionDays: props.eventArchiveRetentionDays }
+          : {}),
+      }),
+      { rules: 'eventRules', source: 'eventSource', archiveRetentionDays: 'eventArchiveRetentionDays' },
+    );
     if (props.voltPublicKeys !== undefined && props.voltPublicKeys.length === 0) {
       problems.add('voltPublicKeys', 'is empty; leave it out to fetch the key from voltPublicKeyUrl');
     }
@@ -207,6 +274,8 @@ export class VoltWebhookPipeline extends Construct {
     this.messageStore = new MessageStore(this, 'MessageStore', {
       stateQueue: this.stateQueue.queue,
       logLevel,
+      // New and old images: the status events are read from the table's own changes.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       ...(props.messageRetentionDays !== undefined ? { messageRetentionDays: props.messageRetentionDays } : {}),
     });
     const subscribers = new Map<string, DurableQueue>();
@@ -268,11 +337,26 @@ export class VoltWebhookPipeline extends Construct {
       ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
       ...(props.silenceAlarmHours !== undefined ? { silenceAlarmHours: props.silenceAlarmHours } : {}),
     });
+    this.events = new MessageEvents(this, 'Events', {
+      table: this.messageStore.table,
+      logLevel,
+      maxReceiveCount,
+      ...(props.eventBus !== undefined ? { eventBus: importedBus(this, props.eventBus) } : {}),
+      ...(props.eventSource !== undefined ? { source: props.eventSource } : {}),
+      ...(props.eventArchiveRetentionDays !== undefined
+        ? { archiveRetentionDays: props.eventArchiveRetentionDays }
+        : {}),
+      ...(props.eventRules !== undefined ? { rules: props.eventRules } : {}),
+    });
+
+    for (const alarm of this.events.alarms) this.monitoring.addAlarm(alarm);
+
     // Every DurableQueue in the pipeline, found when the app is synthesized: one added after this
     // constructor (a subscriber of your own) gets its dead-letter alarm too, named by its construct id.
     const queueNames = new Map<DurableQueue, string>([
       [this.stateQueue, 'state'],
       ...[...subscribers].map(([name, q]) => [q, name] as const),
+      ...[...this.events.ruleQueues].map(([name, q]) => [q, name] as const),
     ]);
     Aspects.of(this).add(new WatchDeadLetterQueues(this.monitoring, queueNames), {
       priority: AspectPriority.MUTATING,

@@ -1,4 +1,8 @@
 import { customResourceKind } from './custom-resource';
+import { eventArchiveKind } from './event-archive';
+import { eventBusKind } from './event-bus';
+import { eventRuleKind } from './event-rule';
+import { eventSchemasKind } from './event-schemas';
 import { eventSourceMappingKind } from './event-source-mapping';
 import { functionKind } from './function';
 import { httpApiKind } from './http-api';
@@ -18,6 +22,10 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   eventSourceMappingKind,
   httpApiKind,
   customResourceKind,
+  eventBusKind,
+  eventRuleKind,
+  eventArchiveKind,
+  eventSchemasKind,
   secretKind,
   iamRoleKind,
   logGroupKind,

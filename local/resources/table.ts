@@ -1,4 +1,5 @@
 import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { STREAM_VIEW_TYPES, type StreamViewType } from '../dynamodb-streams';
 import { roleOf } from '../names';
 import { constructPath, stringOf, TemplateError, type Json, type JsonObject } from '../template';
 import type { ResourceKind } from './kind';
@@ -68,8 +69,12 @@ export const tableKind: ResourceKind = {
         kind: 'info',
         message: `table ${name}: TTL on "${ttlAttribute}" is not enforced locally (dynalite has no TTL)`,
       });
-    if (props['StreamSpecification'])
-      deployment.emit({ kind: 'warn', message: `table ${name}: DynamoDB streams are not emulated locally` });
+    const viewType = stringOf((props['StreamSpecification'] as JsonObject | undefined)?.['StreamViewType']);
+    if (viewType !== undefined) {
+      if (!(STREAM_VIEW_TYPES as readonly string[]).includes(viewType))
+        throw new TemplateError(`${id}: unknown StreamViewType ${viewType}`);
+      deployment.standins.streams.enable(name, deployment.attribute(id, 'StreamArn'), viewType as StreamViewType);
+    }
     const role = roleOf(resource);
     const path = constructPath(resource);
     deployment.tables.push({

@@ -15,6 +15,7 @@ DynamoDB table, registration with a local Volt simulator. State is in memory unl
   --sqs-port <n>        SQS stand-in port (env LOCAL_SQS_PORT, default 9324)
   --dynamodb-port <n>   DynamoDB stand-in port (env LOCAL_DYNAMODB_PORT, default 8000)
   --secrets-port <n>    Secrets Manager stand-in port (env LOCAL_SECRETS_PORT, default 0)
+  --eventbridge-port <n> EventBridge stand-in port (env LOCAL_EVENTBRIDGE_PORT, default 0)
   --volt-port <n>       Volt simulator port (env LOCAL_VOLT_PORT, default 4010)
                         0 for any port picks a free one
   --subscribers <json>  subscriber queues, e.g. '[{"name":"crm","eventTypes":["message.received"]}]'
@@ -43,6 +44,7 @@ export const PORT_OPTIONS: Readonly<Record<keyof LocalStackPorts, PortOption>> =
   sqs: { flag: 'sqs-port', env: 'LOCAL_SQS_PORT', fallback: 9324 },
   dynamodb: { flag: 'dynamodb-port', env: 'LOCAL_DYNAMODB_PORT', fallback: 8000 },
   secretsManager: { flag: 'secrets-port', env: 'LOCAL_SECRETS_PORT', fallback: 0 },
+  eventbridge: { flag: 'eventbridge-port', env: 'LOCAL_EVENTBRIDGE_PORT', fallback: 0 },
 };
 export const VOLT_PORT: PortOption = { flag: 'volt-port', env: 'LOCAL_VOLT_PORT', fallback: 4010 };
 
@@ -89,6 +91,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
       'sqs-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
       'secrets-port': { type: 'string' },
+      'eventbridge-port': { type: 'string' },
       'volt-port': { type: 'string' },
       subscribers: { type: 'string' },
       context: { type: 'string', multiple: true },
@@ -106,6 +109,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
     sqs: portFrom(PORT_OPTIONS.sqs, values['sqs-port']),
     dynamodb: portFrom(PORT_OPTIONS.dynamodb, values['dynamodb-port']),
     secretsManager: portFrom(PORT_OPTIONS.secretsManager, values['secrets-port']),
+    eventbridge: portFrom(PORT_OPTIONS.eventbridge, values['eventbridge-port']),
   };
   const voltPort = portFrom(VOLT_PORT, values['volt-port']);
   if (values['no-synth'] && values['force-synth'])

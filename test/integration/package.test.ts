@@ -176,8 +176,9 @@ describe(`the ${PACKAGE_NAME} package`, () => {
       expect(resources('AWS::ApiGatewayV2::Api')).toHaveLength(1);
       expect(resources('AWS::DynamoDB::Table')).toHaveLength(1);
       expect(resources('Custom::VoltWebhookRegistration')).toHaveLength(1);
-      // State queue, subscriber queue (each with its DLQ) and the quarantine.
-      expect(resources('AWS::SQS::Queue')).toHaveLength(5);
+      // State queue, subscriber queue (each with its DLQ), the quarantine and the status-event
+      // publisher's failure destination.
+      expect(resources('AWS::SQS::Queue')).toHaveLength(6);
       expect(resources('AWS::CloudWatch::Dashboard')).toHaveLength(1);
     });
 

@@ -21,6 +21,7 @@ const FULL = {
   voltApiTokenSecret: 'volt/api-token',
   alarmEmail: 'ops@example.com',
   voltPublicKeys: JSON.stringify([volt.formats.sshRsa]),
+  eventRules: JSON.stringify([{ name: 'failures', pattern: { detail: { status: ['failed'] } } }]),
 };
 
 /** `severity rule at path` lines: readable when the assertion fails. */
@@ -32,7 +33,7 @@ function findings(scope: IConstruct): string[] {
 }
 
 describe('cdk-nag AwsSolutions checks', () => {
-  it('find no unacknowledged error or warning in the stack with subscribers, registration and an alarm email', () => {
+  it('find no unacknowledged error or warning in the stack with subscribers, an event rule, registration and an alarm email', () => {
     const { stack } = synthStack(FULL);
     expect(findings(stack)).toEqual([]);
   });

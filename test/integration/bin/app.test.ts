@@ -73,7 +73,15 @@ describe('local stack from the synthesized template', () => {
   });
 
   test('creates what the template declares: queues with their DLQs, functions, the webhook URL', () => {
-    expect(stack.queues.map((q) => q.key).sort()).toEqual(['crm', 'crmDlq', 'quarantine', 'state', 'stateDlq']);
+    expect(stack.queues.map((q) => q.key).sort()).toEqual([
+      'crm',
+      'crmDlq',
+      'quarantine',
+      'state',
+      'stateDlq',
+      // The status-event publisher's failure destination (docs/events.md).
+      'unpublished',
+    ]);
     expect(stack.queues.find((q) => q.key === 'state')?.redrive).toEqual({
       deadLetterTargetArn: stack.queues.find((q) => q.key === 'stateDlq')?.arn,
       maxReceiveCount: 5,

@@ -6,6 +6,7 @@ const endpoints = {
   sqs: 'http://127.0.0.1:9324',
   dynamodb: 'http://127.0.0.1:8000',
   secretsManager: 'http://127.0.0.1:4100',
+  eventbridge: 'http://127.0.0.1:4200',
 };
 
 /** The parts of a started stack the file is made of. */
@@ -42,6 +43,7 @@ describe('stand-in endpoints come from one list', () => {
       AWS_ENDPOINT_URL_SQS: endpoints.sqs,
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
     });
   });
 
@@ -50,6 +52,7 @@ describe('stand-in endpoints come from one list', () => {
       sqsEndpoint: endpoints.sqs,
       dynamodbEndpoint: endpoints.dynamodb,
       secretsManagerEndpoint: endpoints.secretsManager,
+      eventbridgeEndpoint: endpoints.eventbridge,
     });
     expect(Object.keys(endpointFields(endpoints))).toHaveLength(STANDIN_SERVICE_NAMES.length);
   });
@@ -68,6 +71,7 @@ describe('.local/stack.json', () => {
       sqsEndpoint: endpoints.sqs,
       dynamodbEndpoint: endpoints.dynamodb,
       secretsManagerEndpoint: endpoints.secretsManager,
+      eventbridgeEndpoint: endpoints.eventbridge,
       tableName: 'messages-table',
       queueUrls: {
         stateDlq: `${endpoints.sqs}/000000000000/stateDlq`,

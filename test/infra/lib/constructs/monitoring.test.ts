@@ -160,8 +160,7 @@ describe('alarms', () => {
 });
 
 describe('silence alarm', () => {
-  const silenceAlarms = (template: Template) =>
-    alarms(template).filter(([, a]) => a.Properties.MetricName === 'NumberOfMessagesSent');
+  const silenceAlarms = (template: Template) => alarms(template).filter(([id]) => id.includes('WebhookSilence'));
 
   it('fires when no event reached the state queue for 24 hourly periods, missing data counting as silence', () => {
     const stateQueueId = full.stack.getLogicalId(
@@ -512,7 +511,8 @@ describe('log level and quarantine sampling from context', () => {
 
   it('sets every function to INFO through Lambda logging controls by default', () => {
     const fns = voltFunctions(full.template);
-    expect(fns).toHaveLength(3);
+    // Ingest, consumer, registration and the status-event publisher.
+    expect(fns).toHaveLength(4);
     for (const [, fn] of fns)
       expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
   });

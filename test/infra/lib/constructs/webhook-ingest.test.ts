@@ -112,8 +112,8 @@ describe('ingest function', () => {
 describe('queues', () => {
   it('are encrypted, and every queue and DLQ denies requests without TLS', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    // Three queues with their DLQs, and the quarantine.
-    expect(Object.keys(queues)).toHaveLength(7);
+    // Three queues with their DLQs, the quarantine, and the status-event publisher's failure destination.
+    expect(Object.keys(queues)).toHaveLength(8);
     for (const q of Object.values(queues) as Resource[]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as Resource[];
     const covered = policies
@@ -140,7 +140,8 @@ describe('queues', () => {
     const dlqs = Object.entries(
       template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.absent() } }),
     ).filter(([id]) => id !== quarantineId);
-    expect(dlqs).toHaveLength(3);
+    // The three DLQs, and the publisher's failure destination.
+    expect(dlqs).toHaveLength(4);
     for (const [, q] of dlqs) expect((q as Resource).Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 });

@@ -21,7 +21,7 @@ const parse = (...args: string[]) => parseStartOptions(args) as StartOptions;
 describe('npm start options', () => {
   test('default to the documented ports, a synth and no demo', () => {
     expect(parse()).toEqual({
-      ports: { http: 3000, sqs: 9324, dynamodb: 8000, secretsManager: 0 },
+      ports: { http: 3000, sqs: 9324, dynamodb: 8000, secretsManager: 0, eventbridge: 0 },
       voltPort: 4010,
       context: {},
       synth: true,
@@ -37,6 +37,7 @@ describe('npm start options', () => {
       sqs: 9400,
       dynamodb: 8100,
       secretsManager: 4100,
+      eventbridge: 0,
     });
   });
 
