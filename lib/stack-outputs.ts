@@ -16,6 +16,8 @@ export const STACK_OUTPUTS = {
   eventArchiveName: 'EventArchiveName',
   eventSchemaRegistryName: 'EventSchemaRegistryName',
   unpublishedEventsQueueUrl: 'UnpublishedEventsQueueUrl',
+  archiveBucketName: 'ArchiveBucketName',
+  archivePrefix: 'ArchivePrefix',
 } as const;
 
 /** The prefix of the state queue's four outputs (`StateQueueUrl`, `StateDlqArn`, ...). */

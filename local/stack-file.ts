@@ -25,6 +25,10 @@ export interface LocalStackFile extends EndpointFields {
   readonly voltToken: string;
   /** The PEM private key the simulator signs with and the local ingest trusts. */
   readonly signingKeyFile: string;
+  /** The archive bucket (the `ArchiveBucketName` output); absent when the template has no archive. */
+  readonly archiveBucket?: string;
+  /** The key prefix of the archive's objects in that bucket (the `ArchivePrefix` output). */
+  readonly archivePrefix?: string;
 }
 
 /** Where the local stack writes its file, relative to the project directory. */
@@ -78,7 +82,14 @@ const URL_FIELDS: readonly TextField[] = [
   ...STANDIN_SERVICE_NAMES.map((service) => endpointField(service)),
   'voltApiUrl',
 ];
-const PLAIN_FIELDS: readonly TextField[] = ['region', 'tableName', 'voltToken', 'signingKeyFile'];
+const PLAIN_FIELDS: readonly TextField[] = [
+  'region',
+  'tableName',
+  'voltToken',
+  'signingKeyFile',
+  'archiveBucket',
+  'archivePrefix',
+];
 
 function isHttpUrl(value: string): boolean {
   try {
