@@ -132,6 +132,20 @@ class WatchDeadLetterQueues implements IAspect {
 }
 
 /**
+ * Queue names the pipeline keeps for its own queues' roles (`.local/stack.json`'s `queueUrls`,
+ * the CLI's `--queue`): the quarantine, the archive, and any `<name>Dlq`, the role of a
+ * dead-letter queue, which a subscriber or rule named so would shadow.
+ */
+function reservedQueueNameProblem(name: string): string | undefined {
+  const id = pascalCaseId(name).toLowerCase();
+  if (id === 'quarantine' || id === 'archive')
+    return `${shown(name)} is reserved: the pipeline has a queue of that name`;
+  if (id.endsWith('dlq') && id.length > 3)
+    return `${shown(name)} is reserved: a name ending in "Dlq" names a dead-letter queue`;
+  return undefined;
+}
+
+/**
  * The whole Volt webhook pipeline as one construct: the HTTP ingest, the state queue and one
  * queue per subscriber (each with a DLQ). Add it to any CDK stack; `VoltWebhooksStack` is a thin user.
  */
@@ -171,7 +185,10 @@ export class VoltWebhookPipeline extends Construct {
         // Names become construct, output and alarm ids: `crm-sync`, `crm_sync` and `CrmSync` are one name there.
         const id = pascalCaseId(s.name).toLowerCase();
         const earlier = names.get(id);
-        if (earlier === 'state' && id === 'state') {
+        const reserved = reservedQueueNameProblem(s.name);
+        if (reserved !== undefined) {
+          problems.add(`${key}.name`, reserved);
+        } else if (earlier === 'state' && id === 'state') {
           problems.add(
             `${key}.name`,
             `${shown(s.name)} is reserved or used twice: "state" is the pipeline's own queue`,
@@ -198,6 +215,11 @@ export class VoltWebhookPipeline extends Construct {
     for (const [i, rule] of (props.eventRules ?? []).entries()) {
       if (typeof rule.name !== 'string') continue;
       const id = pascalCaseId(rule.name).toLowerCase();
+      const reserved = reservedQueueNameProblem(rule.name);
+      if (reserved !== undefined) {
+        problems.add(`eventRules[${i}].name`, reserved);
+        continue;
+      }
       const clash = [id, `${id}dlq`].map((role) => roles.get(role)).find((owner) => owner !== undefined);
       if (clash !== undefined && id !== '')
         problems.add(

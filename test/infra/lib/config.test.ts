@@ -50,6 +50,13 @@ describe('synth-time validation', () => {
   it.each([
     [{ subscribers: [{ name: 'state' }] }, /reserved or used twice/],
     [{ subscribers: [{ name: 'crm' }, { name: 'CRM' }] }, /reserved or used twice/],
+    [{ subscribers: [{ name: 'quarantine' }] }, /"quarantine" is reserved: the pipeline has a queue of that name/],
+    [{ subscribers: [{ name: 'Archive' }] }, /"Archive" is reserved/],
+    [{ subscribers: [{ name: 'crm' }, { name: 'crm-dlq' }] }, /"crm-dlq" is reserved: a name ending in "Dlq"/],
+    [
+      { eventRules: [{ name: 'stateDlq', pattern: { detail: { status: ['failed'] } } }] },
+      /eventRules\[0\]\.name "stateDlq" is reserved/,
+    ],
     [{ subscribers: [{ name: 'has space' }] }, /letters, digits/],
     [{ subscribers: [{ name: 'crm', eventTypes: [] }] }, /non-empty list/],
     [{ signatureScheme: 'rsa-sha256' }, /<padding>-<hash>-<encoding>/],
