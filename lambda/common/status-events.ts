@@ -62,7 +62,7 @@ export function detailTypeOf(eventType: string, status: string): StatusDetailTyp
 export interface MessageStatusEventDetail {
   /** Version of this shape; a change that could break a reader increments it. */
   readonly schemaVersion: typeof STATUS_EVENT_SCHEMA_VERSION;
-  /** The message id (DESIGN.md's rule: `payload.id`, else `payload.message_app_id`, else the envelope id). */
+  /** The message id (docs/message-state.md's rule: `payload.id`, else `payload.message_app_id`, else the envelope id). */
   readonly messageId: string;
   /**
    * The envelope id of the webhook event that made this state. One event makes at most one
