@@ -195,6 +195,23 @@ describe(`the ${PACKAGE_NAME} package`, () => {
       });
     });
 
+    test("attaches the app's own function to the pipeline's status-event bus with a content rule", () => {
+      const bus = logicalIdAt('ExistingApp/Volt/Events/Bus/Resource');
+      const alert = logicalIdAt('ExistingApp/FailureAlert/Resource');
+      expect(bus).toBeDefined();
+      const rule = resources('AWS::Events::Rule').find(([, r]) =>
+        JSON.stringify(r.Properties?.['Targets']).includes(`"${alert}"`),
+      );
+      expect(rule?.[1].Properties).toMatchObject({
+        EventBusName: { Ref: bus },
+        EventPattern: {
+          source: ['volt-sms-webhooks'],
+          'detail-type': ['Message Failed'],
+          detail: { errorCode: ['702'] },
+        },
+      });
+    });
+
     test('brings no dependency of its own into the app: the functions and the CLI are bundled', () => {
       const installed = JSON.parse(
         readFileSync(path.join(appDir, 'node_modules', PACKAGE_NAME, 'package.json'), 'utf8'),
