@@ -130,12 +130,12 @@ function describeTask(task: ListMessageMoveTasksResultEntry): string {
 export const redrive: CliCommand = {
   name: 'redrive',
   summary: "move a dead-letter queue's messages back to its source queue",
-  help: `Usage: volt-webhooks redrive [--queue state|<subscriber>] [--rate <n>] [--local | --stack <name>]
+  help: `Usage: volt-webhooks redrive [--queue state|<subscriber>|<event rule>] [--rate <n>] [--local | --stack <name>]
 
 Starts an SQS message move task from the queue's DLQ back to the queue itself and reports its
 progress until it ends. Fix what sent the messages there first: they count receives again from 0.
 
-  --queue <name>         state (default) or a subscriber's name
+  --queue <name>         state (default), a subscriber's name or an event rule's name
   --rate <n>             at most n messages per second (default: as fast as SQS moves them)
   --interval <seconds>   how often progress is checked (default 2)
   --json                 print the final task state as JSON
