@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { endpointField, endpointFields, STANDIN_SERVICE_NAMES, type EndpointFields } from './endpoints';
+import { STACK_OUTPUTS } from '../lib/stack-outputs';
 import { messagesTable, type LocalStack } from './model';
 
 /**
@@ -25,6 +26,8 @@ export interface LocalStackFile extends EndpointFields {
   readonly voltToken: string;
   /** The PEM private key the simulator signs with and the local ingest trusts. */
   readonly signingKeyFile: string;
+  /** The `VoltProbeSignature` output: what the simulator's registration test request looked like. */
+  readonly voltProbeSignature?: string;
 }
 
 /** Where the local stack writes its file, relative to the project directory. */
@@ -37,11 +40,13 @@ export interface VoltSimulatorAccess {
 
 /** The file's content for a started stack and its simulator. */
 export function localStackFileOf(
-  stack: Pick<LocalStack, 'webhookUrl' | 'region' | 'endpoints' | 'queues' | 'tables'>,
+  stack: Pick<LocalStack, 'webhookUrl' | 'region' | 'endpoints' | 'queues' | 'tables'> &
+    Partial<Pick<LocalStack, 'outputs'>>,
   simulator: VoltSimulatorAccess,
   signingKeyFile: string,
 ): LocalStackFile {
   const table = messagesTable(stack);
+  const probe = stack.outputs?.[STACK_OUTPUTS.voltProbeSignature];
   return {
     ...(stack.webhookUrl !== undefined ? { webhookUrl: stack.webhookUrl } : {}),
     region: stack.region,
@@ -51,6 +56,7 @@ export function localStackFileOf(
     voltApiUrl: simulator.graphqlUrl,
     voltToken: simulator.token,
     signingKeyFile,
+    ...(typeof probe === 'string' ? { voltProbeSignature: probe } : {}),
   };
 }
 
@@ -78,7 +84,7 @@ const URL_FIELDS: readonly TextField[] = [
   ...STANDIN_SERVICE_NAMES.map((service) => endpointField(service)),
   'voltApiUrl',
 ];
-const PLAIN_FIELDS: readonly TextField[] = ['region', 'tableName', 'voltToken', 'signingKeyFile'];
+const PLAIN_FIELDS: readonly TextField[] = ['region', 'tableName', 'voltToken', 'signingKeyFile', 'voltProbeSignature'];
 
 function isHttpUrl(value: string): boolean {
   try {

@@ -319,6 +319,7 @@ export class VoltWebhookPipeline extends Construct {
         ...(props.voltApiUrl !== undefined ? { apiUrl: props.voltApiUrl } : {}),
         // The route, its integration and the invoke permission too: Volt's test request must reach the function.
         dependsOn: [this.ingest],
+        ingestFunction: this.ingest.function,
       });
     } else {
       Annotations.of(this).addWarningV2(
