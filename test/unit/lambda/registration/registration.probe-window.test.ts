@@ -1,10 +1,11 @@
 import type { CloudFormationCustomResourceCreateEvent } from 'aws-lambda';
-import type { ProbeOutcome } from '../../../../lambda/common/registration-window';
+import { SELF_CHECK_BODY, SELF_CHECK_HEADER, type ProbeOutcome } from '../../../../lambda/common/registration-window';
 import {
   handleRegistrationEvent,
   PROBE_SIGNATURE_ATTRIBUTE,
   type RegistrationWindow,
   type VoltWebhookApi,
+  waitForEndpoint,
 } from '../../../../lambda/registration/registration';
 import { VoltApiError, type VoltWebhook } from '../../../../lambda/registration/volt-api';
 
@@ -112,5 +113,19 @@ describe('registration window around registerWebhook', () => {
     const { deps, calls } = setup({});
     await handleRegistrationEvent(createEvent(), { ...deps, deadline: 1_060_000 });
     expect(calls[0]).toBe('open 1060000');
+  });
+});
+
+describe('readiness check before registering', () => {
+  it('is marked as our own check, unsigned, with the fixed body the ingest recognises', async () => {
+    const sent: RequestInit[] = [];
+    const fakeFetch = (async (_url: string, init: RequestInit) => {
+      sent.push(init);
+      return new Response('{}', { status: 401 });
+    }) as typeof fetch;
+    expect(await waitForEndpoint(URL, Date.now() + 120_000, { fetch: fakeFetch })).toBe(true);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.headers).toEqual({ 'content-type': 'application/json', [SELF_CHECK_HEADER]: 'readiness' });
+    expect(sent[0]?.body).toBe(SELF_CHECK_BODY);
   });
 });
