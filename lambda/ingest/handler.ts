@@ -48,7 +48,8 @@ const quarantineBucket = new TokenBucket(config.quarantinePerMinute);
 /**
  * The registration window, when the stack registers with Volt. Its client is made on the first
  * request that needs it (one that failed verification, or names no message), so the path of a
- * message event neither reads the table nor pays for the client at cold start.
+ * message event never reads the table. Loading the client's module still costs every cold start
+ * (docs/registration.md, "The probe window"); an `import()` on first use measured worse in the bundle.
  */
 function probeWindowFor(tableName: string | undefined): ProbeWindow | undefined {
   if (tableName === undefined) return undefined;
