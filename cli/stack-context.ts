@@ -234,6 +234,7 @@ function outputsOfLocal(local: Partial<LocalStackFile>): Record<string, string> 
   const outputs: Record<string, string> = {};
   if (local.webhookUrl !== undefined) outputs[STACK_OUTPUTS.webhookUrl] = local.webhookUrl;
   if (local.tableName !== undefined) outputs[STACK_OUTPUTS.tableName] = local.tableName;
+  if (local.voltProbeSignature !== undefined) outputs[STACK_OUTPUTS.voltProbeSignature] = local.voltProbeSignature;
   const queues = local.queueUrls ?? {};
   const state = queueOutputIds(STATE_QUEUE_OUTPUT_PREFIX);
   const stateUrl = queues[STATE_QUEUE_ROLE];

@@ -8,6 +8,7 @@ export const STACK_OUTPUTS = {
   tableName: 'TableName',
   tableArn: 'TableArn',
   voltWebhookId: 'VoltWebhookId',
+  voltProbeSignature: 'VoltProbeSignature',
   alarmTopicArn: 'AlarmTopicArn',
   dashboardName: 'DashboardName',
   dashboardUrl: 'DashboardUrl',

@@ -24,6 +24,8 @@ export const STATE_QUEUE_ROLE = 'state';
 export const QUARANTINE_QUEUE_ROLE = 'quarantine';
 /** The messages table the consumer keeps. */
 export const MESSAGES_TABLE_ROLE = 'messages';
+/** The registration window's table (lambda/common/registration-window.ts): no message is ever in it. */
+export const REGISTRATION_WINDOW_TABLE_ROLE = 'registrationWindow';
 
 const DEAD_LETTER_SUFFIX = 'Dlq';
 

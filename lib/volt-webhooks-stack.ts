@@ -51,6 +51,10 @@ export class VoltWebhooksStack extends Stack {
         value: this.pipeline.registration.webhookId,
         description: "Volt's id of the webhook registration",
       });
+      new CfnOutput(this, STACK_OUTPUTS.voltProbeSignature, {
+        value: this.pipeline.registration.probeSignature,
+        description: "What the signature of Volt's registration test request was, checked with the configured scheme",
+      });
     }
     for (const [name, queue] of this.pipeline.subscriberQueues) {
       this.queueOutputs(subscriberOutputPrefix(name), queue, `subscriber "${name}"`);

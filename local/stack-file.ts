@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { endpointField, endpointFields, STANDIN_SERVICE_NAMES, type EndpointFields } from './endpoints';
+import { STACK_OUTPUTS } from '../lib/stack-outputs';
 import { messagesTable, type LocalStack } from './model';
 
 /**
@@ -29,6 +30,8 @@ export interface LocalStackFile extends EndpointFields {
   readonly archiveBucket?: string;
   /** The key prefix of the archive's objects in that bucket (the `ArchivePrefix` output). */
   readonly archivePrefix?: string;
+  /** The `VoltProbeSignature` output: what the simulator's registration test request looked like. */
+  readonly voltProbeSignature?: string;
 }
 
 /** Where the local stack writes its file, relative to the project directory. */
@@ -41,11 +44,13 @@ export interface VoltSimulatorAccess {
 
 /** The file's content for a started stack and its simulator. */
 export function localStackFileOf(
-  stack: Pick<LocalStack, 'webhookUrl' | 'region' | 'endpoints' | 'queues' | 'tables'>,
+  stack: Pick<LocalStack, 'webhookUrl' | 'region' | 'endpoints' | 'queues' | 'tables'> &
+    Partial<Pick<LocalStack, 'outputs'>>,
   simulator: VoltSimulatorAccess,
   signingKeyFile: string,
 ): LocalStackFile {
   const table = messagesTable(stack);
+  const probe = stack.outputs?.[STACK_OUTPUTS.voltProbeSignature];
   return {
     ...(stack.webhookUrl !== undefined ? { webhookUrl: stack.webhookUrl } : {}),
     region: stack.region,
@@ -55,6 +60,7 @@ export function localStackFileOf(
     voltApiUrl: simulator.graphqlUrl,
     voltToken: simulator.token,
     signingKeyFile,
+    ...(typeof probe === 'string' ? { voltProbeSignature: probe } : {}),
   };
 }
 
@@ -89,6 +95,7 @@ const PLAIN_FIELDS: readonly TextField[] = [
   'signingKeyFile',
   'archiveBucket',
   'archivePrefix',
+  'voltProbeSignature',
 ];
 
 function isHttpUrl(value: string): boolean {

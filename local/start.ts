@@ -27,6 +27,7 @@ function startSimulator(options: StartOptions, key: LocalSigningKey, log: Log): 
     port: options.voltPort,
     privateKeyFile: key.privateKeyFile,
     token: DEFAULT_SIMULATOR_TOKEN,
+    ...(options.probeMode !== undefined ? { probeMode: options.probeMode } : {}),
     onEvent: (event) => {
       const text = describeSimulatorEvent(event);
       if (text) log({ kind: 'log', function: 'volt', stream: 'stdout', line: text });

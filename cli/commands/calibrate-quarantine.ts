@@ -94,7 +94,7 @@ export async function calibrateFromQuarantine(options: QuarantineCalibration, io
     );
   const { keys, from } = await loadKeys(ctx, options);
   const bodies = await receiveQuarantined(ctx, queueUrl, options.max);
-  const results = bodies.map((text) => {
+  const parsed = bodies.map((text) => {
     try {
       const record = parseQuarantineRecord(text);
       const body = Buffer.from(record.bodyBase64, 'base64');
@@ -108,12 +108,18 @@ export async function calibrateFromQuarantine(options: QuarantineCalibration, io
         bodyBytes: record.bodyBytes,
         truncated: record.truncated,
         hasSignature: record.signature !== undefined,
+        probe: record.probe !== undefined,
         matchingSchemes: matches,
       };
     } catch (err: unknown) {
       return { error: err instanceof Error ? err.message : String(err), matchingSchemes: [] as string[] };
     }
   });
+  // Volt's registration probe first: it surely came from Volt, where any other rejected request may be anyone's.
+  const results = [
+    ...parsed.filter((r) => 'probe' in r && r.probe),
+    ...parsed.filter((r) => !('probe' in r && r.probe)),
+  ];
   const anyMatch = results.some((r) => r.matchingSchemes.length > 0);
   if (options.json) {
     io.out(JSON.stringify({ keys: keys.length, keySource: from, requests: results }, null, 2));
@@ -129,7 +135,7 @@ export async function calibrateFromQuarantine(options: QuarantineCalibration, io
       io.out(`  unreadable record: ${r.error}`);
       continue;
     }
-    const what = `${r.receivedAt}  ${r.reason}  ${r.bodyBytes} bytes`;
+    const what = `${r.receivedAt}  ${r.probe ? "Volt's registration probe" : r.reason}  ${r.bodyBytes} bytes`;
     if (r.matchingSchemes.length > 0) io.out(`  ${what}: verifies with ${r.matchingSchemes.join(', ')}`);
     else if (!r.hasSignature) io.out(`  ${what}: no signature header`);
     else if (r.truncated) io.out(`  ${what}: body was truncated, cannot be verified`);

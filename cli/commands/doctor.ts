@@ -8,6 +8,7 @@ import { parseTokenSecret } from '../../lambda/registration/token';
 import { DEFAULT_VOLT_API_URL, VoltClient, VoltUnauthorizedError } from '../../lambda/registration/volt-api';
 import { DEFAULT_VOLT_PUBLIC_KEY_URL } from '../../lambda/common/key-ring';
 import { parsePublicKeyDocument } from '../../lambda/common/keys';
+import { SELF_CHECK_BODY, SELF_CHECK_HEADER } from '../../lambda/common/registration-window';
 import { queueOutputIds, STACK_OUTPUTS, STATE_QUEUE_OUTPUT_PREFIX } from '../../lib/stack-outputs';
 import { QUARANTINE_QUEUE_ROLE } from '../../lib/template-contract';
 import type { CliCommand, CliIo } from '../command';
@@ -163,6 +164,26 @@ async function checkKey(ctx: StackContext, options: DoctorOptions): Promise<Chec
   }
 }
 
+/**
+ * What the signature of Volt's registration test request was (the `VoltProbeSignature` output):
+ * a probe that did not verify with the configured scheme means real deliveries will not either.
+ */
+function checkProbe(ctx: StackContext): CheckResult {
+  const check = 'volt probe';
+  const probe = ctx.outputs[STACK_OUTPUTS.voltProbeSignature];
+  if (probe === undefined)
+    return { check, status: 'skip', reason: `no ${STACK_OUTPUTS.voltProbeSignature} output (no registration)` };
+  if (probe.startsWith('unsigned'))
+    return { check, status: 'ok', reason: `${probe}: says nothing about how deliveries are signed` };
+  return probe.startsWith('did not verify')
+    ? {
+        check,
+        status: 'FAIL',
+        reason: `${probe}: look with \`${cliHint(['calibrate', '--from-quarantine'], selectionOf(ctx))}\``,
+      }
+    : { check, status: 'ok', reason: probe };
+}
+
 /** An unsigned POST must come back 401: proves the route, the function and verification all answer. */
 async function checkEndpoint(ctx: StackContext, options: DoctorOptions): Promise<CheckResult> {
   const check = 'webhook endpoint';
@@ -171,8 +192,9 @@ async function checkEndpoint(ctx: StackContext, options: DoctorOptions): Promise
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"doctor":true}',
+      // Marked as ours: the ingest still answers 401, but keeps it out of the quarantine and its warnings.
+      headers: { 'content-type': 'application/json', [SELF_CHECK_HEADER]: 'doctor' },
+      body: SELF_CHECK_BODY,
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     if (res.status === 401) return { check, status: 'ok', reason: `${url} refuses an unsigned request (401)` };
@@ -306,6 +328,7 @@ export async function runDoctor(ctx: StackContext, options: DoctorOptions): Prom
         },
   ];
   results.push(await checkRegistration(ctx, options));
+  results.push(checkProbe(ctx));
   results.push(await checkKey(ctx, options));
   results.push(await checkEndpoint(ctx, options));
   results.push(...(await checkQueues(ctx)));
@@ -328,8 +351,11 @@ export const doctor: CliCommand = {
 Checks, each printed as ok, FAIL or skip with a one-line reason:
   stack outputs      WebhookUrl, the state queue and its DLQ, the table
   registration       Volt has a webhook for this stack's WebhookUrl (needs the API token)
+  volt probe         whether Volt's registration test request verified with the configured scheme
+                     (the VoltProbeSignature output; FAIL when it was signed and did not verify)
   signing key        the key URL answers with RSA keys that parse (or --key parses; locally the simulator's key)
-  webhook endpoint   an unsigned POST to WebhookUrl is refused with 401
+  webhook endpoint   an unsigned POST to WebhookUrl is refused with 401 (marked as doctor's own, so
+                     it is not quarantined)
   queue <name>       each queue answers (messages waiting, and in flight: received, not yet
                      deleted) and its DLQ is empty; the quarantine answers
   last webhook       when a webhook was last accepted: the state queue's NumberOfMessagesSent in

@@ -30,6 +30,10 @@ export const INGEST_METRICS = {
   quarantineDropped: 'QuarantineDropped',
   quarantineFailed: 'QuarantineFailed',
   ingestError: 'IngestError',
+  /** Volt's test request answered 2xx inside the registration window (delivered nowhere). */
+  registrationProbe: 'RegistrationProbe',
+  /** One of our own checks (readiness, `doctor`), answered 401 and kept out of the quarantine. */
+  selfCheck: 'SelfCheck',
 } as const;
 
 /** The dimension of `Rejected` naming why. */

@@ -2,6 +2,7 @@ import { ConfigurationError } from '../common/errors';
 import { optionalEnv } from '../common/env';
 import { KeyRing } from '../common/key-ring';
 import { parsePublicKeyList } from '../common/keys';
+import { REGISTRATION_WINDOW_ENV } from '../common/registration-window';
 import { DEFAULT_SCHEME, parseScheme, type SignatureScheme } from '../common/signature';
 import { DEFAULT_MAX_BODY_BYTES } from './ingest';
 import { DEFAULT_QUARANTINE_PER_MINUTE, quarantinePerMinuteProblem } from './quarantine';
@@ -18,6 +19,7 @@ export const INGEST_ENV = {
   maxBodyBytes: 'MAX_BODY_BYTES',
   quarantineQueueUrl: 'QUARANTINE_QUEUE_URL',
   quarantinePerMinute: 'QUARANTINE_PER_MINUTE',
+  registrationWindowTable: REGISTRATION_WINDOW_ENV,
 } as const;
 
 export interface IngestConfig {
@@ -28,6 +30,8 @@ export interface IngestConfig {
   /** Where rejected requests are sampled to; never one of `targets`. Absent: no quarantine. */
   readonly quarantineQueueUrl?: string;
   readonly quarantinePerMinute: number;
+  /** The registration window's table; absent when the stack does not register with Volt. */
+  readonly registrationWindowTable?: string;
 }
 
 /**
@@ -57,8 +61,10 @@ export function loadIngestConfig(kinds: readonly TargetKind[], env: NodeJS.Proce
   if (perMinuteProblem !== undefined) {
     throw new ConfigurationError(`${INGEST_ENV.quarantinePerMinute} ${perMinuteProblem}`);
   }
+  const registrationWindowTable = optionalEnv(INGEST_ENV.registrationWindowTable, env);
   return {
     targets,
+    ...(registrationWindowTable !== undefined ? { registrationWindowTable } : {}),
     ...(quarantineQueueUrl !== undefined ? { quarantineQueueUrl } : {}),
     quarantinePerMinute,
     scheme: schemeName ? parseScheme(schemeName) : DEFAULT_SCHEME,

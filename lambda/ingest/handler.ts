@@ -1,8 +1,11 @@
 import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { SIGNATURE_HEADER } from '../common/signature';
+import { PROBE_REASON, WINDOW_OPEN_UNTIL_ATTRIBUTE, type ProbeOutcome } from '../common/registration-window';
+import { findMatchingSchemes, formatScheme, SIGNATURE_HEADER } from '../common/signature';
+import { ProbeWindow, probeUpdate, WINDOW_KEY } from './probe-window';
 import { loadIngestConfig } from './config';
 import { headerValue, RETRY_AFTER_SECONDS, WebhookIngestor, type IngestOutcome } from './ingest';
 import { quarantineMessageBody, quarantineRecord, TokenBucket } from './quarantine';
@@ -42,11 +45,48 @@ const config = loadIngestConfig([sqsTargets(sendMessage)]);
 // Per function instance: a flood of forged requests quarantines a sample, not every one.
 const quarantineBucket = new TokenBucket(config.quarantinePerMinute);
 
-const ingestor = new WebhookIngestor(config);
+/**
+ * The registration window, when the stack registers with Volt. Its client is made on the first
+ * request that needs it (one that failed verification, or names no message), so the path of a
+ * message event never reads the table. Loading the client's module still costs every cold start
+ * (docs/registration.md, "The probe window"); an `import()` on first use measured worse in the bundle.
+ */
+function probeWindowFor(tableName: string | undefined): ProbeWindow | undefined {
+  if (tableName === undefined) return undefined;
+  let client: DynamoDBClient | undefined;
+  const dynamodb = () => (client ??= new DynamoDBClient({ maxAttempts: 2 }));
+  return new ProbeWindow(
+    async () => {
+      const { Item } = await dynamodb().send(
+        new GetItemCommand({ TableName: tableName, Key: WINDOW_KEY, ConsistentRead: true }),
+        { abortSignal: AbortSignal.timeout(500) },
+      );
+      const until = Item?.[WINDOW_OPEN_UNTIL_ATTRIBUTE]?.N;
+      return until !== undefined ? Number(until) : undefined;
+    },
+    async (outcome, now) => {
+      try {
+        await dynamodb().send(new UpdateItemCommand(probeUpdate(tableName, outcome, now)), {
+          abortSignal: AbortSignal.timeout(1000),
+        });
+      } catch (err: unknown) {
+        // A later probe of the same window, or one after it closed: the first one is what is reported.
+        if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return;
+        throw err;
+      }
+    },
+  );
+}
+const probeWindow = probeWindowFor(config.registrationWindowTable);
+
+const ingestor = new WebhookIngestor({
+  ...config,
+  ...(probeWindow ? { probeWindowOpen: () => probeWindow.isOpen() } : {}),
+});
 
 /** The webhook id, known once the signature verified. */
 function correlation(outcome: IngestOutcome): { webhookId?: string } {
-  return outcome.webhookId !== undefined ? { webhookId: outcome.webhookId } : {};
+  return 'webhookId' in outcome && outcome.webhookId !== undefined ? { webhookId: outcome.webhookId } : {};
 }
 
 /** `name: message` of an error, never the object itself: SDK errors may carry response metadata. */
@@ -61,7 +101,12 @@ function describeError(err: unknown): string {
  */
 function recordMetrics(outcome: IngestOutcome): void {
   if (outcome.kind === 'enqueued') return;
-  if (outcome.kind === 'rejected') {
+  if (outcome.kind === 'probe') {
+    metrics.addMetric(INGEST_METRICS.registrationProbe, MetricUnit.Count, 1);
+  } else if (outcome.kind === 'self_check') {
+    // Not a rejection: our own checks must not feed the SignatureRejected alarm.
+    metrics.addMetric(INGEST_METRICS.selfCheck, MetricUnit.Count, 1);
+  } else if (outcome.kind === 'rejected') {
     // By reason in its own EMF line, so the dimension does not attach to the other metrics.
     const byReason = metrics.singleMetric();
     byReason.addDimension(REJECTED_REASON_DIMENSION, outcome.reason);
@@ -92,9 +137,10 @@ function requestBody(event: APIGatewayProxyEventV2): Buffer {
  */
 async function quarantine(
   event: APIGatewayProxyEventV2,
-  outcome: Extract<IngestOutcome, { kind: 'rejected' }>,
+  outcome: { readonly reason: string; readonly statusCode: number; readonly probe?: ProbeOutcome },
 ): Promise<void> {
-  if (!config.quarantineQueueUrl || (outcome.statusCode !== 401 && outcome.statusCode !== 400)) return;
+  const sampled = outcome.probe !== undefined || outcome.statusCode === 401 || outcome.statusCode === 400;
+  if (!config.quarantineQueueUrl || !sampled) return;
   if (!quarantineBucket.tryTake()) {
     metrics.addMetric(INGEST_METRICS.quarantineDropped, MetricUnit.Count, 1);
     return;
@@ -108,6 +154,7 @@ async function quarantine(
       ...(signature !== undefined ? { signature } : {}),
       receivedAt: new Date(),
       maxBodyBytes: config.maxBodyBytes,
+      ...(outcome.probe !== undefined ? { probe: outcome.probe } : {}),
     });
     // The quarantine waits no longer than a delivery would: the 401 or 400 is answered after it.
     await sendWithin(
@@ -124,6 +171,49 @@ async function quarantine(
     metrics.addMetric(INGEST_METRICS.quarantineFailed, MetricUnit.Count, 1);
     logger.warn('could not quarantine a rejected request', { reason: outcome.reason, error: describeError(err) });
   }
+}
+
+/**
+ * What the probe's signature was: the configured scheme's verdict, and every scheme under which
+ * it would verify with the trusted keys, for the registration to report and calibration to use.
+ */
+async function probeOutcome(event: APIGatewayProxyEventV2, result: string): Promise<ProbeOutcome> {
+  const signature = signatureHeader(event);
+  let matchingSchemes: string[] = [];
+  if (signature !== undefined) {
+    try {
+      const keys = await config.keyRing.current();
+      matchingSchemes = findMatchingSchemes(requestBody(event), signature, keys).map(formatScheme);
+    } catch {
+      // No keys to try: the configured scheme's verdict is still reported.
+    }
+  }
+  return {
+    result,
+    matchingSchemes,
+    configuredScheme: formatScheme(config.scheme),
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+/** Volt's test request inside the registration window: reported and quarantined, delivered nowhere. */
+async function handleProbe(
+  event: APIGatewayProxyEventV2,
+  outcome: Extract<IngestOutcome, { kind: 'probe' }>,
+): Promise<void> {
+  const probe = await probeOutcome(event, outcome.result);
+  logger.info('registration probe answered 200 inside the registration window', {
+    ...correlation(outcome),
+    result: probe.result,
+    matchingSchemes: probe.matchingSchemes,
+  });
+  try {
+    await probeWindow?.record(probe);
+  } catch (err: unknown) {
+    logger.warn('could not record the registration probe', { error: describeError(err) });
+  }
+  // Only a probe that failed verification is a sample worth calibrating with; a verified one is noise.
+  if (probe.result !== 'verified') await quarantine(event, { reason: PROBE_REASON, statusCode: 200, probe });
 }
 
 async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
@@ -143,6 +233,11 @@ async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
         targets: outcome.targets,
       });
     }
+  } else if (outcome.kind === 'self_check') {
+    // Our own readiness or doctor request: expected, so neither a warning nor a quarantine sample.
+    logger.debug('self-check request refused as unsigned');
+  } else if (outcome.kind === 'probe') {
+    await handleProbe(event, outcome);
   } else if (outcome.kind === 'rejected') {
     logger.warn('webhook rejected', {
       ...correlation(outcome),

@@ -8,6 +8,7 @@ import {
 } from '../common/errors';
 import type { KeyRing } from '../common/key-ring';
 import type { QueueMessageAttributes } from '../common/queue-message';
+import { SELF_CHECK_BODY, SELF_CHECK_HEADER } from '../common/registration-window';
 import { SIGNATURE_HEADER, verifySignature, type SignatureScheme } from '../common/signature';
 import type { DeliveryTarget } from './targets/target';
 
@@ -51,6 +52,21 @@ export type IngestOutcome =
       readonly webhookId?: string;
     }
   | {
+      /**
+       * Inside the registration window: Volt's test request, answered 2xx and delivered nowhere.
+       * `result` is `verified` or the reason verification failed (`signature_missing`, ...).
+       */
+      readonly kind: 'probe';
+      readonly result: string;
+      readonly detail: string;
+      readonly webhookId?: string;
+    }
+  | {
+      /** One of our own checks (readiness, `doctor`): answered 401 like any unsigned request. */
+      readonly kind: 'self_check';
+      readonly statusCode: 401;
+    }
+  | {
       readonly kind: 'failed';
       readonly reason: string;
       readonly detail: string;
@@ -67,6 +83,12 @@ export interface IngestorOptions {
   /** @default DEFAULT_MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
   readonly now?: () => Date;
+  /**
+   * Whether the registration window is open; asked only for a request that failed verification
+   * or a verified one that names no message, never on the path of a message event.
+   * @default no window: every such request is answered as outside it
+   */
+  readonly probeWindowOpen?: () => Promise<boolean>;
 }
 
 function respond(
@@ -103,6 +125,20 @@ export function headerValue(headers: IngestRequest['headers'], name: string): st
   return undefined;
 }
 
+/** Our own check: the marker header, no signature and the fixed body; anything more is not ours. */
+function isSelfCheck(request: IngestRequest, body: Buffer, signature: string | undefined): boolean {
+  return (
+    signature === undefined &&
+    headerValue(request.headers, SELF_CHECK_HEADER) !== undefined &&
+    body.toString('latin1') === SELF_CHECK_BODY
+  );
+}
+
+/** A message event always names its message; Volt's test request (as far as is known) does not. */
+function namesNoMessage(envelope: WebhookEnvelope): boolean {
+  return messageIdOf(envelope) === envelope.id;
+}
+
 /**
  * The ingest path with no AWS client inside: size limit, signature over the raw bytes,
  * envelope check, then one delivery per matching target. It answers 2xx only after every
@@ -132,10 +168,27 @@ export class WebhookIngestor {
     }
 
     const signature = headerValue(request.headers, SIGNATURE_HEADER);
+    const probe = async (result: string, detail: string, webhookId?: string) =>
+      this.options.probeWindowOpen && (await this.options.probeWindowOpen())
+        ? {
+            // A 2xx is all Volt's test needs; the body says nothing was accepted.
+            response: respond(200, { accepted: false, probe: true }),
+            outcome: { kind: 'probe' as const, result, detail, ...(webhookId ? { webhookId } : {}) },
+          }
+        : undefined;
     try {
       await this.verify(body, signature);
     } catch (err: unknown) {
-      if (err instanceof SignatureRejectedError) return rejected(401, `signature_${err.reason}`, err.message);
+      if (err instanceof SignatureRejectedError) {
+        if (isSelfCheck(request, body, signature)) {
+          return {
+            response: respond(401, { error: err.message }),
+            outcome: { kind: 'self_check' as const, statusCode: 401 as const },
+          };
+        }
+        const reason = `signature_${err.reason}`;
+        return (await probe(reason, err.message)) ?? rejected(401, reason, err.message);
+      }
       if (err instanceof KeysUnavailableError) {
         return {
           response: respond(
@@ -158,8 +211,13 @@ export class WebhookIngestor {
       raw = request.isBase64Encoded || !(request.body ?? '').isWellFormed() ? decodeUtf8(body) : (request.body ?? '');
       envelope = parseEnvelope(raw);
     } catch (err: unknown) {
-      if (err instanceof InvalidEventError) return rejected(400, 'invalid_event', err.message);
+      if (err instanceof InvalidEventError)
+        return (await probe('verified', err.message)) ?? rejected(400, 'invalid_event', err.message);
       throw err;
+    }
+    if (namesNoMessage(envelope)) {
+      const asProbe = await probe('verified', 'signed test request', envelope.id);
+      if (asProbe) return asProbe;
     }
 
     const eventType = eventTypeOf(envelope);

@@ -1,3 +1,5 @@
+import { parseProbeOutcome, type ProbeOutcome } from '../common/registration-window';
+
 /**
  * Quarantine of requests that failed verification: a sampled, bounded copy of each rejected
  * request, kept so an operator can inspect it and run `volt-webhooks calibrate --from-quarantine`.
@@ -75,6 +77,8 @@ export interface QuarantineRecord {
   /** The body's full length before truncation. */
   readonly bodyBytes: number;
   readonly truncated: boolean;
+  /** Present on Volt's registration probe: what its signature was. */
+  readonly probe?: ProbeOutcome;
 }
 
 export interface QuarantineInput {
@@ -85,6 +89,7 @@ export interface QuarantineInput {
   readonly receivedAt: Date;
   /** @default MAX_QUARANTINED_BODY_BYTES */
   readonly maxBodyBytes?: number;
+  readonly probe?: ProbeOutcome;
 }
 
 /** Builds the quarantine message body for one rejected request. */
@@ -102,6 +107,7 @@ export function quarantineRecord(input: QuarantineInput): QuarantineRecord {
     bodyBase64: kept.toString('base64'),
     bodyBytes: input.body.length,
     truncated: kept.length < input.body.length,
+    ...(input.probe !== undefined ? { probe: input.probe } : {}),
   };
 }
 
@@ -136,5 +142,11 @@ export function parseQuarantineRecord(text: string): QuarantineRecord {
     bodyBase64: r.bodyBase64,
     bodyBytes: typeof r.bodyBytes === 'number' ? r.bodyBytes : 0,
     truncated: r.truncated === true,
+    ...(r.probe !== undefined ? probeField(r.probe) : {}),
   };
+}
+
+function probeField(value: unknown): { probe?: ProbeOutcome } {
+  const probe = parseProbeOutcome(JSON.stringify(value));
+  return probe !== undefined ? { probe } : {};
 }

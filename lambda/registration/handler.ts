@@ -1,15 +1,55 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { requireEnv } from '../common/env';
+import { optionalEnv, requireEnv } from '../common/env';
+import {
+  parseProbeOutcome,
+  REGISTRATION_WINDOW_ENV,
+  WINDOW_EXPIRES_AT_ATTRIBUTE,
+  WINDOW_ITEM_KEY,
+  WINDOW_KEY_ATTRIBUTE,
+  WINDOW_OPEN_UNTIL_ATTRIBUTE,
+  WINDOW_PROBE_ATTRIBUTE,
+} from '../common/registration-window';
 import { REGISTRATION_ENV } from './config';
-import { handleRegistrationEvent, waitForEndpoint, type OnEventResult } from './registration';
+import { handleRegistrationEvent, waitForEndpoint, type OnEventResult, type RegistrationWindow } from './registration';
 import { parseTokenSecret, TokenSecretError } from './token';
 import { VoltClient } from './volt-api';
 
 const logger = new Logger({ serviceName: 'volt-webhooks-registration' });
 const secrets = new SecretsManagerClient({});
 const tokenSecretId = requireEnv(REGISTRATION_ENV.tokenSecretId);
+const windowTable = optionalEnv(REGISTRATION_WINDOW_ENV);
+
+/** The registration window as one item in its table (lambda/common/registration-window.ts). */
+function dynamoWindow(tableName: string): RegistrationWindow {
+  const dynamodb = new DynamoDBClient({});
+  const Key = { [WINDOW_KEY_ATTRIBUTE]: { S: WINDOW_ITEM_KEY } };
+  return {
+    open: async (untilMs) => {
+      // A put, not an update: a reopened window forgets the probe of an earlier attempt.
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            ...Key,
+            [WINDOW_OPEN_UNTIL_ATTRIBUTE]: { N: String(untilMs) },
+            [WINDOW_EXPIRES_AT_ATTRIBUTE]: { N: String(Math.ceil(untilMs / 1000) + 3600) },
+          },
+        }),
+      );
+    },
+    probe: async () => {
+      const { Item } = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key, ConsistentRead: true }));
+      return parseProbeOutcome(Item?.[WINDOW_PROBE_ATTRIBUTE]?.S);
+    },
+    close: async () => {
+      await dynamodb.send(new DeleteItemCommand({ TableName: tableName, Key }));
+    },
+  };
+}
+const registrationWindow = windowTable !== undefined ? dynamoWindow(windowTable) : undefined;
 
 /** Time kept back from the function's timeout to answer the Provider framework with a clear error. */
 const ANSWER_MARGIN_MS = 10_000;
@@ -60,6 +100,7 @@ export const handler = async (
         warn: (message, extra) => logger.warn(message, extra ?? {}),
       },
       deadline,
+      ...(registrationWindow ? { window: registrationWindow } : {}),
       waitForEndpoint: (url, until) => waitForEndpoint(url, until),
     });
     logger.info('registration done', { physicalResourceId: outcome.PhysicalResourceId });

@@ -1,6 +1,14 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { DomainError } from '../common/errors';
 import { E164_EXAMPLE, isE164, isWebUrl } from '../common/formats';
+import {
+  describeProbe,
+  MAX_WINDOW_MS,
+  SELF_CHECK_BODY,
+  SELF_CHECK_HEADER,
+  WINDOW_CACHE_MS,
+  type ProbeOutcome,
+} from '../common/registration-window';
 import { REGISTRATION_PROPS } from './config';
 import { backoffDelay, DEFAULT_VOLT_API_URL, VoltApiError, VoltGraphQLError, type VoltWebhook } from './volt-api';
 
@@ -35,12 +43,29 @@ export interface RegistrationLog {
   warn(message: string, extra?: Record<string, unknown>): void;
 }
 
+/**
+ * The registration window (lambda/common/registration-window.ts) as the registration function
+ * drives it: opened just before `registerWebhook`, read back and closed right after it.
+ */
+export interface RegistrationWindow {
+  /** Opens (or reopens, forgetting any probe seen) the window until `untilMs` (epoch ms). */
+  open(untilMs: number): Promise<void>;
+  /** What the ingest recorded of the probe, if one came. */
+  probe(): Promise<ProbeOutcome | undefined>;
+  close(): Promise<void>;
+}
+
+/** The custom resource attribute (and `VoltProbeSignature` output) saying what the probe's signature was. */
+export const PROBE_SIGNATURE_ATTRIBUTE = 'ProbeSignature';
+
 export interface RegistrationDeps {
   /** A client for one API URL (the old and new properties may name different ones). */
   readonly clientFor: (apiUrl: string) => VoltWebhookApi;
   readonly log: RegistrationLog;
   /** Epoch ms by which the handler must have answered. */
   readonly deadline: number;
+  /** The registration window; without it Volt's probe meets the ingest's usual checks. @default none */
+  readonly window?: RegistrationWindow;
   /** Waits until the webhook URL is served, before Volt probes it. Skipped when absent. */
   readonly waitForEndpoint?: (url: string, deadline: number) => Promise<boolean>;
   /** @default Date.now */
@@ -117,8 +142,48 @@ function changed(before: RegistrationProperties, after: RegistrationProperties):
   );
 }
 
-function result(webhook: Pick<VoltWebhook, 'id' | 'url'>): OnEventResult {
-  return { PhysicalResourceId: webhook.id, Data: { WebhookId: webhook.id, WebhookUrl: webhook.url } };
+/** Every Create and Update answers the attribute: a stack output reading a missing one fails the deploy. */
+function result(webhook: Pick<VoltWebhook, 'id' | 'url'>, probe: string): OnEventResult {
+  return {
+    PhysicalResourceId: webhook.id,
+    Data: { WebhookId: webhook.id, WebhookUrl: webhook.url, [PROBE_SIGNATURE_ATTRIBUTE]: probe },
+  };
+}
+
+/** A registration found or made, with what its probe looked like. */
+interface Registered {
+  readonly webhook: VoltWebhook;
+  readonly probe: string;
+}
+
+/**
+ * Calls `registerWebhook` inside the registration window: opened first, then a pause longer than
+ * the ingest's cache of it, so no instance still answers Volt's probe as if it were closed;
+ * always closed afterwards, whatever happened, with the same pause.
+ */
+async function registerInWindow(
+  register: () => Promise<VoltWebhook>,
+  deps: RegistrationDeps,
+  sleep: (ms: number) => Promise<void>,
+  now: () => number,
+): Promise<Registered> {
+  const window = deps.window;
+  if (!window) return { webhook: await register(), probe: 'not watched (no registration window)' };
+  await window.open(Math.min(now() + MAX_WINDOW_MS, deps.deadline));
+  try {
+    await sleep(WINDOW_CACHE_MS + 500);
+    const webhook = await register();
+    const outcome = await window.probe();
+    const probe = describeProbe(outcome);
+    const fields = { webhookId: webhook.id, probe, ...(outcome ? { outcome } : {}) };
+    if (outcome?.result === 'verified') deps.log.info('Volt probe signature', fields);
+    else deps.log.warn('Volt probe signature', fields);
+    return { webhook, probe };
+  } finally {
+    await window.close();
+    // And as long again before answering: once the deploy moves on, no instance still believes it open.
+    await sleep(WINDOW_CACHE_MS + 500);
+  }
 }
 
 /**
@@ -130,7 +195,7 @@ async function adoptOrRegister(
   props: RegistrationProperties,
   deps: RegistrationDeps,
   exceptId?: string,
-): Promise<VoltWebhook> {
+): Promise<Registered> {
   const client = deps.clientFor(props.apiUrl);
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -159,18 +224,27 @@ async function adoptOrRegister(
           },
         );
       }
-      return adopted;
+      return { webhook: adopted, probe: 'not probed (adopted an existing registration)' };
     }
     try {
-      const registered = await client.registerWebhook(
-        {
-          url: props.webhookUrl,
-          ...(props.primaryPhone !== undefined ? { primaryPhone: props.primaryPhone } : {}),
-          ...(props.eventTypes !== undefined ? { eventTypes: props.eventTypes } : {}),
-        },
-        { retry: false },
+      const registered = await registerInWindow(
+        () =>
+          client.registerWebhook(
+            {
+              url: props.webhookUrl,
+              ...(props.primaryPhone !== undefined ? { primaryPhone: props.primaryPhone } : {}),
+              ...(props.eventTypes !== undefined ? { eventTypes: props.eventTypes } : {}),
+            },
+            { retry: false },
+          ),
+        deps,
+        sleep,
+        now,
       );
-      deps.log.info('registered the webhook with Volt', { webhookId: registered.id, url: registered.url });
+      deps.log.info('registered the webhook with Volt', {
+        webhookId: registered.webhook.id,
+        url: registered.webhook.url,
+      });
       return registered;
     } catch (err: unknown) {
       if (!(err instanceof VoltApiError) || !err.retryable) throw err;
@@ -233,7 +307,8 @@ export async function handleRegistrationEvent(
   switch (event.RequestType) {
     case 'Create': {
       const props = parseProperties(event.ResourceProperties);
-      return result(await adoptOrRegister(props, deps));
+      const registered = await adoptOrRegister(props, deps);
+      return result(registered.webhook, registered.probe);
     }
     case 'Update': {
       const props = parseProperties(event.ResourceProperties);
@@ -246,12 +321,12 @@ export async function handleRegistrationEvent(
       }
       if (before && !changed(before, props)) {
         deps.log.info('nothing Volt knows about changed; keeping the registration', { webhookId: oldId });
-        return result({ id: oldId, url: props.webhookUrl });
+        return result({ id: oldId, url: props.webhookUrl }, 'not probed (registration unchanged)');
       }
       // New first, so events keep flowing; for a moment both may deliver (receivers dedupe on the event id).
       const registered = await adoptOrRegister(props, deps, oldId);
-      if (registered.id !== oldId) await deleteRegistration(oldId, before?.apiUrl ?? props.apiUrl, deps);
-      return result(registered);
+      if (registered.webhook.id !== oldId) await deleteRegistration(oldId, before?.apiUrl ?? props.apiUrl, deps);
+      return result(registered.webhook, registered.probe);
     }
     case 'Delete': {
       const apiUrl = parseApiUrlLeniently(event.ResourceProperties);
@@ -273,8 +348,9 @@ function parseApiUrlLeniently(raw: Record<string, unknown> | undefined): string 
 
 /**
  * Waits until the URL answers a POST with anything but 404 (API Gateway's answer while the
- * route is not yet deployed) or a network error. The empty body is unsigned, so the ingest
- * rejects it and nothing is enqueued. Gives up after `maxWaitMs` or at the deadline.
+ * route is not yet deployed) or a network error. It is marked as our own check, so the ingest
+ * refuses it (401) without quarantining it or logging a warning, and nothing is enqueued.
+ * Gives up after `maxWaitMs` or at the deadline.
  */
 export async function waitForEndpoint(
   url: string,
@@ -293,8 +369,8 @@ export async function waitForEndpoint(
     try {
       const response = await fetchImpl(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-volt-webhooks-readiness': '1' },
-        body: '{}',
+        headers: { 'content-type': 'application/json', [SELF_CHECK_HEADER]: 'readiness' },
+        body: SELF_CHECK_BODY,
         signal: AbortSignal.timeout(5000),
       });
       await response.arrayBuffer();

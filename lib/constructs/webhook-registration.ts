@@ -10,14 +10,22 @@ import {
   type CfnElement,
 } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { REGISTRATION_ENV, REGISTRATION_PROPS } from '../../lambda/registration/config';
 import { DEFAULT_VOLT_API_URL } from '../../lambda/registration/volt-api';
-import { REGISTRATION_RESOURCE_TYPE } from '../template-contract';
+import { PROBE_SIGNATURE_ATTRIBUTE } from '../../lambda/registration/registration';
+import {
+  REGISTRATION_WINDOW_ENV,
+  WINDOW_EXPIRES_AT_ATTRIBUTE,
+  WINDOW_KEY_ATTRIBUTE,
+} from '../../lambda/common/registration-window';
+import { markRole, REGISTRATION_RESOURCE_TYPE, REGISTRATION_WINDOW_TABLE_ROLE } from '../template-contract';
 import { E164_EXAMPLE, isE164, isWebUrl } from '../../lambda/common/formats';
 import { Problems, shown, type Problem } from '../validation';
 import { VoltFunction, type LogLevel } from './volt-function';
@@ -50,6 +58,15 @@ export interface WebhookRegistrationProps {
   readonly logRetention?: logs.RetentionDays;
   /** The registration function's application log level. @default 'INFO' */
   readonly logLevel?: LogLevel;
+  /**
+   * The function serving the webhook URL. With it, registration opens a registration window of
+   * at most 3 minutes around `registerWebhook`, in which this function answers Volt's test
+   * request 2xx even when its signature does not verify, delivers it nowhere, and reports what
+   * its signature was (`probeSignature`); it gets read and conditional-update access to the
+   * window's table, and the table's name in its environment.
+   * @default no window: Volt's test request must verify, or registration fails
+   */
+  readonly ingestFunction?: lambda.Function;
 }
 
 // A complete secret ARN ends with "-" and the 6 random characters Secrets Manager appends to the name.
@@ -81,6 +98,10 @@ export class WebhookRegistration extends Construct {
   public readonly tokenSecret: secretsmanager.ISecret;
   /** Volt's id of the registration. */
   public readonly webhookId: string;
+  /** What the signature of Volt's test request was, as one line (e.g. `unsigned (no signature header)`). */
+  public readonly probeSignature: string;
+  /** The registration window's one-item table; present with `ingestFunction`. */
+  public readonly windowTable?: dynamodb.Table;
 
   /** Every problem with these props that needs no API to tell, without creating anything. */
   static checkProps(props: Partial<WebhookRegistrationProps>): readonly Problem[] {
@@ -144,6 +165,7 @@ export class WebhookRegistration extends Construct {
       environment: { [REGISTRATION_ENV.tokenSecretId]: secretId },
     });
     this.tokenSecret.grantRead(this.function);
+    if (props.ingestFunction) this.windowTable = this.openWindowFor(props.ingestFunction);
 
     const providerLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', {
       retention,
@@ -193,5 +215,26 @@ export class WebhookRegistration extends Construct {
     this.resource.node.addDependency(stage!); // present: checked with the props
     for (const dependency of props.dependsOn ?? []) this.resource.node.addDependency(dependency);
     this.webhookId = this.resource.ref;
+    this.probeSignature = this.resource.getAttString(PROBE_SIGNATURE_ATTRIBUTE);
+  }
+
+  /** The window's table, and each function's part of it: the registration opens and closes, the ingest reads and reports. */
+  private openWindowFor(ingest: lambda.Function): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'WindowTable', {
+      partitionKey: { name: WINDOW_KEY_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Holds one short-lived item; PITR costs nothing at this size and keeps the table like the others.
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // A registration that died before closing its window leaves an item TTL removes.
+      timeToLiveAttribute: WINDOW_EXPIRES_AT_ATTRIBUTE,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    markRole(table, REGISTRATION_WINDOW_TABLE_ROLE);
+    table.grant(this.function, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
+    table.grant(ingest, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    this.function.addEnvironment(REGISTRATION_WINDOW_ENV, table.tableName);
+    ingest.addEnvironment(REGISTRATION_WINDOW_ENV, table.tableName);
+    return table;
   }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LocalStackPorts } from '../model';
+import { parseProbeMode, type ProbeMode } from '../volt-simulator/signer';
 import { PROJECT_ROOT } from '../synth';
 
 /** `npm start`'s command line: flags, their environment variables and defaults. */
@@ -27,6 +28,8 @@ DynamoDB table, registration with a local Volt simulator. State is in memory unl
                         context and package-lock.json (it is reused then, without this flag)
   --no-synth            reuse .local/cdk.out whatever changed (same --volt-port and options)
   --demo                send a few messages through the simulator and show their statuses
+  --probe <mode>        how the simulator signs registerWebhook's test request: signed (default),
+                        unsigned, or other-scheme (PSS); see the registration window in docs/registration.md
   --help`;
 
 /** A mistake on the command line: shown with the help. */
@@ -61,6 +64,8 @@ export interface StartOptions {
   /** `--force-synth`: synthesize even when the last assembly was made from the same inputs. */
   readonly forceSynth?: boolean;
   readonly demo: boolean;
+  /** `--probe`: how the simulator signs its registration test request. @default 'signed' */
+  readonly probeMode?: ProbeMode;
 }
 
 function portFrom(option: PortOption, value: string | undefined): number {
@@ -99,6 +104,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
       'no-synth': { type: 'boolean', default: false },
       'force-synth': { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
+      probe: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     allowPositionals: false,
@@ -125,7 +131,16 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
     synth: !values['no-synth'],
     ...(values['force-synth'] ? { forceSynth: true } : {}),
     demo: values.demo,
+    ...(values.probe !== undefined ? { probeMode: probeModeFrom(values.probe) } : {}),
   };
+}
+
+function probeModeFrom(text: string): ProbeMode {
+  try {
+    return parseProbeMode(text, '--probe');
+  } catch (err: unknown) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 /** How a port error says to choose another port: the flag. */

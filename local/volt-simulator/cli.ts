@@ -12,6 +12,7 @@ import {
   type SimulatorEvent,
   type VoltSimulator,
   type VoltSimulatorOptions,
+  parseProbeMode,
 } from './index';
 
 const HELP = `Usage: npx tsx local/volt-simulator/cli.ts [options]
@@ -31,6 +32,8 @@ A local stand-in for Volt's GraphQL API and its signed webhook deliveries.
   --reorder               deliver message.finalized before message.sent
   --max-attempts <n>      attempts per delivery until a 2xx (default 5)
   --retry-base <ms>       first retry delay, doubled per retry (default 200)
+  --probe <mode>          how registerWebhook's test request is signed: signed (default scheme, the
+                          default), unsigned, or other-scheme (PSS, as if Volt used another scheme)
   --quiet                 print only the start banner
 
 Messages to these numbers fail: ${Object.keys(FAILING_RECIPIENTS).join(', ')}.`;
@@ -75,6 +78,7 @@ const CLI_OPTIONS = {
   reorder: { type: 'boolean', default: false },
   'max-attempts': { type: 'string' },
   'retry-base': { type: 'string' },
+  probe: { type: 'string' },
   quiet: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -109,6 +113,7 @@ function simulatorOptions(values: CliValues): VoltSimulatorOptions {
     ...(keyFile && existsSync(keyFile) ? { privateKeyFile: keyFile } : {}),
     ...(authFailure ? { authFailure } : {}),
     supportsDelete: !values['no-delete'],
+    ...(values.probe !== undefined ? { probeMode: parseProbeMode(values.probe, '--probe') } : {}),
     delivery,
     ...(values.quiet ? {} : { onEvent: (event: SimulatorEvent) => console.log(`[volt] ${describe(event)}`) }),
   };

@@ -12,3 +12,5 @@ export type { SimulatorEvent, SimulatorListener } from './reporter';
 export { FAILING_RECIPIENTS } from './events';
 export type { FailureReason } from './events';
 export { toOpenSshRsa } from './ssh-key';
+export { PROBE_MODES, parseProbeMode } from './signer';
+export type { ProbeMode } from './signer';

@@ -22,8 +22,13 @@ export interface RegistrationProbeDeps {
 export class RegistrationProbe {
   constructor(
     private readonly deps: RegistrationProbeDeps,
-    private readonly signing: RequestSigning,
+    private signing: RequestSigning,
   ) {}
+
+  /** Signs the next test requests another way (a running simulator's probe mode). */
+  setSigning(signing: RequestSigning): void {
+    this.signing = signing;
+  }
 
   /** Resolves when the URL answered 2xx; throws the `WEBHOOK_TEST_FAILED` API error otherwise. */
   async check(url: string, occurredAt: number): Promise<void> {

@@ -15,6 +15,29 @@ export type RequestSigning =
 /** What Volt is believed to do: the default scheme in `X-Respond-Flow-Signature`. */
 export const SIGNED: RequestSigning = { kind: 'signed', scheme: DEFAULT_SCHEME };
 export const UNSIGNED: RequestSigning = { kind: 'unsigned' };
+/** A scheme other than the default, for a receiver configured with the default one: PSS, same hash and encoding. */
+export const OTHER_SCHEME: SignatureScheme = { padding: 'pss', hash: 'sha256', encoding: 'base64' };
+
+/** How the registration's test request is signed: the simulator's `probeMode`, and its CLI flags' values. */
+export const PROBE_MODES = ['signed', 'unsigned', 'other-scheme'] as const;
+export type ProbeMode = (typeof PROBE_MODES)[number];
+
+export function probeSigning(mode: ProbeMode): RequestSigning {
+  switch (mode) {
+    case 'signed':
+      return SIGNED;
+    case 'unsigned':
+      return UNSIGNED;
+    case 'other-scheme':
+      return { kind: 'signed', scheme: OTHER_SCHEME };
+  }
+}
+
+/** Parses a probe mode given on a command line. */
+export function parseProbeMode(text: string, flag: string): ProbeMode {
+  if ((PROBE_MODES as readonly string[]).includes(text)) return text as ProbeMode;
+  throw new Error(`${flag} must be one of ${PROBE_MODES.join(', ')}, got "${text}"`);
+}
 
 /** The simulator's RSA key: signs outgoing requests and gives its public half out. */
 export class Signer {

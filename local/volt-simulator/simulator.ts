@@ -13,7 +13,7 @@ import { RegistrationProbe } from './registration-probe';
 import { Reporter, type SimulatorListener } from './reporter';
 import { buildResolvers } from './resolvers';
 import { buildSimulatorSchema } from './schema';
-import { loadSigningKey, Signer, SIGNED, UNSIGNED } from './signer';
+import { loadSigningKey, probeSigning, Signer, type ProbeMode } from './signer';
 import { SimulatorState, type MessageInput, type SimWebhook } from './state';
 
 export interface VoltSimulatorOptions {
@@ -45,6 +45,12 @@ export interface VoltSimulatorOptions {
   readonly apiLatencyMs?: number;
   /** Sign the test request sent to a URL being registered (Volt's behaviour here is unknown). @default true */
   readonly signTestRequest?: boolean;
+  /**
+   * How the test request sent to a URL being registered is signed: with the default scheme,
+   * not at all, or with another scheme (PSS). Wins over `signTestRequest`.
+   * @default 'signed', or 'unsigned' when `signTestRequest` is false
+   */
+  readonly probeMode?: ProbeMode;
   /** Called for everything the simulator does; same as `on(listener)` right after start. */
   readonly onEvent?: SimulatorListener;
 }
@@ -76,6 +82,7 @@ export class VoltSimulator {
   private readonly log = new DeliveryLog(this.reporter);
   private readonly engine: DeliveryEngine;
   private readonly operations: VoltOperations;
+  private readonly probe: RegistrationProbe;
 
   /** @internal use {@link startVoltSimulator} */
   constructor(
@@ -93,7 +100,9 @@ export class VoltSimulator {
     if (options.onEvent) this.reporter.add(options.onEvent);
     const { state, log, lifetime, reporter } = this;
     this.engine = new DeliveryEngine({ state, signer, log, lifetime, reporter }, options.delivery);
-    const probe = new RegistrationProbe({ state, signer, log }, (options.signTestRequest ?? true) ? SIGNED : UNSIGNED);
+    const mode = options.probeMode ?? ((options.signTestRequest ?? true) ? 'signed' : 'unsigned');
+    this.probe = new RegistrationProbe({ state, signer, log }, probeSigning(mode));
+    const probe = this.probe;
     this.operations = new VoltOperations({ state, engine: this.engine, probe, reporter }, options);
     serveRoutes(server, [
       ...controlRoutes({
@@ -183,6 +192,11 @@ export class VoltSimulator {
     eventTypes?: readonly (string | null)[] | null,
   ): Promise<SimWebhook> {
     return this.operations.registerWebhook(url, primaryPhone, eventTypes);
+  }
+
+  /** How the next registrations' test requests are signed (see {@link VoltSimulatorOptions.probeMode}). */
+  setProbeMode(mode: ProbeMode): void {
+    this.probe.setSigning(probeSigning(mode));
   }
 
   deleteWebhook(id: string): SimWebhook {

@@ -1,3 +1,4 @@
+import type { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SendMessageCommand, SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
@@ -11,6 +12,11 @@ export interface IngestHarness {
   readonly sqs: AwsStub<any, any, any>;
   /** That registry's SendMessageCommand, for `sqs.on(Send, ...)` and `sqs.commandCalls(Send)`. */
   readonly Send: typeof SendMessageCommand;
+  /** The registration window's client: every GetItem finds nothing (closed) unless stubbed otherwise. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as for `sqs`
+  readonly dynamodb: AwsStub<any, any, any>;
+  readonly GetItem: typeof GetItemCommand;
+  readonly UpdateItem: typeof UpdateItemCommand;
   /** Every SendMessage input so far, in order. */
   sent(): SendMessageCommandInput[];
   /** Forgets what was sent (keeps the stubbed answers). */
@@ -40,11 +46,22 @@ export function loadIngestHarness(env: Readonly<Record<string, string | undefine
       const sqs = mockClient(isolated.SQSClient);
       const Send = isolated.SendMessageCommand;
       sqs.on(Send).resolves({ MessageId: 'mock-message-id' });
+      const dynamo = require('@aws-sdk/client-dynamodb') as {
+        DynamoDBClient: typeof DynamoDBClient;
+        GetItemCommand: typeof GetItemCommand;
+        UpdateItemCommand: typeof UpdateItemCommand;
+      };
+      const dynamodb = mockClient(dynamo.DynamoDBClient);
+      dynamodb.on(dynamo.GetItemCommand).resolves({});
+      dynamodb.on(dynamo.UpdateItemCommand).resolves({});
       const { handler } = require('../../lambda/ingest/handler') as { handler: IngestHandler };
       harness = {
         handler,
         sqs,
         Send,
+        dynamodb,
+        GetItem: dynamo.GetItemCommand,
+        UpdateItem: dynamo.UpdateItemCommand,
         sent: () => sqs.commandCalls(Send).map((c) => c.args[0].input as SendMessageCommandInput),
         reset: () => sqs.resetHistory(),
       };

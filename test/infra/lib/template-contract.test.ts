@@ -39,10 +39,20 @@ describe('resource roles in the template metadata', () => {
     expect(roleOf(logicalId(pipeline.messageStore.table))).toBe('messages');
   });
 
-  it('give every role once, and only to queues and the table', () => {
+  it('give every role once, and only to queues and the tables', () => {
     const marked = Object.entries(resources).filter(([id]) => roleOf(id) !== undefined);
     expect(marked.map(([id]) => roleOf(id)).sort()).toEqual(
-      ['audit', 'auditDlq', 'crm-sync', 'crm-syncDlq', 'messages', 'quarantine', 'state', 'stateDlq'].sort(),
+      [
+        'audit',
+        'auditDlq',
+        'crm-sync',
+        'crm-syncDlq',
+        'messages',
+        'quarantine',
+        'registrationWindow',
+        'state',
+        'stateDlq',
+      ].sort(),
     );
     expect(new Set(marked.map(([, r]) => r.Type))).toEqual(new Set(['AWS::SQS::Queue', 'AWS::DynamoDB::Table']));
   });

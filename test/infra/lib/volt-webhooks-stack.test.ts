@@ -37,6 +37,7 @@ describe('stack outputs', () => {
       TableName: stack.resolve(pipeline.messageStore.table.tableName),
       TableArn: stack.resolve(pipeline.messageStore.table.tableArn),
       VoltWebhookId: stack.resolve(pipeline.registration?.webhookId),
+      VoltProbeSignature: stack.resolve(pipeline.registration?.probeSignature),
       AlarmTopicArn: stack.resolve(pipeline.monitoring.topic.topicArn),
       DashboardName: stack.resolve(pipeline.monitoring.dashboard.dashboardName),
       DashboardUrl: expect.anything(),
@@ -68,6 +69,7 @@ describe('stack outputs', () => {
   it('leave out VoltWebhookId when the stack registers nothing', () => {
     const ids = Object.keys(synthStack(CONTEXT).template.findOutputs('*'));
     expect(ids).not.toContain('VoltWebhookId');
+    expect(ids).not.toContain('VoltProbeSignature');
     expect(ids).toContain('WebhookUrl');
   });
 });

@@ -102,6 +102,7 @@ describe('token secret', () => {
       VOLT_API_TOKEN_SECRET_ID: SECRET_NAME,
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_METRICS_NAMESPACE: 'VoltWebhooks/VoltSmsWebhooks',
+      REGISTRATION_WINDOW_TABLE: { Ref: expect.stringMatching(/RegistrationWindowTable/) },
     });
   });
 

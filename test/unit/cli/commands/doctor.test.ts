@@ -6,7 +6,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ import { runDoctor } from '../../../../cli/commands/doctor';
 import type { StackContext } from '../../../../cli/stack-context';
 import { quarantineRecord } from '../../../../lambda/ingest/quarantine';
 import { signBody } from '../../../../lambda/common/signature';
+import { SELF_CHECK_BODY, SELF_CHECK_HEADER } from '../../../../lambda/common/registration-window';
 import { listen, startStandins, type ListeningServer, type Standins } from '../../../../local/standins';
 import { startVoltSimulator, type VoltSimulator } from '../../../../local/volt-simulator';
 import { testKeyPair } from '../../../helpers/keys';
@@ -35,6 +36,8 @@ let sqs: SQSClient;
 let dir: string;
 let stackFile: string;
 const urls: Record<string, string> = {};
+/** What the webhook endpoint received: headers and body of each request. */
+const endpointRequests: { headers: Record<string, unknown>; body: string }[] = [];
 
 function capture() {
   const out: string[] = [];
@@ -88,7 +91,11 @@ beforeAll(async () => {
   // Answers like the ingest function as far as doctor and the simulator's test request can tell.
   endpoint = await listen(
     createServer((req, res) => {
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () =>
+        endpointRequests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       req.on('end', () =>
         res
           .writeHead(req.headers['x-respond-flow-signature'] ? 200 : 401, { 'content-type': 'application/json' })
@@ -185,6 +192,49 @@ describe('volt-webhooks doctor', () => {
     expect(c.text()).toMatch(/^FAIL\s+stack\s+.*not found/m);
   });
 
+  it("marks its endpoint request as doctor's own, so the ingest keeps it out of the quarantine", async () => {
+    endpointRequests.length = 0;
+    await main(['doctor', '--local-file', stackFile], capture().io);
+    expect(endpointRequests).toEqual([
+      expect.objectContaining({
+        headers: expect.objectContaining({ [SELF_CHECK_HEADER]: 'doctor' }),
+        body: SELF_CHECK_BODY,
+      }),
+    ]);
+    expect(endpointRequests[0]?.headers['x-respond-flow-signature']).toBeUndefined();
+  });
+
+  it("prints what Volt's registration probe looked like, failing on one that did not verify", async () => {
+    const withProbe = (probe: string) => {
+      const file = path.join(dir, 'probe-stack.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ ...JSON.parse(readFileSync(stackFile, 'utf8')), voltProbeSignature: probe }),
+      );
+      return file;
+    };
+    const verified = capture();
+    await main(
+      ['doctor', '--local-file', withProbe('verified with the configured scheme pkcs1-sha256-base64')],
+      verified.io,
+    );
+    expect(verified.text()).toMatch(/^ok\s+volt probe\s+verified with the configured scheme pkcs1-sha256-base64/m);
+    const unsigned = capture();
+    await main(['doctor', '--local-file', withProbe('unsigned (no signature header)')], unsigned.io);
+    expect(unsigned.text()).toMatch(/^ok\s+volt probe\s+unsigned .*says nothing about how deliveries are signed/m);
+    const other = capture();
+    const code = await main(
+      [
+        'doctor',
+        '--local-file',
+        withProbe('did not verify with pkcs1-sha256-base64; verifies with pss-sha256-base64 (set signatureScheme)'),
+      ],
+      other.io,
+    );
+    expect(other.text()).toMatch(/^FAIL\s+volt probe\s+did not verify .*calibrate --from-quarantine/m);
+    expect(code).toBe(1);
+  });
+
   it('fails when Volt no longer has the webhook registered', async () => {
     const hook = sim.listWebhooks()[0]!;
     sim.deleteWebhook(hook.id);
@@ -265,6 +315,37 @@ describe('volt-webhooks calibrate --from-quarantine', () => {
     expect(c.text()).toMatch(/no scheme verifies/);
     expect(code).toBe(0);
     expect(await count(urls.quarantine!)).toBe(2);
+  });
+
+  it("lists Volt's registration probe first, marked as such", async () => {
+    const raw = '{"id":"rfw_probe","payload":{"event_type":"webhook.test"}}';
+    const forged = quarantineRecord({
+      reason: 'signature_mismatch',
+      statusCode: 401,
+      body: Buffer.from('{}'),
+      signature: 'AAAA',
+      receivedAt: new Date(),
+    });
+    const probe = quarantineRecord({
+      reason: 'registration_probe',
+      statusCode: 200,
+      body: Buffer.from(raw),
+      signature: signBody(volt.privateKey, raw),
+      receivedAt: new Date(),
+      probe: {
+        result: 'signature_mismatch',
+        matchingSchemes: [],
+        configuredScheme: 'pss-sha256-base64',
+        receivedAt: '',
+      },
+    });
+    await sqs.send(new SendMessageCommand({ QueueUrl: urls.quarantine, MessageBody: JSON.stringify(forged) }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: urls.quarantine, MessageBody: JSON.stringify(probe) }));
+    const c = capture();
+    await main(['calibrate', '--from-quarantine', '--local-file', stackFile], c.io);
+    const lines = c.out.filter((l) => l.startsWith('  '));
+    expect(lines[0]).toMatch(/Volt's registration probe .*verifies with pkcs1-sha256-base64/);
+    expect(lines[1]).toMatch(/signature_mismatch .*no scheme verifies/);
   });
 
   it('exits 1 on an empty quarantine', async () => {

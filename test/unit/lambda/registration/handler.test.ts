@@ -114,7 +114,11 @@ describe('Create', () => {
     expect(sim.listWebhooks()).toHaveLength(1);
     expect(result).toEqual({
       PhysicalResourceId: webhook?.id,
-      Data: { WebhookId: webhook?.id, WebhookUrl: receiver.url },
+      Data: {
+        WebhookId: webhook?.id,
+        WebhookUrl: receiver.url,
+        ProbeSignature: 'not watched (no registration window)',
+      },
     });
     expect(webhook?.url).toBe(receiver.url);
     expect(receiver.signed()).toHaveLength(1); // Volt's test request

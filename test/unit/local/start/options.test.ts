@@ -53,6 +53,12 @@ describe('npm start options', () => {
     expect(() => parse('--no-synth', '--volt-port', '0')).toThrow(/give a fixed --volt-port/);
   });
 
+  test('--probe picks how the simulator signs its registration test request, and refuses anything else', () => {
+    expect(parse('--probe', 'unsigned').probeMode).toBe('unsigned');
+    expect(parse().probeMode).toBeUndefined();
+    expect(() => parse('--probe', 'maybe')).toThrow(UsageError);
+  });
+
   test('--context takes key=value pairs, and --help asks for the usage', () => {
     expect(parse('--context', 'logLevel=INFO', '--context', 'a=b=c').context).toEqual({ logLevel: 'INFO', a: 'b=c' });
     expect(() => parse('--context', 'novalue')).toThrow('--context takes key=value, got "novalue"');

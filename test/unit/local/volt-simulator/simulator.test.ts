@@ -11,7 +11,7 @@ import {
 } from '../../../../local/volt-simulator';
 import { closeServer, listen, serveRoutes } from '../../../../local/volt-simulator/http-server';
 import { Lifetime } from '../../../../local/volt-simulator/lifetime';
-import { Signer } from '../../../../local/volt-simulator/signer';
+import { OTHER_SCHEME, parseProbeMode, Signer } from '../../../../local/volt-simulator/signer';
 import { SimulatorState } from '../../../../local/volt-simulator/state';
 import { vendorEvent } from '../../../helpers/fixtures';
 import { testKeyPair } from '../../../helpers/keys';
@@ -376,6 +376,54 @@ describe('registration probe', () => {
     } finally {
       await unsigned.stop();
     }
+  });
+});
+
+describe('registration probe modes', () => {
+  const verifies = (r: ReceivedRequest | undefined, scheme: typeof DEFAULT_SCHEME) => {
+    try {
+      verifySignature(
+        Buffer.from(r?.body ?? ''),
+        r?.headers[SIGNATURE_HEADER] as string | undefined,
+        servedKeys,
+        scheme,
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('signs the test request with another scheme (PSS) in other-scheme mode, so the default one does not verify it', async () => {
+    const other = await startVoltSimulator({ privateKeyPem: sim.privateKeyPem, probeMode: 'other-scheme' });
+    try {
+      await other.registerWebhook(receiver.url);
+      const [probe] = receiver.requests;
+      expect(verifies(probe, DEFAULT_SCHEME)).toBe(false);
+      expect(verifies(probe, OTHER_SCHEME)).toBe(true);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('switches mode while running: unsigned, then signed with the default scheme', async () => {
+    const switching = await startVoltSimulator({ privateKeyPem: sim.privateKeyPem, probeMode: 'unsigned' });
+    try {
+      await switching.registerWebhook(receiver.url);
+      switching.setProbeMode('signed');
+      await switching.registerWebhook(receiver.url);
+      expect(receiver.requests[0]?.headers[SIGNATURE_HEADER]).toBeUndefined();
+      expect(verifies(receiver.requests[1], DEFAULT_SCHEME)).toBe(true);
+    } finally {
+      await switching.stop();
+    }
+  });
+
+  it('refuses an unknown mode on the command line, naming the modes', () => {
+    expect(parseProbeMode('other-scheme', '--probe')).toBe('other-scheme');
+    expect(() => parseProbeMode('pss', '--probe')).toThrow(
+      '--probe must be one of signed, unsigned, other-scheme, got "pss"',
+    );
   });
 });
 
