@@ -59,7 +59,8 @@ function probeWindowFor(tableName: string | undefined): ProbeWindow | undefined 
     async () => {
       const { Item } = await dynamodb().send(
         new GetItemCommand({ TableName: tableName, Key: WINDOW_KEY, ConsistentRead: true }),
-        { abortSignal: AbortSignal.timeout(500) },
+        // A cold instance's first call opens the connection: room for it, within Volt's patience.
+        { abortSignal: AbortSignal.timeout(1500) },
       );
       const until = Item?.[WINDOW_OPEN_UNTIL_ATTRIBUTE]?.N;
       return until !== undefined ? Number(until) : undefined;

@@ -36,12 +36,15 @@ export class ProbeWindow {
     const t = this.now();
     if (this.cached && t - this.cached.at < WINDOW_CACHE_MS) return this.cached.open;
     this.pending ??= this.read()
-      .then((until) => until !== undefined && until > this.now())
-      .catch(() => false)
-      .then((open) => {
+      .then((until) => {
+        const open = until !== undefined && until > this.now();
         this.cached = { open, at: t };
-        this.pending = undefined;
         return open;
+      })
+      // Not cached: one slow read (a cold client) must not answer Volt's probe 401 for two seconds.
+      .catch(() => false)
+      .finally(() => {
+        this.pending = undefined;
       });
     return this.pending;
   }

@@ -174,7 +174,12 @@ describe(`the ${PACKAGE_NAME} package`, () => {
 
     test("synthesizes the pipeline's resources into the app's own stack", () => {
       expect(resources('AWS::ApiGatewayV2::Api')).toHaveLength(1);
-      expect(resources('AWS::DynamoDB::Table')).toHaveLength(1);
+      // The messages table, and the registration window's (the app registers with Volt).
+      expect(
+        resources('AWS::DynamoDB::Table')
+          .map(([, r]) => r.Metadata?.['volt-webhooks:role'])
+          .sort(),
+      ).toEqual(['messages', 'registrationWindow']);
       expect(resources('Custom::VoltWebhookRegistration')).toHaveLength(1);
       // State queue, subscriber queue (each with its DLQ), the quarantine and the status-event
       // publisher's failure destination.

@@ -33,11 +33,15 @@ describe('ProbeWindow', () => {
     expect(clock.reads()).toBe(2);
   });
 
-  it('counts a failed read as closed', async () => {
+  it('counts a failed read as closed, and reads again on the next request', async () => {
+    let fail = true;
     const clock = window(async () => {
-      throw new Error('throttled');
+      if (fail) throw new Error('throttled');
+      return 1_000_000 + 10_000;
     });
     expect(await clock.w.isOpen()).toBe(false);
+    fail = false;
+    expect(await clock.w.isOpen()).toBe(true);
   });
 
   it('writes the probe only while the window is open and only the first one', () => {
