@@ -11,7 +11,14 @@ import {
   type TimeRange,
   type TimelineEntry,
 } from '../message-queries';
-import { describeStackAlarms, pipelineQueues, type AlarmState, type QueueHealth } from '../pipeline-health';
+import {
+  describeStackAlarms,
+  pipelineQueues,
+  quarantineRejections,
+  type AlarmState,
+  type QueueHealth,
+  type Rejections,
+} from '../pipeline-health';
 import { explainAwsError, type StackContext } from '../stack-context';
 
 /**
@@ -57,6 +64,9 @@ export interface Health {
   readonly queues: QueueHealth[];
   readonly quarantine?: QueueHealth;
   readonly lastWebhook: LastWebhookResult;
+  /** The quarantine's recent rejections by reason. */
+  readonly rejections?: Rejections;
+  readonly rejectionsError?: string;
   /** Deployed mode only: CloudWatch has no local stand-in. */
   readonly alarms?: AlarmState[];
   readonly alarmsError?: string;
@@ -156,15 +166,25 @@ export class ConsoleData {
   }
 
   async health(): Promise<Health> {
-    const [queues, lastWebhook] = await Promise.all([pipelineQueues(this.ctx), checkLastWebhook(this.ctx)]);
+    const failure = (err: unknown) => {
+      const explained = explainAwsError(err, this.ctx);
+      return explained instanceof Error ? explained.message : String(explained);
+    };
+    const [queues, lastWebhook, rejections] = await Promise.all([
+      pipelineQueues(this.ctx),
+      checkLastWebhook(this.ctx),
+      quarantineRejections(this.ctx).then(
+        (found) => ({ found }),
+        (err: unknown) => ({ error: failure(err) }),
+      ),
+    ]);
     let alarms: AlarmState[] | undefined;
     let alarmsError: string | undefined;
     if (this.ctx.kind === 'deployed') {
       try {
         alarms = await describeStackAlarms(this.ctx);
       } catch (err: unknown) {
-        const explained = explainAwsError(err, this.ctx);
-        alarmsError = explained instanceof Error ? explained.message : String(explained);
+        alarmsError = failure(err);
       }
     }
     return {
@@ -172,6 +192,8 @@ export class ConsoleData {
       source: this.ctx.source,
       ...queues,
       lastWebhook,
+      ...('found' in rejections && rejections.found ? { rejections: rejections.found } : {}),
+      ...('error' in rejections ? { rejectionsError: rejections.error } : {}),
       ...(alarms ? { alarms } : {}),
       ...(alarmsError ? { alarmsError } : {}),
     };

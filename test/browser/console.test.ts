@@ -133,9 +133,11 @@ test('a failed message appears in the failures chart, by its error code', async 
   expect(await page.locator('figure.chart svg rect').count()).toBeGreaterThan(0);
 });
 
-test('the health view shows the queues and the last accepted webhook', async () => {
+test('the health view shows the queues, the last accepted webhook and the quarantine by reason', async () => {
   await page.goto(`${stack.server.url}#/health`);
   await page.locator('#queues').waitFor();
   expect(await page.locator('#queues tbody th').allTextContents()).toContain('state');
   expect(await page.locator('#health').textContent()).toMatch(/Last accepted webhook: .*newest updatedAt/);
+  // The local quarantine's records, by reason (the count depends on what the stack rejected so far).
+  await page.locator('#rejections').waitFor();
 });

@@ -46,6 +46,12 @@ interface Health {
   queues: Queue[];
   quarantine?: Queue;
   lastWebhook: { status: string; reason: string };
+  rejections?: {
+    source: 'metrics' | 'queue';
+    since?: string;
+    byReason: { reason: string; count: number; latest?: string }[];
+  };
+  rejectionsError?: string;
   alarms?: { name: string; state: string; reason?: string }[];
   alarmsError?: string;
 }
@@ -460,6 +466,48 @@ function ageText(seconds: number | undefined): string {
   return seconds < 120 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`;
 }
 
+function rejectionsOf(health: Health): HTMLElement {
+  if (health.rejectionsError) return h('p', { class: 'bad' }, health.rejectionsError);
+  const r = health.rejections;
+  if (!r) return h('p', { class: 'muted' }, 'This stack has no quarantine.');
+  const where =
+    r.source === 'metrics'
+      ? 'The ingest’s Rejected metric over the last 24 h.'
+      : 'The requests the local quarantine holds (up to 50 looked at).';
+  if (r.byReason.length === 0) return h('p', { id: 'rejections' }, `No rejection. ${where}`);
+  return h(
+    'div',
+    {},
+    h('p', { class: 'muted' }, where),
+    h(
+      'table',
+      { id: 'rejections' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Reason', 'Requests', 'Latest'].map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        r.byReason.map((x) =>
+          h(
+            'tr',
+            {},
+            h('td', { class: 'mono' }, x.reason),
+            h('td', {}, String(x.count)),
+            h('td', { class: 'mono' }, x.latest ?? '–'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 function healthView(): void {
   const holder = h('div', { id: 'health' }, h('p', {}, 'Loading…'));
   mount(
@@ -512,6 +560,8 @@ function healthView(): void {
             ),
           ),
         ),
+        h('h3', {}, 'Quarantine: recent rejections by reason'),
+        rejectionsOf(health),
         h('h3', {}, 'Alarms'),
         health.mode === 'local'
           ? h('p', { class: 'muted' }, 'CloudWatch has no local stand-in: alarms show for a deployed stack.')

@@ -317,6 +317,7 @@ describe('deployed mode reads only', () => {
         'GetItemCommand',
         'GetMetricDataCommand',
         'GetQueueAttributesCommand',
+        'ListMetricsCommand',
         'QueryCommand',
         'ScanCommand',
       ]),
