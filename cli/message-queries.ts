@@ -2,11 +2,13 @@ import {
   DynamoDBClient,
   GetItemCommand,
   QueryCommand,
+  ScanCommand,
   type AttributeValue,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { E164_EXAMPLE, isE164 } from '../lambda/common/formats';
 import { MAX_ID_LENGTH } from '../lambda/common/envelope';
+import { stateKeyOf } from '../lambda/consumer/state-rules';
 import { allFailedShards, CONTACT_INDEX, FAILED_INDEX, MESSAGE_ID_ATTRIBUTE } from '../lambda/common/message-table';
 import { parseArgs } from 'node:util';
 import { STACK_OUTPUTS } from '../lib/stack-outputs';
@@ -60,11 +62,11 @@ export interface HistoryEntry {
   readonly occurredAt?: string;
 }
 
-/** History in event time order (it is stored in arrival order, which reordering may scramble). */
-export function historyOf(view: MessageView): HistoryEntry[] {
+/** History as stored: in arrival order, which reordering on the way may differ from event time order. */
+function historyInArrivalOrder(view: MessageView): HistoryEntry[] {
   const raw = view.history;
   if (!Array.isArray(raw)) return [];
-  const entries = raw.flatMap((e): HistoryEntry[] => {
+  return raw.flatMap((e): HistoryEntry[] => {
     if (typeof e !== 'object' || e === null || Array.isArray(e)) return [];
     const str = (v: Plain | undefined) => (typeof v === 'string' ? v : undefined);
     const webhookId = str(e.webhookId);
@@ -80,9 +82,55 @@ export function historyOf(view: MessageView): HistoryEntry[] {
       },
     ];
   });
+}
+
+function byEventTime<T extends HistoryEntry>(entries: T[]): T[] {
   return entries.sort(
     (a, b) => (a.occurredAt ?? '').localeCompare(b.occurredAt ?? '') || a.webhookId.localeCompare(b.webhookId),
   );
+}
+
+/** History in event time order (it is stored in arrival order, which reordering may scramble). */
+export function historyOf(view: MessageView): HistoryEntry[] {
+  return byEventTime(historyInArrivalOrder(view));
+}
+
+/**
+ * What one recorded event did to the message:
+ * - `current`: it defines the message's current state (the item's `webhookId`);
+ * - `superseded`: it defined the state when it arrived, and a later-ranked event replaced it;
+ * - `stale`: it arrived after an event that outranks it (by the consumer's state order), so it
+ *   was recorded without changing the state;
+ * - `history-only`: an event type the state order does not know.
+ */
+export type TimelineRole = 'current' | 'superseded' | 'stale' | 'history-only';
+
+export interface TimelineEntry extends HistoryEntry {
+  readonly role: TimelineRole;
+  /** 1 for the first event stored, in arrival order. */
+  readonly arrival: number;
+}
+
+/**
+ * The message's events in `occurredAt` order, each with its role, replaying the consumer's state
+ * order (`stateKeyOf`) over the arrival order the history keeps. Duplicate deliveries are not
+ * recorded per message (each distinct event is stored once), so none appear here.
+ */
+export function timelineOf(view: MessageView): TimelineEntry[] {
+  let newest: string | undefined;
+  const entries = historyInArrivalOrder(view).map((entry, i): TimelineEntry => {
+    const key = stateKeyOf(entry);
+    let role: TimelineRole;
+    if (key === undefined) role = 'history-only';
+    else if (newest !== undefined && key <= newest) role = 'stale';
+    else {
+      newest = key;
+      role = 'superseded';
+    }
+    if (entry.webhookId === view.webhookId) role = 'current';
+    return { ...entry, role, arrival: i + 1 };
+  });
+  return byEventTime(entries);
 }
 
 /** E.164 after dropping the spaces, dashes, dots and parentheses people write numbers with. */
@@ -246,20 +294,58 @@ export class MessageQueries {
     return this.queryPartition(CONTACT_INDEX, contact, range, limit);
   }
 
+  /**
+   * The newest messages of a time range, whatever their contact: the table has no index by time
+   * alone, so this scans, with the range as a filter, at most `maxPages` pages of 1 MB (each
+   * page costs read capacity on AWS: the console bounds it). Newest first, up to `limit`;
+   * `truncated` when pages were left unread, so older messages may be missing.
+   */
+  async recent(
+    range: TimeRange,
+    limit: number,
+    maxPages = 4,
+  ): Promise<{ messages: MessageView[]; truncated: boolean }> {
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    const condition = rangeCondition(range, { names, values }).replace(/^ AND /, '');
+    const found: MessageView[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    let pages = 0;
+    do {
+      const page = await this.call(() =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            ...(condition
+              ? { FilterExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values }
+              : {}),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) found.push(toView(item));
+      start = page.LastEvaluatedKey;
+      pages++;
+    } while (start && pages < maxPages);
+    return { messages: newestFirst(found).slice(0, limit), truncated: start !== undefined };
+  }
+
   /** Failed messages, newest first: every shard of the failed index, merged. */
   async failed(range: TimeRange, limit: number): Promise<MessageView[]> {
     const shards = await Promise.all(
       allFailedShards().map((shard) => this.queryPartition(FAILED_INDEX, shard, range, limit)),
     );
-    return shards
-      .flat()
-      .sort(
-        (a, b) =>
-          String(b.occurredAt ?? '').localeCompare(String(a.occurredAt ?? '')) ||
-          String(a.messageId).localeCompare(String(b.messageId)),
-      )
-      .slice(0, limit);
+    return newestFirst(shards.flat()).slice(0, limit);
   }
+}
+
+/** By `occurredAt`, newest first; the message id breaks ties so the order is stable. */
+function newestFirst(messages: MessageView[]): MessageView[] {
+  return messages.sort(
+    (a, b) =>
+      String(b.occurredAt ?? '').localeCompare(String(a.occurredAt ?? '')) ||
+      String(a.messageId).localeCompare(String(b.messageId)),
+  );
 }
 
 /** A plain-text table: a header row, then one row per entry; columns as wide as their widest cell. */

@@ -4,14 +4,16 @@
 // - each function's deployable bundle, dist/assets/<function>/, made by synthesizing the
 //   functions from source with VoltFunction itself, so the shipped bundle is what an in-repo
 //   synth deploys, built by one definition;
-// - the CLI as one CommonJS file, dist/cli/volt-webhooks.cjs, that starts fast (docs/packaging.md).
+// - the CLI as one CommonJS file, dist/cli/volt-webhooks.cjs, that starts fast (docs/packaging.md);
+// - the console's page next to it, dist/cli/console/ (its HTML, CSS and one minified script).
 import { App, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ASSET_FILES, bundleConsoleScript } from '../cli/console/assets';
 import { PROJECT_ROOT, VoltFunction } from '../lib/constructs/volt-function';
 import { BUILD_INFO_FILE, CLI_BUNDLE, CLI_INPUTS_FILE, DIST } from './build-outputs';
 
@@ -67,6 +69,8 @@ async function bundleCli(): Promise<void> {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
+    // Only a source checkout bundles the console's script at run time (cli/console/assets.ts).
+    external: ['esbuild'],
   });
   // What the bin launcher compares the bundle against in a source checkout, to run the sources
   // instead of a stale build (cli/volt-webhooks.cjs).
@@ -74,6 +78,16 @@ async function bundleCli(): Promise<void> {
     .filter((input) => !input.includes('node_modules/'))
     .concat('package-lock.json');
   writeFileSync(CLI_INPUTS_FILE, JSON.stringify(inputs, null, 2) + '\n');
+}
+
+/** The console's page, served by the bundled CLI from dist/cli/console/. */
+async function buildConsoleAssets(): Promise<void> {
+  const source = path.join(PROJECT_ROOT, 'cli', 'console', 'assets');
+  const target = path.join(path.dirname(CLI_BUNDLE), 'console');
+  mkdirSync(target, { recursive: true });
+  cpSync(path.join(source, ASSET_FILES.html), path.join(target, ASSET_FILES.html));
+  cpSync(path.join(source, ASSET_FILES.css), path.join(target, ASSET_FILES.css));
+  writeFileSync(path.join(target, ASSET_FILES.js), await bundleConsoleScript(source, true));
 }
 
 async function main(): Promise<void> {
@@ -87,10 +101,11 @@ async function main(): Promise<void> {
   compiled.catch(() => undefined); // awaited below; a failure must not surface as an unhandled rejection first
   const functions = bundleFunctions();
   await bundleCli();
+  await buildConsoleAssets();
   await compiled;
   writeFileSync(BUILD_INFO_FILE, JSON.stringify({ builtAt: new Date().toISOString(), functions }, null, 2) + '\n');
   console.log(
-    `dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s: library, ${functions.join(', ')} bundles, CLI`,
+    `dist/ built in ${((Date.now() - started) / 1000).toFixed(1)} s: library, ${functions.join(', ')} bundles, CLI, console page`,
   );
 }
 

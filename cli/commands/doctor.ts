@@ -1,6 +1,6 @@
-import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { describeStackAlarms, queueDepth } from '../pipeline-health';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -210,20 +210,6 @@ async function checkEndpoint(ctx: StackContext, options: DoctorOptions): Promise
   }
 }
 
-/** Messages a queue holds: waiting to be received, and received but not yet deleted (in flight). */
-async function depth(sqs: SQSClient, queueUrl: string): Promise<{ waiting: number; inFlight: number }> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    waiting: Number(Attributes?.['ApproximateNumberOfMessages'] ?? '0'),
-    inFlight: Number(Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? '0'),
-  };
-}
-
 async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const sqs = new SQSClient({ ...ctx.sqs });
@@ -235,8 +221,8 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
     for (const pair of pairs) {
       const check = `queue ${pair.name}`;
       try {
-        const queue = await depth(sqs, pair.queueUrl);
-        const dlq = await depth(sqs, pair.dlqUrl);
+        const queue = await queueDepth(sqs, pair.queueUrl);
+        const dlq = await queueDepth(sqs, pair.dlqUrl);
         const dead = dlq.waiting + dlq.inFlight;
         if (dead > 0) {
           const reading = dlq.inFlight > 0 ? ` (${dlq.inFlight} being read now)` : '';
@@ -260,7 +246,7 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
     const quarantineUrl = quarantineQueueUrl(ctx);
     if (quarantineUrl) {
       try {
-        const kept = await depth(sqs, quarantineUrl);
+        const kept = await queueDepth(sqs, quarantineUrl);
         const n = kept.waiting + kept.inFlight;
         const hint = n > 0 ? `: look with \`${cliHint(['calibrate', '--from-quarantine'], selection)}\`` : '';
         results.push({ check: 'quarantine', status: 'ok', reason: `reachable, ${n} rejected request(s) kept${hint}` });
@@ -277,37 +263,21 @@ async function checkQueues(ctx: StackContext): Promise<CheckResult[]> {
 async function checkAlarms(ctx: StackContext): Promise<CheckResult> {
   const check = 'alarms';
   if (ctx.kind === 'local') return { check, status: 'skip', reason: 'CloudWatch has no local stand-in' };
-  const cw = new CloudWatchClient(ctx.region ? { region: ctx.region } : {});
   try {
-    // Alarms without an explicit name are named `<stack>-<logical id>-<suffix>` by CloudFormation.
-    const alarms: MetricAlarm[] = [];
-    let next: string | undefined;
-    do {
-      const page = await cw.send(
-        new DescribeAlarmsCommand({
-          AlarmNamePrefix: `${ctx.source}-`,
-          MaxRecords: 100,
-          ...(next ? { NextToken: next } : {}),
-        }),
-      );
-      alarms.push(...(page.MetricAlarms ?? []));
-      next = page.NextToken;
-    } while (next);
+    const alarms = await describeStackAlarms(ctx);
     if (alarms.length === 0)
       return { check, status: 'skip', reason: `no alarm named ${ctx.source}-*: deploy a version with alarms` };
-    const firing = alarms.filter((a) => a.StateValue === 'ALARM');
+    const firing = alarms.filter((a) => a.state === 'ALARM');
     if (firing.length > 0) {
       return {
         check,
         status: 'FAIL',
-        reason: `${firing.length} of ${alarms.length} in ALARM: ${firing.map((a) => `${a.AlarmName} (${a.StateReason ?? 'no reason'})`).join('; ')}`,
+        reason: `${firing.length} of ${alarms.length} in ALARM: ${firing.map((a) => `${a.name} (${a.reason ?? 'no reason'})`).join('; ')}`,
       };
     }
     return { check, status: 'ok', reason: `${alarms.length} alarm(s), none in ALARM` };
   } catch (err: unknown) {
     return { check, status: 'FAIL', reason: `cannot describe alarms: ${message(err)}` };
-  } finally {
-    cw.destroy();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command';
 import { calibrate } from './calibrate';
+import { consoleCmd } from './console';
 import { doctor } from './doctor';
 import { failed } from './failed';
 import { history } from './history';
@@ -9,4 +10,14 @@ import { send } from './send';
 import { status } from './status';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [calibrate, status, history, messages, failed, send, redrive, doctor];
+export const COMMANDS: readonly CliCommand[] = [
+  calibrate,
+  status,
+  history,
+  messages,
+  failed,
+  send,
+  redrive,
+  doctor,
+  consoleCmd,
+];

@@ -120,10 +120,19 @@ describe(`the ${PACKAGE_NAME} package`, () => {
       (file) =>
         !/^dist\/(lib|lambda)\/.+\.(js|d\.ts)$/.test(file) &&
         !/^dist\/assets\/[a-z-]+\/index\.mjs(\.map)?$/.test(file) &&
+        !/^dist\/cli\/console\/console\.(js|css)$|^dist\/cli\/console\/index\.html$/.test(file) &&
         !['dist/cli/volt-webhooks.cjs', 'cli/volt-webhooks.cjs', 'package.json', 'README.md', 'LICENSE'].includes(file),
     );
     expect(unexpected).toEqual([]);
     for (const dir of FUNCTION_DIRS) expect(packed()).toContain(`dist/assets/${dir}/index.mjs`);
+    // The console's page, which the bundled CLI serves: no build step for users.
+    expect(packed()).toEqual(
+      expect.arrayContaining([
+        'dist/cli/console/index.html',
+        'dist/cli/console/console.css',
+        'dist/cli/console/console.js',
+      ]),
+    );
     expect(packed()).toEqual(expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'LICENSE']));
     // Three function bundles with their source maps and the one-file CLI are most of it.
     expect(pack.unpackedSize).toBeLessThan(4 * 1024 * 1024);

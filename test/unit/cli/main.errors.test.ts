@@ -111,7 +111,7 @@ describe('usage errors: exit 2, the mistake, the usage lines, where to read more
     expect(err.length).toBeLessThanOrEqual(5);
   });
 
-  test.each(['status', 'history', 'messages', 'failed', 'send', 'calibrate', 'redrive', 'doctor'])(
+  test.each(['status', 'history', 'messages', 'failed', 'send', 'calibrate', 'redrive', 'doctor', 'console'])(
     '%s with an unknown option names it',
     async (name) => {
       const { code, err } = await run(name, '--bogus');
@@ -132,7 +132,7 @@ describe('usage errors: exit 2, the mistake, the usage lines, where to read more
     const { code, err } = await run('stauts', 'rf_a');
     expect(code).toBe(2);
     expect(err).toEqual([
-      'Unknown command "stauts". Commands: calibrate, status, history, messages, failed, send, redrive, doctor.',
+      'Unknown command "stauts". Commands: calibrate, status, history, messages, failed, send, redrive, doctor, console.',
       'Run `npx volt-webhooks --help` for what each does.',
     ]);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CliError } from '../../../cli/command';
 import { main } from '../../../cli/main';
-import { parseE164, parseTimeArg } from '../../../cli/message-queries';
+import { MessageQueries, parseE164, parseTimeArg, timelineOf } from '../../../cli/message-queries';
 import { requireOutput, resolveStackContext } from '../../../cli/stack-context';
 import { createRecordProcessor } from '../../../lambda/consumer/consumer';
 import { failedShardOf } from '../../../lambda/common/message-table';
@@ -257,6 +257,70 @@ describe('volt-webhooks failed', () => {
     expect(lines[2]).toMatch(
       /^2026-02-04T10:00:00.000Z +rf_c +outbound +failed +\+15555550145 +\+15555550199 +702 Blocked as spam/,
     );
+  });
+});
+
+describe('the reads the console shares', () => {
+  const withQueries = async <T>(use: (q: MessageQueries) => Promise<T>): Promise<T> => {
+    const q = new MessageQueries(await resolveStackContext({ localFile: stackFile }));
+    try {
+      return await use(q);
+    } finally {
+      q.close();
+    }
+  };
+
+  it('recent lists every message of a time range, whatever its contact, newest first', async () => {
+    const { messages, truncated } = await withQueries((q) => q.recent({ since: day(1, 0), until: day(6, 0) }, 10));
+    expect(truncated).toBe(false);
+    expect(messages.map((m) => m.occurredAt)).toEqual([day(5), day(4), day(3), day(1, 11)]);
+    expect(messages.map((m) => m.messageId)).toEqual(expect.arrayContaining(['rf_a', 'rf_b', 'rf_c']));
+  });
+
+  it('recent honours the limit and an open range', async () => {
+    const { messages } = await withQueries((q) => q.recent({}, 3));
+    expect(messages.map((m) => m.occurredAt)).toEqual([day(5), day(4), day(3)]);
+  });
+
+  it('the timeline of a message whose events arrived out of order marks the late older one stale', async () => {
+    const timeline = timelineOf(await withQueries((q) => q.get('rf_a')));
+    // In occurredAt order; a-fin arrived first, so a-sent changed nothing when it came.
+    expect(timeline.map((e) => [e.webhookId, e.role, e.arrival])).toEqual([
+      ['a-sent', 'stale', 2],
+      ['a-fin', 'current', 1],
+    ]);
+  });
+});
+
+describe('timelineOf', () => {
+  const entry = (webhookId: string, eventType: string, status: string, occurredAt: string) => ({
+    webhookId,
+    eventType,
+    status,
+    occurredAt,
+  });
+
+  it('marks events that defined the state and were replaced, and unknown types', () => {
+    const timeline = timelineOf({
+      messageId: 'rf_x',
+      webhookId: 'w3',
+      history: [
+        entry('w1', 'message.sent', 'sent', day(1, 10)),
+        entry('w9', 'message.reacted', 'sent', day(1, 10)),
+        entry('w3', 'message.finalized', 'delivered', day(1, 12)),
+        entry('w2', 'message.sent', 'sent', day(1, 11)),
+      ],
+    });
+    expect(timeline.map((e) => `${e.webhookId}:${e.role}`)).toEqual([
+      'w1:superseded',
+      'w9:history-only',
+      'w2:stale',
+      'w3:current',
+    ]);
+  });
+
+  it('is empty for a message without history', () => {
+    expect(timelineOf({ messageId: 'rf_y' })).toEqual([]);
   });
 });
 
