@@ -35,6 +35,8 @@ cost per million webhooks. Prints tables and writes bench/results.json.
                       --enable-source-maps)
   --http              plain-HTTP fakes instead of HTTPS: what the local stack's functions pay
                       (its stand-ins speak HTTP), not what Lambda pays
+  --archive           the ingest also sends every event to an archive queue (the delivery
+                      archive's target, docs/archive.md), to compare with a run without
   --fresh-events <n>  webhooks sent for the freshness figure (default 100)
   --fresh-rate <n>    per second, open loop (default 5: a steady trickle, not a load test)
   --help`;
@@ -46,6 +48,7 @@ const { values: opts } = parseArgs({
     runtimes: { type: 'string', default: 'machine,node24' },
     groups: { type: 'string', default: 'ingest,consumer' },
     http: { type: 'boolean', default: false },
+    archive: { type: 'boolean', default: false },
     'fresh-events': { type: 'string', default: '100' },
     'fresh-rate': { type: 'string', default: '5' },
     help: { type: 'boolean', default: false },
@@ -234,6 +237,7 @@ async function main(): Promise<void> {
         TARGET_QUEUES: JSON.stringify([
           { name: 'state', queueUrl: stateQueueUrl },
           { name: 'crm', queueUrl: `${sqs.endpoint}/000000000000/crm`, eventTypes: ['message.received'] },
+          ...(opts.archive ? [{ name: 'archive', queueUrl: `${sqs.endpoint}/000000000000/archive` }] : []),
         ]),
         VOLT_PUBLIC_KEYS: JSON.stringify([publicKeyPem]),
         TABLE_NAME: 'messages',

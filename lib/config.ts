@@ -30,6 +30,13 @@ export const CONTEXT_KEYS = [
   'eventSource',
   'eventBus',
   'eventArchiveRetentionDays',
+  'archive',
+  'archiveBucket',
+  'archivePrefix',
+  'archiveRetentionDays',
+  'archiveObjectLockDays',
+  'archiveObjectLockMode',
+  'archiveBatchWindowSeconds',
   'stackName',
   // Read by bin/app.ts only: run cdk-nag's AwsSolutions checks during synth.
   'nag',
@@ -248,6 +255,14 @@ const READERS: { readonly [K in ContextKey]: Reader<unknown> } = {
   eventSource: text,
   eventBus: text,
   eventArchiveRetentionDays: countFromZero,
+  archive: flag,
+  archiveBucket: text,
+  archivePrefix: text,
+  archiveRetentionDays: count,
+  archiveObjectLockDays: count,
+  // Its values are the archive's to check (`DeliveryArchive.checkProps`).
+  archiveObjectLockMode: text,
+  archiveBatchWindowSeconds: count,
   stackName,
   nag: flag,
 };

@@ -26,6 +26,10 @@ export const QUARANTINE_QUEUE_ROLE = 'quarantine';
 export const MESSAGES_TABLE_ROLE = 'messages';
 /** The registration window's table (lambda/common/registration-window.ts): no message is ever in it. */
 export const REGISTRATION_WINDOW_TABLE_ROLE = 'registrationWindow';
+/** The queue the ingest sends every verified delivery to, for the archiver. */
+export const ARCHIVE_QUEUE_ROLE = 'archive';
+/** The bucket the archiver writes the deliveries to. */
+export const ARCHIVE_BUCKET_ROLE = 'archiveBucket';
 
 const DEAD_LETTER_SUFFIX = 'Dlq';
 

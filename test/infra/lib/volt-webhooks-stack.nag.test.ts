@@ -43,6 +43,16 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(findings(stack)).toEqual([]);
   });
 
+  it('find none with the archive in a bucket passed in, with Object Lock, or with the archive off', () => {
+    expect(findings(synthStack({ ...FLAGS, archiveBucket: 'their-archive', archivePrefix: 'volt/' }).stack)).toEqual(
+      [],
+    );
+    expect(findings(synthStack({ ...FLAGS, archiveObjectLockDays: '30', archiveRetentionDays: '365' }).stack)).toEqual(
+      [],
+    );
+    expect(findings(synthStack({ ...FLAGS, archive: 'false' }).stack)).toEqual([]);
+  });
+
   it('do report what is not acknowledged, so the two checks above are not vacuous', () => {
     const { stack } = synthStack(FLAGS);
     new sqs.Queue(stack, 'Unguarded', { encryption: sqs.QueueEncryption.UNENCRYPTED });

@@ -215,7 +215,12 @@ describe('fault tolerance on the local stack', () => {
       const attempts: number[] = [];
       const started = performance.now();
       stack.faults.sqs = (request) => {
-        if (request.operation !== 'SendMessage' || !request.messages[0]?.body?.includes(event.webhookId))
+        // The state queue's sends only: the archive queue's, in parallel, are answered normally.
+        if (
+          request.operation !== 'SendMessage' ||
+          request.queueUrl !== aws.queueUrl('state') ||
+          !request.messages[0]?.body?.includes(event.webhookId)
+        )
           return undefined;
         attempts.push(performance.now() - started);
         return fault;

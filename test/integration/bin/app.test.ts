@@ -74,6 +74,9 @@ describe('local stack from the synthesized template', () => {
 
   test('creates what the template declares: queues with their DLQs, functions, the webhook URL', () => {
     expect(stack.queues.map((q) => q.key).sort()).toEqual([
+      // The delivery archive's queue and its DLQ (docs/archive.md).
+      'archive',
+      'archiveDlq',
       'crm',
       'crmDlq',
       'quarantine',
