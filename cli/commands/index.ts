@@ -5,8 +5,19 @@ import { failed } from './failed';
 import { history } from './history';
 import { messages } from './messages';
 import { redrive } from './redrive';
+import { replay } from './replay';
 import { send } from './send';
 import { status } from './status';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [calibrate, status, history, messages, failed, send, redrive, doctor];
+export const COMMANDS: readonly CliCommand[] = [
+  calibrate,
+  status,
+  history,
+  messages,
+  failed,
+  send,
+  redrive,
+  replay,
+  doctor,
+];
