@@ -33,15 +33,14 @@ export function signedRecord(
 }
 
 /**
- * An S3 client whose ListObjectsV2 and GetObject answer from `objects` (key -> bytes), one
- * key per page when `pageSize` is 1, so that pagination is exercised.
+ * Makes `stub` answer ListObjectsV2 and GetObject from `objects` (key -> bytes), `pageSize`
+ * keys per page, so that a small page size exercises pagination.
  */
-export function mockArchiveBucket(
-  objects: Map<string, Uint8Array>,
+export function answerFromArchive(
+  stub: AwsClientStub<S3Client>,
+  objects: ReadonlyMap<string, Uint8Array>,
   pageSize = 1000,
-): { s3: S3Client; stub: AwsClientStub<S3Client> } {
-  const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const stub = mockClient(s3);
+): void {
   stub.on(ListObjectsV2Command).callsFake((input: { Prefix?: string; ContinuationToken?: string }) => {
     const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).sort();
     const start = input.ContinuationToken === undefined ? 0 : Number(input.ContinuationToken);
@@ -61,5 +60,15 @@ export function mockArchiveBucket(
       Body: { transformToByteArray: () => Promise.resolve(bytes) } as unknown as GetObjectCommandOutput['Body'],
     };
   });
+}
+
+/** An S3 client of its own answering from `objects` ({@link answerFromArchive}). */
+export function mockArchiveBucket(
+  objects: ReadonlyMap<string, Uint8Array>,
+  pageSize = 1000,
+): { s3: S3Client; stub: AwsClientStub<S3Client> } {
+  const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const stub = mockClient(s3);
+  answerFromArchive(stub, objects, pageSize);
   return { s3, stub };
 }

@@ -1,0 +1,166 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../../../cli/main';
+import { archiveObjectKey, encodeArchiveObject, type ArchiveRecord } from '../../../../lambda/common/archive-record';
+import { answerFromArchive, signedRecord } from '../../../helpers/archive-records';
+import { testKeyPair } from '../../../helpers/keys';
+
+const volt = testKeyPair('volt');
+const cfn = mockClient(CloudFormationClient);
+const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
+const CRM_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/crm-sync';
+const OUTPUTS = {
+  ArchiveBucketName: 'volt-archive',
+  ArchivePrefix: 'deliveries/',
+  StateQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/state',
+  StateDlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/state-dlq',
+  SubscriberCrmSyncQueueUrl: CRM_URL,
+  SubscriberCrmSyncDlqUrl: `${CRM_URL}-dlq`,
+};
+
+let dir: string;
+let keyFile: string;
+let sent: { queueUrl: string; entries: SendMessageBatchRequestEntry[] }[];
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+}
+
+function useArchive(records: ArchiveRecord[], outputs: Record<string, string> = OUTPUTS): void {
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'VoltSmsWebhooks',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
+  const objects = new Map([
+    [archiveObjectKey('deliveries/', new Date(records[0]?.receivedAt ?? 0), ['a']), encodeArchiveObject(records)],
+  ]);
+  answerFromArchive(s3, objects);
+}
+
+const RECORDS = [1, 2, 3].map((n) =>
+  signedRecord(volt.privateKey, { webhookId: `rfw_${n}`, receivedAt: `2026-11-29T10:0${n}:00.000Z` }),
+);
+const BASE = ['replay', '--since', '2026-11-29T10:00:00Z', '--until', '2026-11-29T11:00:00Z', '--region', 'eu-west-1'];
+const args = (...more: string[]) => [...BASE, '--public-key', keyFile, '--progress-dir', dir, ...more];
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'replay-cmd-'));
+  keyFile = path.join(dir, 'volt.pub');
+  writeFileSync(keyFile, volt.formats.sshRsa);
+  sent = [];
+  cfn.reset();
+  s3.reset();
+  sqs.reset();
+  sqs.on(SendMessageBatchCommand).callsFake((input: { QueueUrl: string; Entries: SendMessageBatchRequestEntry[] }) => {
+    sent.push({ queueUrl: input.QueueUrl, entries: input.Entries });
+    return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })), Failed: [] };
+  });
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('volt-webhooks replay', () => {
+  it.each([
+    [['replay', '--since', '2026-11-29', '--until', '2026-11-30'], /--to is required/],
+    [['replay', '--since', 'yesterday', '--until', '2026-11-30', '--to', 'state'], /--since must be an ISO 8601/],
+    [
+      [
+        'replay',
+        '--since',
+        '2026-11-29',
+        '--until',
+        '2026-11-30',
+        '--to',
+        'state',
+        '--no-verify',
+        '--key-url',
+        'https://k',
+      ],
+      /--no-verify takes no keys/,
+    ],
+    [['replay', '--since', '2026-11-29', '--until', '2026-11-30', '--to', 'state', '--scheme', 'rsa'], /--scheme/],
+  ])('exits 2 with the usage for %j', async (argv, message) => {
+    const c = capture();
+    expect(await main(argv, c.io)).toBe(2);
+    expect(c.err.join('\n')).toMatch(message);
+    expect(c.err.join('\n')).toContain('Usage: volt-webhooks replay');
+  });
+
+  it('replays into a subscriber by name, then refuses to send a finished window twice unless --restart', async () => {
+    useArchive(RECORDS);
+    const c = capture();
+    expect(await main(args('--to', 'crm-sync'), c.io)).toBe(0);
+    expect(c.err).toEqual([]);
+    expect(sent.map((s) => s.queueUrl)).toEqual([CRM_URL]);
+    expect(sent.flatMap((s) => s.entries.map((e) => e.MessageBody))).toEqual(RECORDS.map((r) => r.body));
+    const text = c.out.join('\n');
+    expect(text).toContain('into subscriber crm-sync');
+    expect(text).toContain('3 sent (message.sent 3)');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.ndjson'))).toHaveLength(1);
+
+    const again = capture();
+    expect(await main(args('--to', 'crm-sync'), again.io)).toBe(0);
+    expect(again.out.join('\n')).toMatch(/This replay finished at .*nothing sent/);
+    expect(sent).toHaveLength(1);
+
+    expect(await main(args('--to', 'crm-sync', '--restart'), capture().io)).toBe(0);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('exits 1 and lists what does not verify with the trusted keys, sending the rest', async () => {
+    const forged = signedRecord(testKeyPair('mallory').privateKey, {
+      webhookId: 'rfw_9',
+      receivedAt: '2026-11-29T10:09:00.000Z',
+    });
+    useArchive([...RECORDS, forged]);
+    const c = capture();
+    expect(await main(args('--to', 'state'), c.io)).toBe(1);
+    expect(c.out.join('\n')).toMatch(
+      /1 refused \(not sent\):\n\s+rfw_9\s+received 2026-11-29T10:09:00.000Z\s+signature does not verify/,
+    );
+    expect(sent.flatMap((s) => s.entries)).toHaveLength(3);
+    expect(sent[0]?.queueUrl).toBe(OUTPUTS.StateQueueUrl);
+  });
+
+  it('--no-verify sends what the keys would refuse; --dry-run sends nothing', async () => {
+    const forged = signedRecord(testKeyPair('mallory').privateKey, {
+      webhookId: 'rfw_9',
+      receivedAt: '2026-11-29T10:09:00.000Z',
+    });
+    useArchive([forged]);
+    const dry = capture();
+    expect(await main([...BASE, '--no-verify', '--dry-run', '--progress-dir', dir, '--to', 'state'], dry.io)).toBe(0);
+    expect(dry.out.join('\n')).toContain('Dry run: would replay');
+    expect(sent).toEqual([]);
+    const c = capture();
+    expect(await main([...BASE, '--no-verify', '--progress-dir', dir, '--to', CRM_URL, '--json'], c.io)).toBe(0);
+    expect(JSON.parse(c.out.join('')) as unknown).toMatchObject({ sent: 1, refused: [], target: CRM_URL });
+    expect(sent.map((s) => s.queueUrl)).toEqual([CRM_URL]);
+  });
+
+  it('exits 1 with one line for a stack without an archive or an unknown target', async () => {
+    useArchive(RECORDS, { StateQueueUrl: OUTPUTS.StateQueueUrl, StateDlqUrl: OUTPUTS.StateDlqUrl });
+    const c = capture();
+    expect(await main(args('--to', 'state'), c.io)).toBe(1);
+    expect(c.err).toEqual([
+      expect.stringMatching(/^Error: stack "VoltSmsWebhooks" has no archive \(no ArchiveBucketName output\)/),
+    ]);
+    useArchive(RECORDS);
+    const unknown = capture();
+    expect(await main(args('--to', 'nobody'), unknown.io)).toBe(1);
+    expect(unknown.err).toEqual([expect.stringMatching(/^Error: no queue "nobody".*known: state, CrmSync/)]);
+  });
+});
