@@ -24,6 +24,10 @@ export const STATE_QUEUE_ROLE = 'state';
 export const QUARANTINE_QUEUE_ROLE = 'quarantine';
 /** The messages table the consumer keeps. */
 export const MESSAGES_TABLE_ROLE = 'messages';
+/** The queue the ingest sends every verified delivery to, for the archiver. */
+export const ARCHIVE_QUEUE_ROLE = 'archive';
+/** The bucket the archiver writes the deliveries to. */
+export const ARCHIVE_BUCKET_ROLE = 'archive';
 
 const DEAD_LETTER_SUFFIX = 'Dlq';
 

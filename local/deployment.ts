@@ -5,6 +5,7 @@ import type { DynamoDbStreamEventSource } from './stream-event-source';
 import type { LocalHttpApi } from './http-api';
 import type { LocalFunction } from './lambda-runtime';
 import type {
+  LocalBucket,
   LocalCustomResource,
   LocalQueue,
   LocalStackEvent,
@@ -47,6 +48,7 @@ export class Deployment {
 
   readonly queues: LocalQueue[] = [];
   readonly tables: LocalTable[] = [];
+  readonly buckets: LocalBucket[] = [];
   /** By logical id. */
   readonly functions = new Map<string, LocalFunction>();
   /** By logical id. */

@@ -9,6 +9,7 @@ export const STANDIN_SERVICES = {
   dynamodb: { sdkServiceId: 'DynamoDB', label: 'DynamoDB' },
   secretsManager: { sdkServiceId: 'Secrets Manager', label: 'Secrets Manager' },
   eventbridge: { sdkServiceId: 'EventBridge', label: 'EventBridge' },
+  s3: { sdkServiceId: 'S3', label: 'S3' },
 } as const;
 
 export type StandinService = keyof typeof STANDIN_SERVICES;

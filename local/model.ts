@@ -1,4 +1,4 @@
-import { MESSAGES_TABLE_ROLE } from '../lib/template-contract';
+import { ARCHIVE_BUCKET_ROLE, MESSAGES_TABLE_ROLE } from '../lib/template-contract';
 import type { BatchOutcome } from './event-source';
 import type { EventBridgeActivity, LocalEventBridge } from './eventbridge';
 import type { StreamBatchOutcome } from './stream-event-source';
@@ -84,6 +84,15 @@ export interface LocalTable {
   readonly timeToLiveAttribute?: string;
 }
 
+export interface LocalBucket {
+  readonly logicalId: string;
+  /** The role the template marks it with (`archive`), when it does. */
+  readonly role?: string;
+  readonly path?: string;
+  readonly name: string;
+  readonly arn: string;
+}
+
 export interface LocalCustomResource {
   readonly logicalId: string;
   readonly type: string;
@@ -106,6 +115,8 @@ export interface LocalStack {
   readonly webhookUrl?: string;
   readonly queues: readonly LocalQueue[];
   readonly tables: readonly LocalTable[];
+  /** The buckets, in the S3 stand-in. */
+  readonly buckets: readonly LocalBucket[];
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly customResources: readonly LocalCustomResource[];
   /** The template's outputs, resolved (those that could not be are left out, with a warning). */
@@ -125,4 +136,9 @@ export interface LocalStack {
 /** The messages table: the one the template marks with its role, else the first table. */
 export function messagesTable(stack: Pick<LocalStack, 'tables'>): LocalTable | undefined {
   return stack.tables.find((t) => t.role === MESSAGES_TABLE_ROLE) ?? stack.tables[0];
+}
+
+/** The delivery archive's bucket: the one the template marks with its role. */
+export function archiveBucket(stack: Pick<LocalStack, 'buckets'>): LocalBucket | undefined {
+  return stack.buckets.find((b) => b.role === ARCHIVE_BUCKET_ROLE);
 }

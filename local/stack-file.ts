@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { endpointField, endpointFields, STANDIN_SERVICE_NAMES, type EndpointFields } from './endpoints';
-import { messagesTable, type LocalStack } from './model';
+import { STACK_OUTPUTS } from '../lib/stack-outputs';
+import { archiveBucket, messagesTable, type LocalStack } from './model';
 
 /**
  * `.local/stack.json`: how a running local stack (`npm start`) describes itself to the CLI
@@ -39,9 +40,27 @@ export interface VoltSimulatorAccess {
   readonly token: string;
 }
 
+/**
+ * The archive's bucket and prefix: the bucket the template marks with the archive role (else the
+ * `ArchiveBucketName` output, for a bucket passed in), the prefix from the `ArchivePrefix` output.
+ */
+function archiveFields(
+  stack: Partial<Pick<LocalStack, 'buckets' | 'outputs'>>,
+): Pick<LocalStackFile, 'archiveBucket' | 'archivePrefix'> {
+  const output = (id: string) => {
+    const value = stack.outputs?.[id];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const bucket = archiveBucket({ buckets: stack.buckets ?? [] })?.name ?? output(STACK_OUTPUTS.archiveBucketName);
+  if (bucket === undefined) return {};
+  const prefix = output(STACK_OUTPUTS.archivePrefix);
+  return { archiveBucket: bucket, ...(prefix !== undefined ? { archivePrefix: prefix } : {}) };
+}
+
 /** The file's content for a started stack and its simulator. */
 export function localStackFileOf(
-  stack: Pick<LocalStack, 'webhookUrl' | 'region' | 'endpoints' | 'queues' | 'tables'>,
+  stack: Pick<LocalStack, 'webhookUrl' | 'region' | 'endpoints' | 'queues' | 'tables'> &
+    Partial<Pick<LocalStack, 'buckets' | 'outputs'>>,
   simulator: VoltSimulatorAccess,
   signingKeyFile: string,
 ): LocalStackFile {
@@ -55,6 +74,7 @@ export function localStackFileOf(
     voltApiUrl: simulator.graphqlUrl,
     voltToken: simulator.token,
     signingKeyFile,
+    ...archiveFields(stack),
   };
 }
 

@@ -68,6 +68,7 @@ function localStackOf(deployment: Deployment): LocalStack {
     ...(typeof webhookUrl === 'string' ? { webhookUrl } : {}),
     queues: inTemplateOrder(deployment, deployment.queues),
     tables: inTemplateOrder(deployment, deployment.tables),
+    buckets: inTemplateOrder(deployment, deployment.buckets),
     functions,
     customResources: inTemplateOrder(deployment, deployment.customResources),
     outputs,

@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import S3rver from '@20minutes/s3rver';
 import { createRequestHandler } from 'local-aws-sqs';
 import { createDynaliteServer, operationOf, readBody, replayRequest, wrapRequestListener } from './dynalite';
 import type { StandinEndpoints, StandinService } from './endpoints';
 import { STANDIN_SERVICES } from './endpoints';
 import { DynamoDbStreams } from './dynamodb-streams';
 import { LocalEventBridge, type PutEventsFault, type PutEventsRequestEntry } from './eventbridge';
+import { applyS3Rules, parseS3Call, s3ErrorAnswer, unchunked, type S3Call } from './s3-rules';
 import { createSecretsStore, type SecretsStore } from './secrets';
 import {
   applyCharacterRule,
@@ -22,8 +28,8 @@ import {
 /**
  * The AWS stand-ins, in this process: dynalite (DynamoDB, with the emulation of
  * `local/dynalite.ts` in front), local-aws-sqs (SQS, with SQS's character rule of
- * `local/sqs-rules.ts` in front; chosen over fauxqs, see docs/local-stack.md) and a small
- * Secrets Manager. Each speaks its service's wire protocol on
+ * `local/sqs-rules.ts` in front; chosen over fauxqs, see docs/local-stack.md), s3rver (S3, with
+ * the rules of `local/s3-rules.ts` in front), a small Secrets Manager and EventBridge. Each speaks its service's wire protocol on
  * its own port, so SDK clients and the AWS CLI reach them with an endpoint URL.
  */
 
@@ -88,7 +94,10 @@ export interface StandinOptions {
   readonly host?: string;
   readonly region: string;
   readonly accountId: string;
-  /** DynamoDB data directory; in memory when absent. */
+  /**
+   * DynamoDB data directory, in memory when absent; S3 objects are kept in its `s3/` folder, in
+   * a temporary directory removed on stop when absent.
+   */
   readonly dataDir?: string;
   /** How to pick another port, appended to port errors (e.g. the CLI flag). */
   readonly portHint?: (service: StandinService) => string;
@@ -100,6 +109,9 @@ export interface Standins {
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
   readonly secretsManagerEndpoint: string;
+  readonly s3Endpoint: string;
+  /** Creates a bucket in the S3 stand-in (a bucket that exists already is kept, with its objects). */
+  createBucket(name: string): Promise<void>;
   readonly secrets: SecretsStore;
   /** The streams of the DynamoDB stand-in's tables (enabled by the table resources). */
   readonly streams: DynamoDbStreams;
@@ -133,6 +145,14 @@ export type SqsFault =
   | { readonly kind: 'hang' }
   | { readonly kind: 'error'; readonly status: number; readonly code: string; readonly message: string };
 
+/** What an S3 fault hook does with one request: answer it with an error, or never answer it. */
+export type S3Fault =
+  | { readonly kind: 'error'; readonly status: number; readonly code: string; readonly message: string }
+  | { readonly kind: 'hang' };
+
+/** One S3 request as a fault hook sees it: its method, bucket and key (`local/s3-rules.ts`). */
+export type S3Request = S3Call;
+
 /** One SQS request as a fault hook sees it: its action, queue and messages (`local/sqs-rules.ts`). */
 export type SqsRequest = SqsCall;
 
@@ -160,6 +180,11 @@ export interface StandinFaults {
    * call or refuse some of its entries (`FailedEntryCount`), `undefined` to serve it normally.
    */
   eventbridge?: (entries: readonly PutEventsRequestEntry[]) => PutEventsFault | undefined;
+  /**
+   * Consulted before the S3 stand-in serves each request (after S3's rules, so a refused request
+   * never reaches it): return a fault to inject it, `undefined` to serve it.
+   */
+  s3?: (request: S3Request) => S3Fault | undefined;
 }
 
 /**
@@ -319,6 +344,84 @@ async function startSqs(
   return sqs;
 }
 
+/**
+ * The request as s3rver (Koa) reads it after its body was read here: the same socket and
+ * headers, the body replayed (decoded when it came `aws-chunked`).
+ */
+function replayToS3(req: IncomingMessage, headers: IncomingMessage['headers'], body: Buffer): IncomingMessage {
+  const replay = Object.assign(Readable.from([body], { objectMode: false }), {
+    headers,
+    method: req.method,
+    url: req.url,
+    socket: req.socket,
+    connection: req.socket,
+    httpVersion: req.httpVersion,
+    httpVersionMajor: req.httpVersionMajor,
+    httpVersionMinor: req.httpVersionMinor,
+  });
+  // Koa reads only these members and the stream of its request.
+  return replay as unknown as IncomingMessage;
+}
+
+/**
+ * Puts S3's rules (`local/s3-rules.ts`), which s3rver does not enforce, and the S3 fault hook in
+ * front of the stand-in. The credentials are dropped: s3rver knows one access key only, and the
+ * other stand-ins accept any.
+ */
+function withS3Rules(serve: RequestListener, faults: StandinFaults): RequestListener {
+  return (req, res) => {
+    void readBody(req)
+      .then((raw) => {
+        const call = parseS3Call(req.method ?? 'GET', req.url ?? '/');
+        const plain = unchunked(req.headers, raw);
+        const answer = plain
+          ? applyS3Rules(call, plain.headers, plain.body)
+          : s3ErrorAnswer(400, 'IncompleteBody', 'The request body terminated unexpectedly');
+        const fault = answer ? undefined : faults.s3?.(call);
+        if (fault?.kind === 'hang') return;
+        const error = answer ?? (fault ? s3ErrorAnswer(fault.status, fault.code, fault.message) : undefined);
+        if (error || !plain) {
+          res.writeHead(error?.status ?? 400, error?.headers).end(error?.body);
+          return;
+        }
+        const { authorization: _credentials, ...headers } = plain.headers;
+        serve(replayToS3(req, headers, plain.body), res);
+      })
+      .catch((err: unknown) => res.destroy(err instanceof Error ? err : undefined));
+  };
+}
+
+/** The S3 stand-in: s3rver on a folder of its own, behind {@link withS3Rules}. */
+async function startS3(
+  options: StandinOptions,
+  faults: StandinFaults,
+  settings: ListenSettings,
+): Promise<{ server: ListeningServer; createBucket: (name: string) => Promise<void> }> {
+  const kept = options.dataDir !== undefined;
+  const directory = kept ? path.join(options.dataDir ?? '', 's3') : mkdtempSync(path.join(tmpdir(), 'volt-s3-'));
+  mkdirSync(directory, { recursive: true });
+  const s3rver = new S3rver({ directory, silent: true, allowMismatchedSignatures: true, vhostBuckets: false });
+  let server: ListeningServer;
+  try {
+    server = await listenAs(createServer(withS3Rules(s3rver.callback(), faults)), 's3', settings);
+  } catch (err: unknown) {
+    if (!kept) rmSync(directory, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    server: {
+      ...server,
+      close: async () => {
+        await server.close();
+        if (!kept) rmSync(directory, { recursive: true, force: true });
+      },
+    },
+    createBucket: async (name) => {
+      await s3rver.store.putBucket(name);
+    },
+  };
+}
+
 export async function startStandins(options: StandinOptions): Promise<Standins> {
   const settings: ListenSettings = {
     host: options.host ?? '127.0.0.1',
@@ -347,18 +450,23 @@ export async function startStandins(options: StandinOptions): Promise<Standins> 
     eventbridge.fault = (entries) => faults.eventbridge?.(entries);
     const eventbridgeServer = await listenAs(createServer(eventbridge.handler), 'eventbridge', settings);
     started.push(eventbridgeServer);
+    const s3 = await startS3(options, faults, settings);
+    started.push(s3.server);
 
     const endpoints: StandinEndpoints = {
       sqs: sqs.url,
       dynamodb: dynamodb.url,
       secretsManager: secretsManager.url,
       eventbridge: eventbridgeServer.url,
+      s3: s3.server.url,
     };
     return {
       endpoints,
       dynamodbEndpoint: endpoints.dynamodb,
       sqsEndpoint: endpoints.sqs,
       secretsManagerEndpoint: endpoints.secretsManager,
+      s3Endpoint: endpoints.s3,
+      createBucket: s3.createBucket,
       secrets,
       streams,
       eventbridge,

@@ -1,3 +1,4 @@
+import { bucketKind, bucketPolicyKind } from './bucket';
 import { customResourceKind } from './custom-resource';
 import { eventArchiveKind } from './event-archive';
 import { eventBusKind } from './event-bus';
@@ -26,6 +27,8 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   eventRuleKind,
   eventArchiveKind,
   eventSchemasKind,
+  bucketKind,
+  bucketPolicyKind,
   secretKind,
   iamRoleKind,
   logGroupKind,

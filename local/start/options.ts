@@ -16,13 +16,14 @@ DynamoDB table, registration with a local Volt simulator. State is in memory unl
   --dynamodb-port <n>   DynamoDB stand-in port (env LOCAL_DYNAMODB_PORT, default 8000)
   --secrets-port <n>    Secrets Manager stand-in port (env LOCAL_SECRETS_PORT, default 0)
   --eventbridge-port <n> EventBridge stand-in port (env LOCAL_EVENTBRIDGE_PORT, default 0)
+  --s3-port <n>         S3 stand-in port (env LOCAL_S3_PORT, default 0)
   --volt-port <n>       Volt simulator port (env LOCAL_VOLT_PORT, default 4010)
                         0 for any port picks a free one
   --subscribers <json>  subscriber queues, e.g. '[{"name":"crm","eventTypes":["message.received"]}]'
                         (default: cdk.json's, else one "inbox" subscriber for message.received)
   --context k=v         more CDK context for the synth (repeatable); e.g. logLevel=INFO
                         (local default DEBUG: a line per accepted webhook in the live log)
-  --data-dir <dir>      keep DynamoDB data in this directory between runs
+  --data-dir <dir>      keep DynamoDB data (and S3 objects, in its s3/) in this directory between runs
   --force-synth         synthesize even when .local/cdk.out was made from the same sources,
                         context and package-lock.json (it is reused then, without this flag)
   --no-synth            reuse .local/cdk.out whatever changed (same --volt-port and options)
@@ -45,6 +46,7 @@ export const PORT_OPTIONS: Readonly<Record<keyof LocalStackPorts, PortOption>> =
   dynamodb: { flag: 'dynamodb-port', env: 'LOCAL_DYNAMODB_PORT', fallback: 8000 },
   secretsManager: { flag: 'secrets-port', env: 'LOCAL_SECRETS_PORT', fallback: 0 },
   eventbridge: { flag: 'eventbridge-port', env: 'LOCAL_EVENTBRIDGE_PORT', fallback: 0 },
+  s3: { flag: 's3-port', env: 'LOCAL_S3_PORT', fallback: 0 },
 };
 export const VOLT_PORT: PortOption = { flag: 'volt-port', env: 'LOCAL_VOLT_PORT', fallback: 4010 };
 
@@ -92,6 +94,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
       'dynamodb-port': { type: 'string' },
       'secrets-port': { type: 'string' },
       'eventbridge-port': { type: 'string' },
+      's3-port': { type: 'string' },
       'volt-port': { type: 'string' },
       subscribers: { type: 'string' },
       context: { type: 'string', multiple: true },
@@ -110,6 +113,7 @@ export function parseStartOptions(args: readonly string[]): StartOptions | 'help
     dynamodb: portFrom(PORT_OPTIONS.dynamodb, values['dynamodb-port']),
     secretsManager: portFrom(PORT_OPTIONS.secretsManager, values['secrets-port']),
     eventbridge: portFrom(PORT_OPTIONS.eventbridge, values['eventbridge-port']),
+    s3: portFrom(PORT_OPTIONS.s3, values['s3-port']),
   };
   const voltPort = portFrom(VOLT_PORT, values['volt-port']);
   if (values['no-synth'] && values['force-synth'])

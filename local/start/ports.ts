@@ -23,6 +23,7 @@ export function portClaims(options: Pick<StartOptions, 'ports' | 'voltPort'>): P
     dynamodb: `${STANDIN_SERVICES.dynamodb.label} stand-in`,
     secretsManager: `${STANDIN_SERVICES.secretsManager.label} stand-in`,
     eventbridge: `${STANDIN_SERVICES.eventbridge.label} stand-in`,
+    s3: `${STANDIN_SERVICES.s3.label} stand-in`,
   };
   const claims: PortClaim[] = (Object.keys(PORT_OPTIONS) as (keyof LocalStackPorts)[]).map((key) => ({
     service: services[key],

@@ -7,6 +7,7 @@ const endpoints = {
   dynamodb: 'http://127.0.0.1:8000',
   secretsManager: 'http://127.0.0.1:4100',
   eventbridge: 'http://127.0.0.1:4200',
+  s3: 'http://127.0.0.1:4300',
 };
 
 /** The parts of a started stack the file is made of. */
@@ -44,6 +45,7 @@ describe('stand-in endpoints come from one list', () => {
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+      AWS_ENDPOINT_URL_S3: endpoints.s3,
     });
   });
 
@@ -53,6 +55,7 @@ describe('stand-in endpoints come from one list', () => {
       dynamodbEndpoint: endpoints.dynamodb,
       secretsManagerEndpoint: endpoints.secretsManager,
       eventbridgeEndpoint: endpoints.eventbridge,
+      s3Endpoint: endpoints.s3,
     });
     expect(Object.keys(endpointFields(endpoints))).toHaveLength(STANDIN_SERVICE_NAMES.length);
   });
@@ -72,6 +75,7 @@ describe('.local/stack.json', () => {
       dynamodbEndpoint: endpoints.dynamodb,
       secretsManagerEndpoint: endpoints.secretsManager,
       eventbridgeEndpoint: endpoints.eventbridge,
+      s3Endpoint: endpoints.s3,
       tableName: 'messages-table',
       queueUrls: {
         stateDlq: `${endpoints.sqs}/000000000000/stateDlq`,
@@ -82,6 +86,41 @@ describe('.local/stack.json', () => {
       voltToken: simulator.token,
       signingKeyFile: '/k.pem',
     });
+  });
+
+  test('names the archive bucket the template marks with its role, and the ArchivePrefix output', () => {
+    const bucket = (name: string, role?: string) => ({
+      logicalId: name,
+      name,
+      arn: `arn:aws:s3:::${name}`,
+      ...(role ? { role } : {}),
+    });
+    const file = localStackFileOf(
+      {
+        ...stackWith([]),
+        buckets: [bucket('access-logs'), bucket('the-archive', 'archive')],
+        outputs: { ArchivePrefix: 'deliveries/', ArchiveBucketName: 'ignored-when-a-bucket-has-the-role' },
+      },
+      simulator,
+      '/k.pem',
+    );
+    expect(file).toMatchObject({ archiveBucket: 'the-archive', archivePrefix: 'deliveries/' });
+    expect(parseLocalStackFile(JSON.parse(JSON.stringify(file)), 'stack.json')).toEqual(file);
+  });
+
+  test('names a bucket passed in (no bucket in the template) by the ArchiveBucketName output', () => {
+    const file = localStackFileOf(
+      { ...stackWith([]), buckets: [], outputs: { ArchiveBucketName: 'their-bucket', ArchivePrefix: 'volt/' } },
+      simulator,
+      '/k.pem',
+    );
+    expect(file).toMatchObject({ archiveBucket: 'their-bucket', archivePrefix: 'volt/' });
+  });
+
+  test('names no archive when the template has none', () => {
+    const file = localStackFileOf({ ...stackWith([]), buckets: [], outputs: {} }, simulator, '/k.pem');
+    expect(file).not.toHaveProperty('archiveBucket');
+    expect(file).not.toHaveProperty('archivePrefix');
   });
 
   test('names no table when the template has none', () => {

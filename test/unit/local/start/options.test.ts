@@ -6,7 +6,14 @@ import {
   type StartOptions,
 } from '../../../../local/start/options';
 
-const PORT_ENV = ['LOCAL_HTTP_PORT', 'LOCAL_SQS_PORT', 'LOCAL_DYNAMODB_PORT', 'LOCAL_SECRETS_PORT', 'LOCAL_VOLT_PORT'];
+const PORT_ENV = [
+  'LOCAL_HTTP_PORT',
+  'LOCAL_SQS_PORT',
+  'LOCAL_DYNAMODB_PORT',
+  'LOCAL_SECRETS_PORT',
+  'LOCAL_S3_PORT',
+  'LOCAL_VOLT_PORT',
+];
 const saved = Object.fromEntries(PORT_ENV.map((name) => [name, process.env[name]]));
 
 beforeEach(() => {
@@ -21,7 +28,7 @@ const parse = (...args: string[]) => parseStartOptions(args) as StartOptions;
 describe('npm start options', () => {
   test('default to the documented ports, a synth and no demo', () => {
     expect(parse()).toEqual({
-      ports: { http: 3000, sqs: 9324, dynamodb: 8000, secretsManager: 0, eventbridge: 0 },
+      ports: { http: 3000, sqs: 9324, dynamodb: 8000, secretsManager: 0, eventbridge: 0, s3: 0 },
       voltPort: 4010,
       context: {},
       synth: true,
@@ -32,12 +39,15 @@ describe('npm start options', () => {
   test('take ports from flags first, then from the environment', () => {
     process.env['LOCAL_SQS_PORT'] = '9400';
     process.env['LOCAL_HTTP_PORT'] = '3999';
-    expect(parse('--port', '0', '--dynamodb-port', '8100', '--secrets-port', '4100').ports).toEqual({
+    expect(
+      parse('--port', '0', '--dynamodb-port', '8100', '--secrets-port', '4100', '--s3-port', '4300').ports,
+    ).toEqual({
       http: 0,
       sqs: 9400,
       dynamodb: 8100,
       secretsManager: 4100,
       eventbridge: 0,
+      s3: 4300,
     });
   });
 

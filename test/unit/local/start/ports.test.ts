@@ -5,7 +5,14 @@ import { PortInUseError } from '../../../../local/standins';
 
 /** `npm start` refuses a taken port before it synthesizes anything. */
 
-const PORT_ENV = ['LOCAL_HTTP_PORT', 'LOCAL_SQS_PORT', 'LOCAL_DYNAMODB_PORT', 'LOCAL_SECRETS_PORT', 'LOCAL_VOLT_PORT'];
+const PORT_ENV = [
+  'LOCAL_HTTP_PORT',
+  'LOCAL_SQS_PORT',
+  'LOCAL_DYNAMODB_PORT',
+  'LOCAL_SECRETS_PORT',
+  'LOCAL_S3_PORT',
+  'LOCAL_VOLT_PORT',
+];
 const saved = Object.fromEntries(PORT_ENV.map((name) => [name, process.env[name]]));
 beforeEach(() => {
   for (const name of PORT_ENV) delete process.env[name];
