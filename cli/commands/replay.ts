@@ -41,8 +41,7 @@ export function archiveLocation(ctx: StackContext): ArchiveLocation {
 /** S3 client settings: a local stack's stand-in is addressed path-style (no per-bucket host names on 127.0.0.1). */
 export function s3Settings(ctx: StackContext): S3ClientConfig {
   if (ctx.kind !== 'local') return ctx.region !== undefined ? { region: ctx.region } : {};
-  // Read loosely: a stack file from before the S3 stand-in has no such field.
-  const endpoint = (ctx.local as { readonly s3Endpoint?: string } | undefined)?.s3Endpoint;
+  const endpoint = ctx.local?.s3Endpoint;
   if (endpoint === undefined) throw new CliError(`the local stack file ${ctx.source} has no s3Endpoint: restart it`);
   return { ...ctx.sqs, endpoint, forcePathStyle: true };
 }
