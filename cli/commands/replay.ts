@@ -95,8 +95,7 @@ function printSummary(
   io.out(lines.join('\n'));
 }
 
-function schemeOf(name: string | undefined): SignatureScheme {
-  if (name === undefined) return DEFAULT_SCHEME;
+function schemeOf(name: string): SignatureScheme {
   try {
     return parseScheme(name);
   } catch (err: unknown) {
@@ -135,12 +134,12 @@ only the rest. A window already done is not sent again unless --restart is given
   --event-types <types>  only these event types, comma-separated (e.g. message.finalized)
   --dry-run              read and verify, print what would be sent; send and record nothing
   --no-verify            do not check signatures (fields are still checked against the body)
-  --public-key <file>    trust the keys in this file (ssh-rsa lines, PEM, JWK or JWK set): for a
-                         stack that pins voltPublicKeys
-  --key-url <url>        trust the keys served at this URL (a stack's voltPublicKeyUrl)
-                         Default keys: the local stack's signing key with --local, else Volt's
-                         published key URL (what the ingest trusts when no keys are pinned)
-  --scheme <scheme>      the stack's signatureScheme (default ${formatScheme(DEFAULT_SCHEME)})
+  --public-key <file>    trust the keys in this file (ssh-rsa lines, PEM, JWK or JWK set)
+  --key-url <url>        trust the keys served at this URL
+                         Default keys: with --local the local stack's signing key; for a deployed
+                         stack what its ingest function trusts (its pinned keys or key URL, read with
+                         cloudformation:ListStackResources and lambda:GetFunctionConfiguration)
+  --scheme <scheme>      the signature scheme (default: the deployed ingest's, else ${formatScheme(DEFAULT_SCHEME)})
   --progress-dir <dir>   where progress records are kept (default ${DEFAULT_PROGRESS_DIR})
   --restart              forget this replay's progress record and send the whole window again
   --json                 print the summary as JSON
@@ -175,17 +174,21 @@ ${STACK_OPTIONS_HELP}`,
       throw new UsageError('--public-key and --key-url exclude each other');
     if (values['no-verify'] && (values['public-key'] !== undefined || values['key-url'] !== undefined))
       throw new UsageError('--no-verify takes no keys');
-    const scheme = schemeOf(values.scheme);
+    const schemeFlag = values.scheme === undefined ? undefined : schemeOf(values.scheme);
 
     const ctx = await resolveStackContext(stackOptionsFrom(values));
     const location = archiveLocation(ctx);
     const target = targetQueue(ctx, values.to);
     const keys = values['no-verify']
       ? undefined
-      : trustedKeys(ctx, {
+      : await trustedKeys(ctx, {
           ...(values['public-key'] !== undefined ? { publicKeyFile: values['public-key'] } : {}),
           ...(values['key-url'] !== undefined ? { keyUrl: values['key-url'] } : {}),
+        }).catch((err: unknown) => {
+          throw explainAwsError(err, ctx);
         });
+    // --scheme wins; else the deployed ingest's own; else the default.
+    const scheme = schemeFlag ?? keys?.scheme ?? DEFAULT_SCHEME;
     const dryRun = values['dry-run'];
     const key = {
       stack: ctx.source,

@@ -1,4 +1,5 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../../../cli/main';
 import { archiveObjectKey, encodeArchiveObject, type ArchiveRecord } from '../../../../lambda/common/archive-record';
+import { parseScheme, signBody } from '../../../../lambda/common/signature';
 import { answerFromArchive, signedRecord } from '../../../helpers/archive-records';
 import { testKeyPair } from '../../../helpers/keys';
 
@@ -14,6 +16,7 @@ const volt = testKeyPair('volt');
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
+const lambda = mockClient(LambdaClient);
 const CRM_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/crm-sync';
 const OUTPUTS = {
   ArchiveBucketName: 'volt-archive',
@@ -65,6 +68,7 @@ beforeEach(() => {
   cfn.reset();
   s3.reset();
   sqs.reset();
+  lambda.reset();
   sqs.on(SendMessageBatchCommand).callsFake((input: { QueueUrl: string; Entries: SendMessageBatchRequestEntry[] }) => {
     sent.push({ queueUrl: input.QueueUrl, entries: input.Entries });
     return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })), Failed: [] };
@@ -162,5 +166,68 @@ describe('volt-webhooks replay', () => {
     const unknown = capture();
     expect(await main(args('--to', 'nobody'), unknown.io)).toBe(1);
     expect(unknown.err).toEqual([expect.stringMatching(/^Error: no queue "nobody".*known: state, CrmSync/)]);
+  });
+
+  describe("a deployed stack's own keys", () => {
+    const resources = (ingestEnv: Record<string, string>) => {
+      cfn.on(ListStackResourcesCommand).resolves({
+        StackResourceSummaries: [
+          {
+            LogicalResourceId: 'Consumer',
+            PhysicalResourceId: 'consumer-fn',
+            ResourceType: 'AWS::Lambda::Function',
+            ResourceStatus: 'CREATE_COMPLETE',
+            LastUpdatedTimestamp: new Date(),
+          },
+          {
+            LogicalResourceId: 'Table',
+            PhysicalResourceId: 'table',
+            ResourceType: 'AWS::DynamoDB::Table',
+            ResourceStatus: 'CREATE_COMPLETE',
+            LastUpdatedTimestamp: new Date(),
+          },
+          {
+            LogicalResourceId: 'Ingest',
+            PhysicalResourceId: 'ingest-fn',
+            ResourceType: 'AWS::Lambda::Function',
+            ResourceStatus: 'CREATE_COMPLETE',
+            LastUpdatedTimestamp: new Date(),
+          },
+        ],
+      });
+      lambda
+        .on(GetFunctionConfigurationCommand, { FunctionName: 'consumer-fn' })
+        .resolves({ Environment: { Variables: { TABLE_NAME: 't' } } });
+      lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'ingest-fn' }).resolves({
+        Environment: { Variables: { TARGET_QUEUES: '[]', ...ingestEnv } },
+      });
+    };
+    const deployed = (...more: string[]) => [...BASE, '--progress-dir', dir, '--to', 'state', ...more];
+
+    it('verifies with the keys pinned on the ingest function and under its scheme', async () => {
+      const pss = 'pss-sha512-hex';
+      useArchive(RECORDS.map((r) => ({ ...r, signature: signBody(volt.privateKey, r.body, parseScheme(pss)) })));
+      resources({ VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.spkiPem]), SIGNATURE_SCHEME: pss });
+      const c = capture();
+      expect(await main(deployed(), c.io)).toBe(0);
+      expect(c.out.join('\n')).toContain('keys: the keys pinned on ingest-fn');
+      expect(sent.flatMap((s) => s.entries)).toHaveLength(3);
+      // The same records under another scheme than the stack's do not verify.
+      sent = [];
+      const other = capture();
+      expect(await main(deployed('--scheme', 'pkcs1-sha256-base64', '--restart'), other.io)).toBe(1);
+      expect(other.out.join('\n')).toContain('3 refused');
+      expect(sent).toEqual([]);
+    });
+
+    it('says what to pass when the ingest function cannot be read', async () => {
+      useArchive(RECORDS);
+      cfn
+        .on(ListStackResourcesCommand)
+        .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDenied', $metadata: {} }));
+      const c = capture();
+      expect(await main(deployed(), c.io)).toBe(1);
+      expect(c.err).toEqual(['Error: access denied: not allowed']);
+    });
   });
 });
