@@ -1,5 +1,4 @@
-import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DomainError } from '../../lambda/common/errors';
@@ -19,9 +18,10 @@ export interface TrustedKeys {
   readonly scheme?: SignatureScheme;
 }
 
-/** The ingest function's key settings, as its environment holds them. */
+/** The ingest function's key settings, as the deployed template sets its environment. */
 export interface IngestKeySettings {
-  readonly functionName: string;
+  /** The function's logical id in the template. */
+  readonly functionId: string;
   readonly publicKeys?: string;
   readonly publicKeyUrl?: string;
   readonly scheme?: string;
@@ -30,41 +30,66 @@ export interface IngestKeySettings {
 /** Reads a deployed stack's ingest key settings; tests replace it. */
 export type ReadIngestSettings = (stackName: string, region: string | undefined) => Promise<IngestKeySettings>;
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
- * The deployed ingest function's key settings: the stack's functions (CloudFormation
- * ListStackResources), and of those the one whose environment lists delivery targets
- * (lambda:GetFunctionConfiguration). Reading the function, not a copy of its settings in an
- * output, means replay trusts exactly what the ingest trusts, after any redeploy.
+ * The ingest function's key settings in a template: the one function whose environment lists
+ * delivery targets. A setting the template computes (an intrinsic function, not a string)
+ * cannot be read here and is refused with what to pass instead.
+ */
+export function ingestSettingsOfTemplate(template: unknown, source: string): IngestKeySettings {
+  const resources = isRecord(template) && isRecord(template['Resources']) ? template['Resources'] : {};
+  for (const [functionId, resource] of Object.entries(resources)) {
+    if (!isRecord(resource) || resource['Type'] !== 'AWS::Lambda::Function') continue;
+    const properties = isRecord(resource['Properties']) ? resource['Properties'] : {};
+    const environment = isRecord(properties['Environment']) ? properties['Environment'] : {};
+    const variables = isRecord(environment['Variables']) ? environment['Variables'] : {};
+    if (variables[SQS_TARGETS_ENV] === undefined) continue;
+    const setting = (name: string): string | undefined => {
+      const value = variables[name];
+      if (value === undefined || value === '') return undefined;
+      if (typeof value !== 'string')
+        throw new CliError(
+          `${source}: the ingest's ${name} is computed in the template: pass --public-key or --key-url`,
+        );
+      return value;
+    };
+    const publicKeys = setting(INGEST_ENV.publicKeys);
+    const publicKeyUrl = setting(INGEST_ENV.publicKeyUrl);
+    const scheme = setting(INGEST_ENV.signatureScheme);
+    return {
+      functionId,
+      ...(publicKeys !== undefined ? { publicKeys } : {}),
+      ...(publicKeyUrl !== undefined ? { publicKeyUrl } : {}),
+      ...(scheme !== undefined ? { scheme } : {}),
+    };
+  }
+  throw new CliError(`${source} has no ingest function: pass --public-key or --key-url`);
+}
+
+/**
+ * The deployed ingest's key settings, from the stack's deployed template
+ * (cloudformation:GetTemplate): what the ingest trusts after the last deploy. Read from the
+ * template rather than the function (lambda:GetFunctionConfiguration), as the CLI already
+ * carries the CloudFormation client and the Lambda client would add 180 KB to its one-file build.
  */
 export const readIngestSettings: ReadIngestSettings = async (stackName, region) => {
-  const options = region !== undefined ? { region } : {};
-  const cfn = new CloudFormationClient(options);
-  const lambda = new LambdaClient(options);
+  const cfn = new CloudFormationClient(region !== undefined ? { region } : {});
   try {
-    for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackName })) {
-      for (const resource of page.StackResourceSummaries ?? []) {
-        if (resource.ResourceType !== 'AWS::Lambda::Function' || !resource.PhysicalResourceId) continue;
-        const config = await lambda.send(
-          new GetFunctionConfigurationCommand({ FunctionName: resource.PhysicalResourceId }),
-        );
-        const env = config.Environment?.Variables ?? {};
-        if (env[SQS_TARGETS_ENV] === undefined) continue;
-        const value = (name: string) => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
-        const publicKeys = value(INGEST_ENV.publicKeys);
-        const publicKeyUrl = value(INGEST_ENV.publicKeyUrl);
-        const scheme = value(INGEST_ENV.signatureScheme);
-        return {
-          functionName: resource.PhysicalResourceId,
-          ...(publicKeys !== undefined ? { publicKeys } : {}),
-          ...(publicKeyUrl !== undefined ? { publicKeyUrl } : {}),
-          ...(scheme !== undefined ? { scheme } : {}),
-        };
-      }
+    const { TemplateBody } = await cfn.send(
+      new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Processed' }),
+    );
+    let template: unknown;
+    try {
+      template = JSON.parse(TemplateBody ?? '');
+    } catch {
+      throw new CliError(`the template of stack "${stackName}" is not JSON: pass --public-key or --key-url`);
     }
-    throw new CliError(`stack "${stackName}" has no ingest function: pass --public-key or --key-url`);
+    return ingestSettingsOfTemplate(template, `stack "${stackName}"`);
   } finally {
     cfn.destroy();
-    lambda.destroy();
   }
 };
 
@@ -81,9 +106,9 @@ function readText(file: string, what: string): string {
  * - `--public-key <file>`: a key document as the ingest reads one (ssh-rsa lines, PEM blocks,
  *   a JWK or JWK set);
  * - `--key-url <url>`: fetched like the ingest's `voltPublicKeyUrl`;
- * - else the local stack's signing key (its public half), or for a deployed stack the ingest
- *   function's own configuration ({@link readIngestSettings}): its pinned keys, else its key
- *   URL, else Volt's published URL, the ingest's default.
+ * - else the local stack's signing key (its public half), or for a deployed stack what its
+ *   template gives the ingest ({@link readIngestSettings}): its pinned keys, else its key URL,
+ *   else Volt's published URL, the ingest's default.
  */
 export async function trustedKeys(
   ctx: Pick<StackContext, 'kind' | 'local' | 'source' | 'region'>,
@@ -112,13 +137,13 @@ export async function trustedKeys(
     if (ingest.publicKeys !== undefined)
       return {
         keyRing: new KeyRing({
-          pinned: parsePublicKeyList(ingest.publicKeys, `${ingest.functionName} ${INGEST_ENV.publicKeys}`),
+          pinned: parsePublicKeyList(ingest.publicKeys, `${ingest.functionId} ${INGEST_ENV.publicKeys}`),
         }),
-        source: `the keys pinned on ${ingest.functionName}`,
+        source: `the keys pinned on the stack's ingest (${ingest.functionId})`,
         ...scheme,
       };
     const url = ingest.publicKeyUrl ?? DEFAULT_VOLT_PUBLIC_KEY_URL;
-    return { keyRing: new KeyRing({ url }), source: `${url} (as ${ingest.functionName})`, ...scheme };
+    return { keyRing: new KeyRing({ url }), source: `${url} (the stack's ingest, ${ingest.functionId})`, ...scheme };
   } catch (err: unknown) {
     if (err instanceof DomainError) throw new CliError(err.message);
     throw err;

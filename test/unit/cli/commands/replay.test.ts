@@ -1,5 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,7 +15,6 @@ const volt = testKeyPair('volt');
 const cfn = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
-const lambda = mockClient(LambdaClient);
 const CRM_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/crm-sync';
 const OUTPUTS = {
   ArchiveBucketName: 'volt-archive',
@@ -68,7 +66,6 @@ beforeEach(() => {
   cfn.reset();
   s3.reset();
   sqs.reset();
-  lambda.reset();
   sqs.on(SendMessageBatchCommand).callsFake((input: { QueueUrl: string; Entries: SendMessageBatchRequestEntry[] }) => {
     sent.push({ queueUrl: input.QueueUrl, entries: input.Entries });
     return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })), Failed: [] };
@@ -169,48 +166,31 @@ describe('volt-webhooks replay', () => {
   });
 
   describe("a deployed stack's own keys", () => {
-    const resources = (ingestEnv: Record<string, string>) => {
-      cfn.on(ListStackResourcesCommand).resolves({
-        StackResourceSummaries: [
-          {
-            LogicalResourceId: 'Consumer',
-            PhysicalResourceId: 'consumer-fn',
-            ResourceType: 'AWS::Lambda::Function',
-            ResourceStatus: 'CREATE_COMPLETE',
-            LastUpdatedTimestamp: new Date(),
+    const template = (ingestEnv: Record<string, unknown>) =>
+      cfn.on(GetTemplateCommand, { StackName: 'VoltSmsWebhooks' }).resolves({
+        TemplateBody: JSON.stringify({
+          Resources: {
+            Consumer: {
+              Type: 'AWS::Lambda::Function',
+              Properties: { Environment: { Variables: { TABLE_NAME: 't' } } },
+            },
+            Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+            Ingest7F3A: {
+              Type: 'AWS::Lambda::Function',
+              Properties: { Environment: { Variables: { TARGET_QUEUES: { 'Fn::Join': ['', []] }, ...ingestEnv } } },
+            },
           },
-          {
-            LogicalResourceId: 'Table',
-            PhysicalResourceId: 'table',
-            ResourceType: 'AWS::DynamoDB::Table',
-            ResourceStatus: 'CREATE_COMPLETE',
-            LastUpdatedTimestamp: new Date(),
-          },
-          {
-            LogicalResourceId: 'Ingest',
-            PhysicalResourceId: 'ingest-fn',
-            ResourceType: 'AWS::Lambda::Function',
-            ResourceStatus: 'CREATE_COMPLETE',
-            LastUpdatedTimestamp: new Date(),
-          },
-        ],
+        }),
       });
-      lambda
-        .on(GetFunctionConfigurationCommand, { FunctionName: 'consumer-fn' })
-        .resolves({ Environment: { Variables: { TABLE_NAME: 't' } } });
-      lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'ingest-fn' }).resolves({
-        Environment: { Variables: { TARGET_QUEUES: '[]', ...ingestEnv } },
-      });
-    };
     const deployed = (...more: string[]) => [...BASE, '--progress-dir', dir, '--to', 'state', ...more];
 
     it('verifies with the keys pinned on the ingest function and under its scheme', async () => {
       const pss = 'pss-sha512-hex';
       useArchive(RECORDS.map((r) => ({ ...r, signature: signBody(volt.privateKey, r.body, parseScheme(pss)) })));
-      resources({ VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.spkiPem]), SIGNATURE_SCHEME: pss });
+      template({ VOLT_PUBLIC_KEYS: JSON.stringify([volt.formats.spkiPem]), SIGNATURE_SCHEME: pss });
       const c = capture();
       expect(await main(deployed(), c.io)).toBe(0);
-      expect(c.out.join('\n')).toContain('keys: the keys pinned on ingest-fn');
+      expect(c.out.join('\n')).toContain("keys: the keys pinned on the stack's ingest (Ingest7F3A)");
       expect(sent.flatMap((s) => s.entries)).toHaveLength(3);
       // The same records under another scheme than the stack's do not verify.
       sent = [];
@@ -220,14 +200,34 @@ describe('volt-webhooks replay', () => {
       expect(sent).toEqual([]);
     });
 
-    it('says what to pass when the ingest function cannot be read', async () => {
+    it('says what to pass when the template cannot be read or computes the keys', async () => {
       useArchive(RECORDS);
       cfn
-        .on(ListStackResourcesCommand)
+        .on(GetTemplateCommand)
         .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDenied', $metadata: {} }));
+      const denied = capture();
+      expect(await main(deployed(), denied.io)).toBe(1);
+      expect(denied.err).toEqual(['Error: access denied: not allowed']);
+      template({ VOLT_PUBLIC_KEYS: { 'Fn::GetAtt': ['Keys', 'Value'] } });
+      const computed = capture();
+      expect(await main(deployed(), computed.io)).toBe(1);
+      expect(computed.err).toEqual([
+        `Error: stack "VoltSmsWebhooks": the ingest's VOLT_PUBLIC_KEYS is computed in the template: pass --public-key or --key-url`,
+      ]);
+      expect(sent).toEqual([]);
+    });
+
+    it("uses the ingest's key URL when it pins no keys", async () => {
+      useArchive(RECORDS);
+      template({ VOLT_PUBLIC_KEY_URL: 'https://keys.invalid/volt.pub' });
       const c = capture();
+      // The URL cannot be fetched here: the run fails closed, sending nothing.
       expect(await main(deployed(), c.io)).toBe(1);
-      expect(c.err).toEqual(['Error: access denied: not allowed']);
+      expect(c.err).toEqual([
+        'Error: KeysUnavailableError: no public key could be fetched from https://keys.invalid/volt.pub',
+      ]);
+      expect(c.out.join('\n')).toContain("keys: https://keys.invalid/volt.pub (the stack's ingest, Ingest7F3A)");
+      expect(sent).toEqual([]);
     });
   });
 });
