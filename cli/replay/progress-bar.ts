@@ -24,7 +24,7 @@ export function progressReporter(
   intervalMs = 100,
 ): { update(p: ReplayProgress): void; done(): void } {
   let lastDraw = 0;
-  let lastHours = -1;
+  let lastHours = 0;
   let drawn = false;
   return {
     update(p) {
