@@ -165,6 +165,48 @@ describe('volt-webhooks replay', () => {
     expect(unknown.err).toEqual([expect.stringMatching(/^Error: no queue "nobody".*known: state, CrmSync/)]);
   });
 
+  it('stops between two batches on Ctrl-C (exit 130) and resumes from its progress record', async () => {
+    const many = Array.from({ length: 15 }, (_, i) =>
+      signedRecord(volt.privateKey, {
+        webhookId: `rfw_c${i}`,
+        receivedAt: new Date(Date.parse('2026-11-29T10:00:00Z') + i * 1000).toISOString(),
+      }),
+    );
+    useArchive(many);
+    // Only the command's own handler may see the signal in this test: jest's would end the run.
+    expect(process.listenerCount('SIGINT')).toBe(0);
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFake((input: { QueueUrl: string; Entries: SendMessageBatchRequestEntry[] }) => {
+        sent.push({ queueUrl: input.QueueUrl, entries: input.Entries });
+        process.emit('SIGINT');
+        return {
+          Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+          Failed: [],
+        };
+      });
+    const c = capture();
+    expect(await main(args('--to', 'state'), c.io)).toBe(130);
+    expect(c.out.join('\n')).toContain('Interrupted: run the same command again');
+    expect(sent.flatMap((s) => s.entries)).toHaveLength(10);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFake((input: { QueueUrl: string; Entries: SendMessageBatchRequestEntry[] }) => {
+        sent.push({ queueUrl: input.QueueUrl, entries: input.Entries });
+        return {
+          Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+          Failed: [],
+        };
+      });
+    const again = capture();
+    expect(await main(args('--to', 'state'), again.io)).toBe(0);
+    expect(again.out.join('\n')).toContain('10 skipped: sent by an earlier run of this replay');
+    const ids = sent.flatMap((s) => s.entries.map((e) => e.MessageAttributes?.['webhookId']?.StringValue));
+    expect(ids).toEqual(many.map((r) => r.webhookId));
+  });
+
   describe("a deployed stack's own keys", () => {
     const template = (ingestEnv: Record<string, unknown>) =>
       cfn.on(GetTemplateCommand, { StackName: 'VoltSmsWebhooks' }).resolves({
