@@ -45,7 +45,7 @@ interface Line {
  * when the window is done. A rerun of the same replay skips every id it holds.
  *
  * The gap: a run killed after SQS accepted a batch and before the line was written sends that
- * batch (at most 10 deliveries) again on resume. Replay is at-least-once, as every delivery
+ * batch again on resume (at most the batches in flight, `DEFAULT_SEND_CONCURRENCY` of 10). Replay is at-least-once, as every delivery
  * is: the state rules and subscribers dedupe on `webhookId`.
  */
 export class ProgressRecord {

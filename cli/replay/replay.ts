@@ -7,6 +7,9 @@ import { sendBatch, toBatches, type FailedSend, type Replayable } from './sender
 import type { RecordChecker, RefusedRecord } from './verify';
 import type { ReplayWindow } from './window';
 
+/** SendMessageBatch requests in flight at once by default. */
+export const DEFAULT_SEND_CONCURRENCY = 4;
+
 export interface ReplayOptions {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
@@ -23,6 +26,8 @@ export interface ReplayOptions {
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** Stops the run between two batches (Ctrl-C): what was sent is recorded, the rest is left for a rerun. */
   readonly signal?: AbortSignal;
+  /** Batches in flight at once. @default DEFAULT_SEND_CONCURRENCY */
+  readonly concurrency?: number;
   /** The first pause before sending failed entries again. @default 200 */
   readonly retryDelayMs?: number;
 }
@@ -112,23 +117,32 @@ export async function replayWindow(options: ReplayOptions): Promise<ReplaySummar
       }
       toSend.push(checked);
     }
-    for (const batch of toBatches(toSend)) {
-      if (options.signal?.aborted) {
-        interrupted = true;
-        break;
+    // A few batches in flight at once: one SendMessageBatch takes a round trip, and one at a
+    // time would bound a replay to a few hundred messages a second. Each batch is recorded as
+    // soon as it is accepted, so an interruption loses no more than the batches in flight.
+    const batches = toBatches(toSend);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
+        if (options.signal?.aborted) {
+          interrupted = true;
+          return;
+        }
+        if (dryRun) {
+          count(batch);
+        } else {
+          const result = await sendBatch(options.sqs, options.queueUrl, batch, {
+            ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+          });
+          progress?.recordSent(result.sent.map((s) => s.attributes.webhookId));
+          count(result.sent);
+          failed.push(...result.failed);
+        }
+        report();
       }
-      if (dryRun) {
-        count(batch);
-      } else {
-        const result = await sendBatch(options.sqs, options.queueUrl, batch, {
-          ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
-        });
-        progress?.recordSent(result.sent.map((s) => s.attributes.webhookId));
-        count(result.sent);
-        failed.push(...result.failed);
-      }
-      report();
-    }
+    };
+    const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_SEND_CONCURRENCY, batches.length));
+    await Promise.all(Array.from({ length: workers }, worker));
     if (interrupted) break;
     hoursDone += 1;
     report();

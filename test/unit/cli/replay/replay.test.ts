@@ -168,7 +168,11 @@ describe('replayWindow', () => {
     const objects = archive(many, new Map(), 7);
     const stop = new AbortController();
     const first = await replayWindow(
-      options(objects, window, { signal: stop.signal, onProgress: (p) => p.sent >= 10 && stop.abort() }),
+      options(objects, window, {
+        concurrency: 1,
+        signal: stop.signal,
+        onProgress: (p) => p.sent >= 10 && stop.abort(),
+      }),
     );
     expect(first).toMatchObject({ interrupted: true, sent: 10 });
     const progressFile = ProgressRecord.open(dir, keyOf(window)).file;
@@ -187,6 +191,26 @@ describe('replayWindow', () => {
     const third = await replayWindow(options(objects, window));
     expect(third).toMatchObject({ alreadySent: 25, sent: 0 });
     expect(sentEntries).toEqual([]);
+  });
+
+  it('with batches in flight at once, an interruption lets them finish and records each of them', async () => {
+    const many = Array.from({ length: 60 }, (_, i) =>
+      record(200 + i, new Date(Date.parse('2026-11-29T11:00:00Z') + i * 1000).toISOString()),
+    );
+    const objects = archive(many, new Map(), 25);
+    const stop = new AbortController();
+    const first = await replayWindow(
+      options(objects, window, { concurrency: 2, signal: stop.signal, onProgress: (p) => p.sent > 0 && stop.abort() }),
+    );
+    // Two batches were in flight when the first one's progress stopped the run.
+    expect(first).toMatchObject({ interrupted: true, sent: 20 });
+    const progressFile = ProgressRecord.open(dir, keyOf(window)).file;
+    expect(new Set(recordedIds(progressFile)).size).toBe(20);
+    const second = await replayWindow(options(objects, window, { concurrency: 3 }));
+    expect(second).toMatchObject({ interrupted: false, alreadySent: 20, sent: 40 });
+    expect(recordedIds(progressFile)).toHaveLength(60);
+    expect(new Set(recordedIds(progressFile)).size).toBe(60);
+    expect([...sentIds()].sort()).toEqual(many.map((r) => r.webhookId).sort());
   });
 
   it('leaves entries SQS did not accept for the next run', async () => {
