@@ -30,6 +30,12 @@ export const CONTEXT_KEYS = [
   'eventSource',
   'eventBus',
   'eventArchiveRetentionDays',
+  'archive',
+  'archiveBucket',
+  'archivePrefix',
+  'archiveRetentionDays',
+  'archiveObjectLockDays',
+  'archiveObjectLockMode',
   'stackName',
   // Read by bin/app.ts only: run cdk-nag's AwsSolutions checks during synth.
   'nag',
@@ -248,6 +254,13 @@ const READERS: { readonly [K in ContextKey]: Reader<unknown> } = {
   eventSource: text,
   eventBus: text,
   eventArchiveRetentionDays: countFromZero,
+  archive: flag,
+  archiveBucket: text,
+  archivePrefix: text,
+  archiveRetentionDays: count,
+  archiveObjectLockDays: count,
+  // Its values are the archive's to check (`DeliveryArchive.checkProps`).
+  archiveObjectLockMode: text,
   stackName,
   nag: flag,
 };

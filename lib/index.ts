@@ -1,6 +1,7 @@
 // The package entry: everything a team needs to add the pipeline to its own CDK app,
 // the signing helpers for tests that send signed deliveries, and the queue-message helpers
 // for subscribers that check a delivery's signature again.
+export * from './constructs/delivery-archive';
 export * from './constructs/durable-queue';
 export * from './constructs/message-events';
 export * from './constructs/message-store';
@@ -43,3 +44,11 @@ export {
   BASE64_BODY_ENCODING,
 } from '../lambda/common/queue-message';
 export type { QueueMessageAttributes } from '../lambda/common/queue-message';
+export {
+  decodeArchiveObject,
+  archiveHourPrefixes,
+  archiveRecordBytes,
+  DEFAULT_ARCHIVE_PREFIX,
+  ARCHIVE_RECORD_FIELDS,
+} from '../lambda/common/archive-record';
+export type { ArchiveRecord } from '../lambda/common/archive-record';

@@ -18,6 +18,7 @@ export const STACK_OUTPUTS = {
   unpublishedEventsQueueUrl: 'UnpublishedEventsQueueUrl',
   archiveBucketName: 'ArchiveBucketName',
   archivePrefix: 'ArchivePrefix',
+  archiveTable: 'ArchiveTable',
 } as const;
 
 /** The prefix of the state queue's four outputs (`StateQueueUrl`, `StateDlqArn`, ...). */

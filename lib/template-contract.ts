@@ -27,7 +27,7 @@ export const MESSAGES_TABLE_ROLE = 'messages';
 /** The queue the ingest sends every verified delivery to, for the archiver. */
 export const ARCHIVE_QUEUE_ROLE = 'archive';
 /** The bucket the archiver writes the deliveries to. */
-export const ARCHIVE_BUCKET_ROLE = 'archive';
+export const ARCHIVE_BUCKET_ROLE = 'archiveBucket';
 
 const DEAD_LETTER_SUFFIX = 'Dlq';
 

@@ -56,6 +56,7 @@ export class VoltWebhooksStack extends Stack {
       this.queueOutputs(subscriberOutputPrefix(name), queue, `subscriber "${name}"`);
     }
     this.eventOutputs();
+    this.archiveOutputs();
     const { monitoring } = this.pipeline;
     new CfnOutput(this, STACK_OUTPUTS.alarmTopicArn, {
       value: monitoring.topic.topicArn,
@@ -68,6 +69,23 @@ export class VoltWebhooksStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.dashboardUrl, {
       value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${monitoring.dashboard.dashboardName}`,
       description: "Console link to the pipeline's dashboard",
+    });
+  }
+
+  private archiveOutputs(): void {
+    const { archive } = this.pipeline;
+    if (!archive) return;
+    new CfnOutput(this, STACK_OUTPUTS.archiveBucketName, {
+      value: archive.bucket.bucketName,
+      description: 'S3 bucket holding every verified delivery (docs/archive.md; `volt-webhooks replay` reads it)',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.archivePrefix, {
+      value: archive.prefix,
+      description: 'Key prefix of the archive objects in that bucket (<prefix>yyyy/mm/dd/hh/...ndjson.gz)',
+    });
+    new CfnOutput(this, STACK_OUTPUTS.archiveTable, {
+      value: `${archive.databaseName}.${archive.tableName}`,
+      description: 'Glue table (database.table) to query the archive with Athena',
     });
   }
 

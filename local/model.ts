@@ -86,7 +86,7 @@ export interface LocalTable {
 
 export interface LocalBucket {
   readonly logicalId: string;
-  /** The role the template marks it with (`archive`), when it does. */
+  /** The role the template marks it with (`archiveBucket`), when it does. */
   readonly role?: string;
   readonly path?: string;
   readonly name: string;

@@ -16,7 +16,12 @@ export function metricsNamespaceFor(stackName: string): string {
  * `serviceName`): alarms and the dashboard select on it.
  */
 export const SERVICE_DIMENSION = 'service';
-export const METRICS_SERVICE = { ingest: 'ingest', consumer: 'consumer', publisher: 'publisher' } as const;
+export const METRICS_SERVICE = {
+  ingest: 'ingest',
+  consumer: 'consumer',
+  publisher: 'publisher',
+  archiver: 'archiver',
+} as const;
 
 /** The ingest function's custom metrics (Count), a contract with the alarms and the dashboard. */
 export const INGEST_METRICS = {
@@ -57,4 +62,11 @@ export const PUBLISHER_METRICS = {
   eventsResent: 'EventsResent',
   /** Batches left for Lambda to retry because entries stayed refused. */
   publishFailed: 'PublishFailed',
+} as const;
+
+/** The archiver's custom metrics (Count): deliveries written to the archive, and those left for retry. */
+export const ARCHIVER_METRICS = {
+  archived: 'Archived',
+  /** Deliveries of a batch whose object S3 did not store (or that could not be read): SQS delivers them again. */
+  archiveFailed: 'ArchiveFailed',
 } as const;

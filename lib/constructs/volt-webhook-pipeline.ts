@@ -2,9 +2,11 @@ import { STATE_QUEUE_ROLE } from '../template-contract';
 import { Annotations, AspectPriority, Aspects, Duration, Token, type IAspect } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { pascalCaseId } from '../stack-outputs';
 import { Problems, shown, throwIfAny, type Problem } from '../validation';
+import { ARCHIVE_TARGET_NAME, DeliveryArchive, type ObjectLockMode } from './delivery-archive';
 import { DurableQueue } from './durable-queue';
 import { MessageEvents, type EventRuleConfig } from './message-events';
 import { MessageStore } from './message-store';
@@ -96,7 +98,47 @@ export interface VoltWebhookPipelineProps {
   readonly eventBus?: string;
   /** Days the bus's archive keeps the status events (for EventBridge replay); 0 keeps them forever. @default 30 */
   readonly eventArchiveRetentionDays?: number;
+  /**
+   * Keep every verified delivery (raw body, signature, receive time, ids) in S3, for replay and
+   * Athena (docs/archive.md). @default true
+   */
+  readonly archive?: boolean;
+  /**
+   * Name or ARN of an existing bucket to keep the archive in, instead of a new one (its
+   * encryption, versioning and lifecycle are yours). @default a new bucket
+   */
+  readonly archiveBucket?: string;
+  /** Key prefix of the archive objects, ending in `/`. @default 'deliveries/' */
+  readonly archivePrefix?: string;
+  /** Days archived deliveries are kept (a new bucket's lifecycle). @default kept forever */
+  readonly archiveRetentionDays?: number;
+  /** Days each archive object is locked by S3 Object Lock, for tamper-evidence (a new bucket only). @default no Object Lock */
+  readonly archiveObjectLockDays?: number;
+  /** `GOVERNANCE` or `COMPLIANCE` (no one, root included, can delete a locked object early). @default 'GOVERNANCE' */
+  readonly archiveObjectLockMode?: ObjectLockMode;
 }
+
+/** An S3 bucket name, or the ARN of one. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** The archive's props from the pipeline's, as `DeliveryArchive` names them. */
+function archiveProps(props: VoltWebhookPipelineProps) {
+  return {
+    ...(props.archivePrefix !== undefined ? { prefix: props.archivePrefix } : {}),
+    ...(props.archiveRetentionDays !== undefined ? { retentionDays: props.archiveRetentionDays } : {}),
+    ...(props.archiveObjectLockDays !== undefined ? { objectLockDays: props.archiveObjectLockDays } : {}),
+    ...(props.archiveObjectLockMode !== undefined ? { objectLockMode: props.archiveObjectLockMode } : {}),
+  };
+}
+
+const ARCHIVE_KEY_NAMES = {
+  prefix: 'archivePrefix',
+  retentionDays: 'archiveRetentionDays',
+  objectLockDays: 'archiveObjectLockDays',
+  objectLockMode: 'archiveObjectLockMode',
+  bucket: 'archiveBucket',
+};
 
 /** An event bus name, or the ARN of one (EventBridge's character rules). */
 const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
@@ -107,6 +149,13 @@ function importedBus(scope: Construct, given: string): events.IEventBus {
   return given.startsWith('arn:')
     ? events.EventBus.fromEventBusArn(scope, 'ImportedEventBus', given)
     : events.EventBus.fromEventBusName(scope, 'ImportedEventBus', given);
+}
+
+/** The bucket named by a name or an ARN. */
+function importedBucket(scope: Construct, given: string): s3.IBucket {
+  return given.startsWith('arn:')
+    ? s3.Bucket.fromBucketArn(scope, 'ImportedArchiveBucket', given)
+    : s3.Bucket.fromBucketName(scope, 'ImportedArchiveBucket', given);
 }
 
 // At least one letter or digit: the name is PascalCased into output and alarm ids.
@@ -152,6 +201,8 @@ export class VoltWebhookPipeline extends Construct {
   public readonly monitoring: PipelineMonitoring;
   /** Status events on EventBridge: the bus, its archive, the publisher, the configured rules and their queues, the schema. */
   public readonly events: MessageEvents;
+  /** Every verified delivery in S3 (its queue, archiver, bucket and Glue table); absent with `archive: false`. */
+  public readonly archive?: DeliveryArchive;
 
   /**
    * Every problem with these props, its parts' rules included, without creating anything: the
@@ -160,6 +211,8 @@ export class VoltWebhookPipeline extends Construct {
   static checkProps(props: VoltWebhookPipelineProps): readonly Problem[] {
     const problems = new Problems('VoltWebhookPipeline');
     const names = new Map<string, string>([['state', 'state']]);
+    const archive = props.archive !== false;
+    if (archive) names.set(ARCHIVE_TARGET_NAME, ARCHIVE_TARGET_NAME);
     for (const [i, s] of (props.subscribers ?? []).entries()) {
       const key = `subscribers[${i}]`;
       if (!SUBSCRIBER_NAME.test(s.name)) {
@@ -176,6 +229,11 @@ export class VoltWebhookPipeline extends Construct {
             `${key}.name`,
             `${shown(s.name)} is reserved or used twice: "state" is the pipeline's own queue`,
           );
+        } else if (archive && earlier === ARCHIVE_TARGET_NAME && id === ARCHIVE_TARGET_NAME) {
+          problems.add(
+            `${key}.name`,
+            `${shown(s.name)} is reserved: "archive" is the delivery archive's queue (or deploy with archive=false)`,
+          );
         } else if (earlier !== undefined) {
           problems.add(
             `${key}.name`,
@@ -191,7 +249,12 @@ export class VoltWebhookPipeline extends Construct {
     // (by role: a queue's name, and `<name>Dlq` for its DLQ), so no two may share a name there.
     const roles = new Map<string, string>([['quarantine', 'the quarantine queue']]);
     for (const name of names.values()) {
-      const owner = name === 'state' ? "the pipeline's own queue" : `the subscriber ${shown(name)}`;
+      const owner =
+        name === 'state'
+          ? "the pipeline's own queue"
+          : archive && name === ARCHIVE_TARGET_NAME
+            ? "the delivery archive's queue"
+            : `the subscriber ${shown(name)}`;
       roles.set(pascalCaseId(name).toLowerCase(), owner);
       roles.set(`${pascalCaseId(name).toLowerCase()}dlq`, `the DLQ of ${owner}`);
     }
@@ -222,6 +285,26 @@ export class VoltWebhookPipeline extends Construct {
       }),
       { rules: 'eventRules', source: 'eventSource', archiveRetentionDays: 'eventArchiveRetentionDays' },
     );
+    if (props.archiveBucket !== undefined && !Token.isUnresolved(props.archiveBucket)) {
+      if (!BUCKET_NAME.test(props.archiveBucket) && !BUCKET_ARN.test(props.archiveBucket))
+        problems.add(
+          'archiveBucket',
+          `must be an S3 bucket name (3-63 lower-case letters, digits, "." or "-") or its ARN (arn:aws:s3:::<name>), got ${shown(props.archiveBucket)}`,
+        );
+    }
+    if (!archive) {
+      for (const key of Object.values(ARCHIVE_KEY_NAMES))
+        if (props[key as keyof VoltWebhookPipelineProps] !== undefined)
+          problems.add(key, 'has no effect with archive=false: remove it, or turn the archive on');
+    } else {
+      problems.include(
+        DeliveryArchive.checkProps({
+          ...archiveProps(props),
+          ...(props.archiveBucket !== undefined ? { bucket: props.archiveBucket } : {}),
+        }),
+        ARCHIVE_KEY_NAMES,
+      );
+    }
     if (props.voltPublicKeys !== undefined && props.voltPublicKeys.length === 0) {
       problems.add('voltPublicKeys', 'is empty; leave it out to fetch the key from voltPublicKeyUrl');
     }
@@ -284,6 +367,15 @@ export class VoltWebhookPipeline extends Construct {
     }
     this.subscriberQueues = subscribers;
 
+    if (props.archive !== false) {
+      this.archive = new DeliveryArchive(this, 'DeliveryArchive', {
+        ...archiveProps(props),
+        maxReceiveCount,
+        logLevel,
+        ...(props.archiveBucket !== undefined ? { bucket: importedBucket(this, props.archiveBucket) } : {}),
+      });
+    }
+
     this.quarantine = new RejectedRequestQuarantine(this, 'Quarantine');
     this.ingest = new WebhookIngest(this, 'Ingest', {
       quarantine: this.quarantine,
@@ -300,6 +392,8 @@ export class VoltWebhookPipeline extends Construct {
               ...(s.allowUnknownEventTypes !== undefined ? { allowUnknownEventTypes: s.allowUnknownEventTypes } : {}),
             }),
         ),
+        // Every event type, sent with the others before the answer: archived as durably as accepted.
+        ...(this.archive ? [this.archive.target] : []),
       ],
       ...(publicKeys ? { publicKeys } : {}),
       ...(props.voltPublicKeyUrl ? { publicKeyUrl: props.voltPublicKeyUrl } : {}),
@@ -350,6 +444,7 @@ export class VoltWebhookPipeline extends Construct {
     });
 
     for (const alarm of this.events.alarms) this.monitoring.addAlarm(alarm);
+    for (const alarm of this.archive?.alarms ?? []) this.monitoring.addAlarm(alarm);
 
     // Every DurableQueue in the pipeline, found when the app is synthesized: one added after this
     // constructor (a subscriber of your own) gets its dead-letter alarm too, named by its construct id.
@@ -357,6 +452,7 @@ export class VoltWebhookPipeline extends Construct {
       [this.stateQueue, 'state'],
       ...[...subscribers].map(([name, q]) => [q, name] as const),
       ...[...this.events.ruleQueues].map(([name, q]) => [q, name] as const),
+      ...(this.archive ? [[this.archive.queue, ARCHIVE_TARGET_NAME] as const] : []),
     ]);
     Aspects.of(this).add(new WatchDeadLetterQueues(this.monitoring, queueNames), {
       priority: AspectPriority.MUTATING,

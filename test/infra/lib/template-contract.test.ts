@@ -39,12 +39,33 @@ describe('resource roles in the template metadata', () => {
     expect(roleOf(logicalId(pipeline.messageStore.table))).toBe('messages');
   });
 
-  it('give every role once, and only to queues and the table', () => {
+  it('mark the archive queue, its DLQ and the archive bucket', () => {
+    const archive = pipeline.archive!;
+    expect(roleOf(logicalId(archive.queue.queue))).toBe('archive');
+    expect(roleOf(logicalId(archive.queue.deadLetterQueue))).toBe('archiveDlq');
+    expect(roleOf(logicalId(archive.bucket))).toBe('archiveBucket');
+  });
+
+  it('give every role once, and only to queues, the table and the archive bucket', () => {
     const marked = Object.entries(resources).filter(([id]) => roleOf(id) !== undefined);
     expect(marked.map(([id]) => roleOf(id)).sort()).toEqual(
-      ['audit', 'auditDlq', 'crm-sync', 'crm-syncDlq', 'messages', 'quarantine', 'state', 'stateDlq'].sort(),
+      [
+        'audit',
+        'auditDlq',
+        'crm-sync',
+        'crm-syncDlq',
+        'messages',
+        'quarantine',
+        'state',
+        'stateDlq',
+        'archive',
+        'archiveDlq',
+        'archiveBucket',
+      ].sort(),
     );
-    expect(new Set(marked.map(([, r]) => r.Type))).toEqual(new Set(['AWS::SQS::Queue', 'AWS::DynamoDB::Table']));
+    expect(new Set(marked.map(([, r]) => r.Type))).toEqual(
+      new Set(['AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket']),
+    );
   });
 
   it(`declare the registration as ${REGISTRATION_RESOURCE_TYPE}`, () => {

@@ -98,7 +98,7 @@ describe('.local/stack.json', () => {
     const file = localStackFileOf(
       {
         ...stackWith([]),
-        buckets: [bucket('access-logs'), bucket('the-archive', 'archive')],
+        buckets: [bucket('access-logs'), bucket('the-archive', 'archiveBucket')],
         outputs: { ArchivePrefix: 'deliveries/', ArchiveBucketName: 'ignored-when-a-bucket-has-the-role' },
       },
       simulator,

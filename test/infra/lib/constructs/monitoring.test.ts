@@ -75,8 +75,9 @@ function stage(template: Template): Resource {
 
 describe('alarms', () => {
   it.each([
-    ['two subscribers', full.template, 3],
-    ['no subscriber', minimal.template, 1],
+    // The state queue's, each subscriber's and the archive queue's.
+    ['two subscribers', full.template, 4],
+    ['no subscriber', minimal.template, 2],
   ])('watch every dead-letter queue, one alarm each (%s)', (_label, template, expected) => {
     const dlqs = deadLetterQueueIds(template);
     expect(dlqs).toHaveLength(expected);
@@ -511,8 +512,8 @@ describe('log level and quarantine sampling from context', () => {
 
   it('sets every function to INFO through Lambda logging controls by default', () => {
     const fns = voltFunctions(full.template);
-    // Ingest, consumer, registration and the status-event publisher.
-    expect(fns).toHaveLength(4);
+    // Ingest, consumer, registration, the status-event publisher and the archiver.
+    expect(fns).toHaveLength(5);
     for (const [, fn] of fns)
       expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
   });
@@ -552,7 +553,8 @@ describe('log level and quarantine sampling from context', () => {
 describe('dead-letter alarms, found in the pipeline when it is synthesized', () => {
   function pipelineStack() {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
-    return { stack, pipeline: new VoltWebhookPipeline(stack, 'Pipeline') };
+    // Without the delivery archive, whose own queue's alarm is named "archive" too.
+    return { stack, pipeline: new VoltWebhookPipeline(stack, 'Pipeline', { archive: false }) };
   }
 
   it('watch a DurableQueue added to the pipeline after it was constructed', () => {

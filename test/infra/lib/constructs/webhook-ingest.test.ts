@@ -89,11 +89,12 @@ describe('ingest function', () => {
     const queueIds = Object.keys(
       template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
     );
-    expect(queueIds).toHaveLength(3);
+    // The state queue, two subscribers' and the archive queue.
+    expect(queueIds).toHaveLength(4);
     expect(sqsStatements[0]!.Resource).toEqual(
       expect.arrayContaining(queueIds.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }))),
     );
-    expect((sqsStatements[0]!.Resource as unknown[]).length).toBe(3);
+    expect((sqsStatements[0]!.Resource as unknown[]).length).toBe(4);
     // Nothing else but X-Ray's own write actions.
     const others = statements
       .filter((s) => !sqsStatements.includes(s) && !quarantineStatements.includes(s))
@@ -112,8 +113,8 @@ describe('ingest function', () => {
 describe('queues', () => {
   it('are encrypted, and every queue and DLQ denies requests without TLS', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    // Three queues with their DLQs, the quarantine, and the status-event publisher's failure destination.
-    expect(Object.keys(queues)).toHaveLength(8);
+    // Four queues (state, two subscribers, archive) with their DLQs, the quarantine, and the status-event publisher's failure destination.
+    expect(Object.keys(queues)).toHaveLength(10);
     for (const q of Object.values(queues) as Resource[]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as Resource[];
     const covered = policies
@@ -126,7 +127,7 @@ describe('queues', () => {
     const main = Object.values(
       template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
     ) as Resource[];
-    expect(main).toHaveLength(3);
+    expect(main).toHaveLength(4);
     for (const q of main) expect((q.Properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
   });
 
@@ -140,8 +141,8 @@ describe('queues', () => {
     const dlqs = Object.entries(
       template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.absent() } }),
     ).filter(([id]) => id !== quarantineId);
-    // The three DLQs, and the publisher's failure destination.
-    expect(dlqs).toHaveLength(4);
+    // The four DLQs, and the publisher's failure destination.
+    expect(dlqs).toHaveLength(5);
     for (const [, q] of dlqs) expect((q as Resource).Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 });

@@ -12,7 +12,7 @@ const template: CfnTemplate = {
   Resources: {
     ArchiveBucket1234ABCD: {
       Type: 'AWS::S3::Bucket',
-      Metadata: { 'volt-webhooks:role': 'archive', 'aws:cdk:path': 'Stack/Archive/Bucket/Resource' },
+      Metadata: { 'volt-webhooks:role': 'archiveBucket', 'aws:cdk:path': 'Stack/Archive/Bucket/Resource' },
     },
     Named: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'given-name' } },
     Policy: {
@@ -41,7 +41,7 @@ test('buckets are created in the stand-in, named as S3 allows, and found by role
     const [archive, named] = deployment.buckets;
     expect(archive).toEqual({
       logicalId: 'ArchiveBucket1234ABCD',
-      role: 'archive',
+      role: 'archiveBucket',
       path: 'Stack/Archive/Bucket/Resource',
       name: 'voltsmswebhooks-archivebucket1234abcd',
       arn: 'arn:aws:s3:::voltsmswebhooks-archivebucket1234abcd',
