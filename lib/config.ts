@@ -36,6 +36,7 @@ export const CONTEXT_KEYS = [
   'archiveRetentionDays',
   'archiveObjectLockDays',
   'archiveObjectLockMode',
+  'archiveBatchWindowSeconds',
   'stackName',
   // Read by bin/app.ts only: run cdk-nag's AwsSolutions checks during synth.
   'nag',
@@ -261,6 +262,7 @@ const READERS: { readonly [K in ContextKey]: Reader<unknown> } = {
   archiveObjectLockDays: count,
   // Its values are the archive's to check (`DeliveryArchive.checkProps`).
   archiveObjectLockMode: text,
+  archiveBatchWindowSeconds: count,
   stackName,
   nag: flag,
 };

@@ -116,6 +116,11 @@ export interface VoltWebhookPipelineProps {
   readonly archiveObjectLockDays?: number;
   /** `GOVERNANCE` or `COMPLIANCE` (no one, root included, can delete a locked object early). @default 'GOVERNANCE' */
   readonly archiveObjectLockMode?: ObjectLockMode;
+  /**
+   * Seconds the archiver's event source gathers deliveries before writing them (1 to 300): longer
+   * means fewer, larger objects (docs/archive.md, cost). @default 60
+   */
+  readonly archiveBatchWindowSeconds?: number;
 }
 
 /** An S3 bucket name, or the ARN of one. */
@@ -129,6 +134,7 @@ function archiveProps(props: VoltWebhookPipelineProps) {
     ...(props.archiveRetentionDays !== undefined ? { retentionDays: props.archiveRetentionDays } : {}),
     ...(props.archiveObjectLockDays !== undefined ? { objectLockDays: props.archiveObjectLockDays } : {}),
     ...(props.archiveObjectLockMode !== undefined ? { objectLockMode: props.archiveObjectLockMode } : {}),
+    ...(props.archiveBatchWindowSeconds !== undefined ? { batchWindowSeconds: props.archiveBatchWindowSeconds } : {}),
   };
 }
 
@@ -137,6 +143,7 @@ const ARCHIVE_KEY_NAMES = {
   retentionDays: 'archiveRetentionDays',
   objectLockDays: 'archiveObjectLockDays',
   objectLockMode: 'archiveObjectLockMode',
+  batchWindowSeconds: 'archiveBatchWindowSeconds',
   bucket: 'archiveBucket',
 };
 

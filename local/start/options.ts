@@ -165,6 +165,8 @@ export function synthContext(
   };
   // Locally every accepted webhook gets its line in the live log; a deployed stack defaults to INFO.
   if (configuredContext('logLevel') === undefined) context['logLevel'] = 'DEBUG';
+  // Locally an archived delivery is in the bucket a second later, not after a minute's batching.
+  if (configuredContext('archiveBatchWindowSeconds') === undefined) context['archiveBatchWindowSeconds'] = '1';
   if (options.subscribers !== undefined) context['subscribers'] = options.subscribers;
   else if (configuredContext('subscribers') === undefined)
     context['subscribers'] = JSON.stringify([{ name: 'inbox', eventTypes: ['message.received'] }]);

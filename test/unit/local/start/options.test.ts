@@ -78,18 +78,22 @@ describe('npm start options', () => {
 describe('the local synth context', () => {
   const local = { publicKeyPem: 'PEM', voltApiUrl: 'http://127.0.0.1:4010/graphql', tokenSecret: 'volt/local' };
 
-  test('points the stack at the simulator, logs at DEBUG and adds an inbox subscriber unless configured', () => {
+  test('points the stack at the simulator, logs at DEBUG, archives each second and adds an inbox subscriber unless configured', () => {
     expect(synthContext(parse(), local)).toEqual({
       voltPublicKeys: JSON.stringify(['PEM']),
       voltApiUrl: local.voltApiUrl,
       voltApiTokenSecret: 'volt/local',
       logLevel: 'DEBUG',
+      archiveBatchWindowSeconds: '1',
       subscribers: JSON.stringify([{ name: 'inbox', eventTypes: ['message.received'] }]),
     });
   });
 
   test('--subscribers and --context win over the local defaults', () => {
-    const context = synthContext(parse('--subscribers', '[]', '--context', 'logLevel=WARN'), local);
-    expect(context).toMatchObject({ subscribers: '[]', logLevel: 'WARN' });
+    const context = synthContext(
+      parse('--subscribers', '[]', '--context', 'logLevel=WARN', '--context', 'archiveBatchWindowSeconds=30'),
+      local,
+    );
+    expect(context).toMatchObject({ subscribers: '[]', logLevel: 'WARN', archiveBatchWindowSeconds: '30' });
   });
 });
