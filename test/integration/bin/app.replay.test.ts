@@ -160,6 +160,8 @@ describe('replay from the archive through the local stack', () => {
       context: {
         voltPublicKeys: JSON.stringify([key.formats.spkiPem]),
         subscribers: JSON.stringify([{ name: 'audit' }]),
+        // The archive's batching window as `npm start` sets it: objects a second after the deliveries.
+        archiveBatchWindowSeconds: '1',
       },
     });
     const keyFile = path.join(dir, 'signing-key.pem');
@@ -191,20 +193,14 @@ describe('replay from the archive through the local stack', () => {
     await sleep(5);
     windowEnd = new Date(Date.now() + 1).toISOString();
     const all = new Set([...first, ...second].map((e) => e.webhookId));
-    // The archiver's event source gathers a batch for its whole batching window (60 s by
-    // default), on the local stack as on AWS.
-    await waitFor(
-      'every delivery in the archive',
-      async () => {
-        const ids = new Set((await archived()).flatMap((o) => o.records.map((r) => r.webhookId)));
-        return [...all].every((id) => ids.has(id)) ? true : undefined;
-      },
-      150_000,
-    );
+    await waitFor('every delivery in the archive', async () => {
+      const ids = new Set((await archived()).flatMap((o) => o.records.map((r) => r.webhookId)));
+      return [...all].every((id) => ids.has(id)) ? true : undefined;
+    });
     await waitFor('the state queue to drain', async () =>
       (await product.aws.queueDepth(product.aws.queueUrl('state'))) === 0 ? true : undefined,
     );
-  }, 240_000);
+  }, 120_000);
 
   afterAll(async () => {
     s3?.destroy();
