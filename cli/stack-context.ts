@@ -241,6 +241,8 @@ function outputsOfLocal(local: Partial<LocalStackFile>): Record<string, string> 
   const stateDlqUrl = queues[deadLetterRole(STATE_QUEUE_ROLE)];
   if (stateUrl !== undefined) outputs[state.queueUrl] = stateUrl;
   if (stateDlqUrl !== undefined) outputs[state.dlqUrl] = stateDlqUrl;
+  if (local.archiveBucket !== undefined) outputs[STACK_OUTPUTS.archiveBucketName] = local.archiveBucket;
+  if (local.archivePrefix !== undefined) outputs[STACK_OUTPUTS.archivePrefix] = local.archivePrefix;
   return outputs;
 }
 

@@ -6,6 +6,7 @@ import { failed } from './failed';
 import { history } from './history';
 import { messages } from './messages';
 import { redrive } from './redrive';
+import { replay } from './replay';
 import { send } from './send';
 import { status } from './status';
 
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CliCommand[] = [
   failed,
   send,
   redrive,
+  replay,
   doctor,
   consoleCmd,
 ];

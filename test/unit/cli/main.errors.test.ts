@@ -132,7 +132,7 @@ describe('usage errors: exit 2, the mistake, the usage lines, where to read more
     const { code, err } = await run('stauts', 'rf_a');
     expect(code).toBe(2);
     expect(err).toEqual([
-      'Unknown command "stauts". Commands: calibrate, status, history, messages, failed, send, redrive, doctor, console.',
+      'Unknown command "stauts". Commands: calibrate, status, history, messages, failed, send, redrive, replay, doctor, console.',
       'Run `npx volt-webhooks --help` for what each does.',
     ]);
   });
