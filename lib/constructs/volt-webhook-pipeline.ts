@@ -189,12 +189,13 @@ class WatchDeadLetterQueues implements IAspect {
 
 /**
  * Queue names the pipeline keeps for its own queues' roles (`.local/stack.json`'s `queueUrls`,
- * the CLI's `--queue`): the quarantine, the archive, the unpublished events, and any `<name>Dlq`, the role of a
+ * the CLI's `--queue`): the quarantine, the unpublished events (the archive's queue, while the
+ * archive is on, is checked with the subscribers' names), and any `<name>Dlq`, the role of a
  * dead-letter queue, which a subscriber or rule named so would shadow.
  */
 function reservedQueueNameProblem(name: string): string | undefined {
   const id = pascalCaseId(name).toLowerCase();
-  if (id === 'quarantine' || id === 'archive' || id === 'unpublished')
+  if (id === 'quarantine' || id === 'unpublished')
     return `${shown(name)} is reserved: the pipeline has a queue of that name`;
   if (id.endsWith('dlq') && id.length > 3)
     return `${shown(name)} is reserved: a name ending in "Dlq" names a dead-letter queue`;
