@@ -38,7 +38,10 @@ test('buckets are created in the stand-in, named as S3 allows, and found by role
   });
   try {
     await deploy(deployment, RESOURCE_KINDS, FALLBACK_KIND);
-    const [archive, named] = deployment.buckets;
+    // Buckets start concurrently, so the list's order is the order they finished in.
+    const archive = deployment.buckets.find((b) => b.logicalId === 'ArchiveBucket1234ABCD');
+    const named = deployment.buckets.find((b) => b.logicalId === 'Named');
+    expect(deployment.buckets).toHaveLength(2);
     expect(archive).toEqual({
       logicalId: 'ArchiveBucket1234ABCD',
       role: 'archiveBucket',
