@@ -208,7 +208,7 @@ describe('fault tolerance on the local stack', () => {
     ['answers after 4 s', { kind: 'delay', ms: 4000 } as const],
     ['never answers', { kind: 'hang' } as const],
   ])(
-    'when SQS %s, ingest gives up after two attempts and answers 503 with Retry-After; the event is stored once retried',
+    'when SQS %s, ingest gives up within its two attempts and answers 503 with Retry-After; the event is stored once retried',
     async (label, fault) => {
       const [event] = outboundMessage();
       if (!event) throw new Error('no event');
@@ -230,14 +230,18 @@ describe('fault tolerance on the local stack', () => {
       await res.arrayBuffer();
       delete stack.faults.sqs;
 
-      expect(res.status).toBe(503);
-      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
-      // The first attempt timed out and the one retry was sent: the client gave up on its own.
-      expect(attempts).toHaveLength(2);
       console.log(
-        `slow SQS (${label}): 503 after ${Math.round(elapsed)} ms; attempts sent at ` +
+        `slow SQS (${label}): ${res.status} after ${Math.round(elapsed)} ms; attempts sent at ` +
           `${attempts.map((t) => `${Math.round(t)} ms`).join(' and ')} (budget: 450 ms per attempt, 1,000 ms per send)`,
       );
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      // The client gave up on its own, within its attempts: usually the first attempt times out at
+      // 450 ms and the retry is cut by the 1 s deadline. On a loaded machine (a CI run on Node 24
+      // saw it) the late first timeout can leave no time for the retry to reach the stand-in
+      // before the deadline, so one attempt is as correct as two; a third never is.
+      expect(attempts.length).toBeGreaterThanOrEqual(1);
+      expect(attempts.length).toBeLessThanOrEqual(2);
 
       // Volt's retry, once SQS answers again: stored exactly once, whatever the late answers did.
       expect(await deliver(event.raw)).toEqual([]);
