@@ -1,14 +1,7 @@
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  type CreateTableCommandInput,
-  type GlobalSecondaryIndex,
-} from '@aws-sdk/client-dynamodb';
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { MessageStore } from '../../lib/constructs/message-store';
+import * as path from 'node:path';
 import { createDynaliteServer } from '../../local/dynalite';
 
 export interface DynamoStandIn {
@@ -59,40 +52,20 @@ export async function startDynalite(): Promise<DynamoStandIn> {
   };
 }
 
-let definition: Omit<CreateTableCommandInput, 'TableName'> | undefined;
-
 /**
  * The messages table as the MessageStore construct synthesizes it (keys, attribute types,
- * indexes, projections), as a CreateTable input: the tests run against the deployed shape.
+ * indexes, projections), as a CreateTable input, so the tests run against the deployed shape.
+ * Read from a fixture rather than synthesized here: loading the CDK in every test file that needs
+ * a table cost each of them seconds, and on a loaded CI machine pushed a `beforeAll` past its
+ * timeout. `test/infra/lib/constructs/message-store.table-shape.test.ts` synthesizes the
+ * construct and fails when the fixture no longer matches it.
  */
 export function messageTableDefinition(): Omit<CreateTableCommandInput, 'TableName'> {
-  if (definition) return definition;
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'TableShape');
-  new MessageStore(stack, 'Store', {
-    stateQueue: new sqs.Queue(stack, 'Queue', { visibilityTimeout: Duration.seconds(180) }),
-  });
-  const tables = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table')) as {
-    Properties: Record<string, unknown>;
-  }[];
-  const props = tables[0]!.Properties as Pick<
-    CreateTableCommandInput,
-    'AttributeDefinitions' | 'KeySchema' | 'BillingMode'
-  > & {
-    GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
-  };
-  definition = {
-    AttributeDefinitions: props.AttributeDefinitions,
-    KeySchema: props.KeySchema,
-    BillingMode: props.BillingMode,
-    GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((g) => ({
-      IndexName: g.IndexName,
-      KeySchema: g.KeySchema,
-      Projection: g.Projection,
-    })),
-  };
-  return definition;
+  return JSON.parse(readFileSync(MESSAGE_TABLE_FIXTURE, 'utf8')) as Omit<CreateTableCommandInput, 'TableName'>;
 }
+
+/** Where {@link messageTableDefinition} reads the table's shape. */
+export const MESSAGE_TABLE_FIXTURE = path.join(__dirname, '..', 'fixtures', 'message-table.json');
 
 let tableCounter = 0;
 
