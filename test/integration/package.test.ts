@@ -278,7 +278,8 @@ describe(`the ${PACKAGE_NAME} package`, () => {
         loaded.push(dir);
       }
       expect(loaded.sort()).toEqual([...FUNCTION_DIRS].sort());
-    });
+      // One fresh Node per bundle, one after the other: about a second each, far more on a loaded machine.
+    }, 60_000);
 
     test("type-checks against the package's declarations", () => {
       expect(typeCheck.stdout + typeCheck.stderr).toBe('');
@@ -294,6 +295,6 @@ describe(`the ${PACKAGE_NAME} package`, () => {
       expect(result.status).toBe(0);
       expect(result.stdout).toMatch(/^Usage: volt-webhooks <command>/);
       expect(result.stderr).toBe('');
-    });
+    }, 30_000);
   });
 });
