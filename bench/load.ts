@@ -28,7 +28,36 @@ import { quantile, round } from './stats';
  * consumer only after the burst: on AWS it runs on other machines, here it shares the two cores).
  */
 
+const USAGE = `Usage: npm run test:load -- [options]
+  --rate=N             events started per second (default 340)
+  --seconds=N          how long the burst lasts (default 30)
+  --max-in-flight=N    requests open at once (default 200)
+  --min-rate=N         fail when the accepted rate stays at or below N/s (default 100)
+  --minutes=N          time limit of the whole run (default 15)
+  --throttle-rate=N --throttle-burst=N
+                       synthesize the stage with these limits (e.g. the old 100/200)
+  --defer-consumer     start the consumer after the burst (on AWS it runs on other machines)
+  --help               this text`;
+
+const KNOWN_OPTIONS = new Set([
+  'rate',
+  'seconds',
+  'max-in-flight',
+  'min-rate',
+  'minutes',
+  'throttle-rate',
+  'throttle-burst',
+  'defer-consumer',
+  'help',
+]);
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const unknown = [...args.keys()].filter((name) => !KNOWN_OPTIONS.has(name));
+// A mistyped option would otherwise start a 30-second burst with the defaults.
+if (unknown.length > 0 || args.has('help')) {
+  if (unknown.length > 0) console.error(`unknown option: --${unknown.join(', --')}`);
+  console.log(USAGE);
+  process.exit(unknown.length > 0 ? 2 : 0);
+}
 const RATE = Number(args.get('rate') ?? 340);
 const SECONDS = Number(args.get('seconds') ?? 30);
 const MAX_IN_FLIGHT = Number(args.get('max-in-flight') ?? 200);
