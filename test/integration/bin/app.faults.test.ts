@@ -157,7 +157,7 @@ describe('fault tolerance on the local stack', () => {
         Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) },
       }),
     );
-  }, 90_000);
+  }, 120_000);
 
   afterEach(() => {
     delete stack.faults.dynamodb;

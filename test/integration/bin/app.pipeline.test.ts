@@ -134,7 +134,7 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       },
     });
     ({ stack, aws } = product);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     // The stack first: deleting its registration custom resource calls the simulator.

@@ -66,7 +66,7 @@ describe('local stack from the synthesized template', () => {
       stack: { eventSources: false },
     });
     ({ stack, aws } = product);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await product?.stop();
