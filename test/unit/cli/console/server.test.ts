@@ -80,7 +80,12 @@ describe('with a stub data source', () => {
       truncated: false,
       source: 'scan' as const,
     })),
-    message: jest.fn(async (id: string) => ({ message: { messageId: id }, timeline: [] })),
+    message: jest.fn(async (id: string) => ({
+      message: { messageId: id },
+      timeline: [],
+      unrecorded: [],
+      archive: { state: 'off' as const, detail: 'archive not available' },
+    })),
     failures: jest.fn(async () => ({ buckets: [], bucketMs: 3_600_000, byErrorCode: {}, byCarrier: {}, total: 0 })),
     health: jest.fn(async () => ({
       mode: 'local' as const,
