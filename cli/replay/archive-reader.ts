@@ -126,6 +126,17 @@ export interface HoursRead {
   readonly stopped?: 'objects' | 'time';
 }
 
+/** `work`, or a rejection as soon as `signal` aborts: a request that ignores the signal cannot outlast the bound. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}
+
 /**
  * Reads the records received in the hours of some spans within a budget: at most
  * `maxObjects` objects, until `signal` aborts. Unlike {@link readWindow}, which reads a whole
@@ -158,7 +169,7 @@ export async function readHours(
       for (const hourPrefix of hourPrefixes) {
         let keys = options.listed?.(hourPrefix)?.slice();
         if (keys === undefined) {
-          keys = await listHourObjects(s3, location, hourPrefix, inner.signal);
+          keys = await untilAborted(listHourObjects(s3, location, hourPrefix, inner.signal), inner.signal);
           listings.set(hourPrefix, keys);
         }
         for (const key of keys) if (!options.skip?.(key)) toRead.push(key);
@@ -174,7 +185,7 @@ export async function readHours(
       while (next < queue.length && !inner.signal.aborted) {
         const key = queue[next++] as string;
         try {
-          const records = await readArchiveObject(s3, location, key, inner.signal);
+          const records = await untilAborted(readArchiveObject(s3, location, key, inner.signal), inner.signal);
           objects.set(key, options.keep ? records.filter(options.keep) : records);
         } catch (err: unknown) {
           if (inner.signal.aborted) return;
