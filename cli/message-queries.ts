@@ -114,7 +114,8 @@ export interface TimelineEntry extends HistoryEntry {
 /**
  * The message's events in `occurredAt` order, each with its role, replaying the consumer's state
  * order (`stateKeyOf`) over the arrival order the history keeps. Duplicate deliveries are not
- * recorded per message (each distinct event is stored once), so none appear here.
+ * recorded per message (each distinct event is stored once), so none appear here; the console
+ * counts them in the delivery archive (cli/console/deliveries.ts).
  */
 export function timelineOf(view: MessageView): TimelineEntry[] {
   let newest: string | undefined;

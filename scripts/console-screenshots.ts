@@ -17,10 +17,17 @@ async function main(): Promise<void> {
     const sent = [
       volt.createMessage({ to: '+15555550100', from: FROM, body: 'Your table for 4 is ready', media: [] }),
       volt.createMessage({ to: '+15555550101', from: FROM, body: 'Reminder: appointment at 3 pm', media: [] }),
-      volt.createMessage({ to: '+15555550666', from: FROM, body: 'Limited offer!!!', media: [] }),
+    ];
+    // The pictured timeline's message is delivered twice, as Volt's retries do, to show the duplicate mark.
+    await volt.idle();
+    volt.setDeliveryOptions({ duplicates: 1 });
+    sent.push(volt.createMessage({ to: '+15555550666', from: FROM, body: 'Limited offer!!!', media: [] }));
+    await volt.idle();
+    volt.setDeliveryOptions({ duplicates: 0 });
+    sent.push(
       volt.createMessage({ to: '+15555550667', from: FROM, body: 'Weekly newsletter', media: [] }),
       volt.createMessage({ to: '+15555550668', from: FROM, body: 'Your code is 123456', media: [] }),
-    ];
+    );
     volt.simulateInbound({ from: '+15555550102', to: FROM, body: 'Thanks, see you then', media: [] });
     const page = await chromium.context.newPage();
     await page.goto(stack.server.openUrl);
@@ -34,7 +41,13 @@ async function main(): Promise<void> {
     };
     await shot('messages');
     await page.goto(`${stack.server.url}#/message/${encodeURIComponent(sent[2]?.id ?? '')}`);
-    await page.waitForFunction(() => document.querySelectorAll('#timeline tbody tr').length >= 2);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#timeline tbody tr[data-duplicate="true"]').length >= 2,
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
     await shot('timeline');
     await page.goto(`${stack.server.url}#/failures?since=24h`);
     await page.locator('figure.chart').first().waitFor();

@@ -43,14 +43,16 @@ export function consoleCommand(hooks: ConsoleRunHooks = {}): CliCommand {
     help: `Usage: volt-webhooks console [--local | --stack <name> --region <region>] [--port <p>] [--no-open]
 
 Starts a web server on 127.0.0.1 that shows the stack's messages (newest first, updated every few
-seconds, filtered by status, direction, contact number and time), each message's timeline, a chart
+seconds, filtered by status, direction, contact number and time), each message's timeline (with
+each event's deliveries counted in the delivery archive, duplicates marked), a chart
 of failures by error code and by carrier, and the pipeline's health (queue depths, DLQs, the
 quarantine, the last accepted webhook, and the alarms of a deployed stack). With --local it also
 offers a form that sends a test SMS through the Volt simulator.
 
 It prints a URL holding a random token: every request must carry it, so other local users, processes
 and web pages cannot read the console. It reads with your AWS credentials, and only reads
-(Get/Query/Scan/Describe calls) in deployed mode. Ctrl-C stops it.
+(Get/Query/Scan/Describe calls, and S3 ListObjectsV2/GetObject on the archive) in deployed mode.
+Ctrl-C stops it.
 
   --port <p>             listen on this port (default: any free port)
   --no-open              print the URL without opening a browser

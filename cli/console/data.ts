@@ -3,14 +3,7 @@ import { FAILURE_STATUSES } from '../../lambda/consumer/state-rules';
 import { DEFAULT_SIMULATOR_TOKEN } from '../../local/volt-simulator/defaults';
 import { CliError } from '../command';
 import { checkLastWebhook, type LastWebhookResult } from '../commands/last-webhook';
-import {
-  MessageQueries,
-  timelineOf,
-  type MessageView,
-  type Plain,
-  type TimeRange,
-  type TimelineEntry,
-} from '../message-queries';
+import { MessageQueries, timelineOf, type MessageView, type Plain, type TimeRange } from '../message-queries';
 import {
   describeStackAlarms,
   pipelineQueues,
@@ -20,6 +13,13 @@ import {
   type Rejections,
 } from '../pipeline-health';
 import { explainAwsError, type StackContext } from '../stack-context';
+import {
+  ArchiveDeliveries,
+  type ArchiveDeliveriesOptions,
+  type ArchiveStatus,
+  type DeliveredEntry,
+  type UnrecordedDelivery,
+} from './deliveries';
 
 /**
  * What the console's endpoints answer, read through the CLI's own query modules
@@ -45,7 +45,11 @@ export interface MessageList {
 
 export interface MessageDetail {
   readonly message: MessageView;
-  readonly timeline: TimelineEntry[];
+  /** The history's events, each with its deliveries when the archive was read. */
+  readonly timeline: DeliveredEntry[];
+  /** Archived deliveries of this message whose webhook id the history does not hold. */
+  readonly unrecorded: UnrecordedDelivery[];
+  readonly archive: ArchiveStatus;
 }
 
 export interface FailureChart {
@@ -122,13 +126,19 @@ export function failureChart(failures: readonly MessageView[], range: Required<T
 
 export class ConsoleData {
   private readonly queries: MessageQueries;
+  private readonly archive: ArchiveDeliveries;
 
-  constructor(readonly ctx: StackContext) {
+  constructor(
+    readonly ctx: StackContext,
+    options: { readonly archive?: ArchiveDeliveriesOptions } = {},
+  ) {
     this.queries = new MessageQueries(ctx);
+    this.archive = new ArchiveDeliveries(ctx, options.archive);
   }
 
   close(): void {
     this.queries.close();
+    this.archive.close();
   }
 
   async messages(filter: MessageFilter): Promise<MessageList> {
@@ -158,7 +168,8 @@ export class ConsoleData {
 
   async message(messageId: string): Promise<MessageDetail> {
     const message = await this.queries.get(messageId);
-    return { message, timeline: timelineOf(message) };
+    const marked = await this.archive.mark(messageId, message, timelineOf(message));
+    return { message, ...marked };
   }
 
   async failures(range: Required<TimeRange>): Promise<FailureChart> {

@@ -116,6 +116,32 @@ test('the timeline shows the message’s events in occurredAt order, the last on
   expect(cells[0]?.[4]).toBe('applied, later superseded');
 });
 
+test('an event Volt delivered twice is marked as a duplicate on its timeline, read from the archive', async () => {
+  stack.volt.setDeliveryOptions({ duplicates: 1 });
+  try {
+    const id = stack.volt.createMessage({
+      to: '+15555550102',
+      from: FROM,
+      body: 'console duplicate test',
+      media: [],
+    }).id;
+    if (id === null) throw new Error('an outbound message has an id');
+    await page.goto(`${stack.server.url}#/message/${encodeURIComponent(id)}`);
+    // sent and finalized, each delivered twice: both rows marked once their copies are archived.
+    await page.waitForFunction(
+      () => document.querySelectorAll('#timeline tbody tr[data-duplicate="true"]').length >= 2,
+      undefined,
+      { timeout: 20_000 },
+    );
+    const marks = await page.locator('#timeline tbody tr td:nth-child(6)').allTextContents();
+    expect(marks).toEqual(['duplicate delivered 2 times', 'duplicate delivered 2 times']);
+    expect(await page.locator('#archive-status').textContent()).toMatch(/^archive read: \d+ hour\(s\) of s3:\/\//);
+  } finally {
+    await stack.volt.idle();
+    stack.volt.setDeliveryOptions({ duplicates: 0 });
+  }
+});
+
 test('a failed message appears in the failures chart, by its error code', async () => {
   await page.goto(`${stack.server.url}#/failures`);
   await page.locator('#failure-total').waitFor();

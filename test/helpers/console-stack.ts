@@ -38,6 +38,8 @@ export async function startConsoleStack(name: string): Promise<ConsoleStack> {
         voltPublicKeys: JSON.stringify([key.formats.spkiPem]),
         voltApiUrl: volt.graphqlUrl,
         voltApiTokenSecret: SECRET_NAME,
+        // As `npm start` runs it: a delivery reaches the archive (and the timeline's counts) in about a second.
+        archiveBatchWindowSeconds: '1',
       },
       stack: { secrets: { [SECRET_NAME]: volt.token } },
     });

@@ -20,6 +20,32 @@ interface TimelineEntry {
   occurredAt?: string;
   role: 'current' | 'superseded' | 'stale' | 'history-only';
   arrival: number;
+  /** Deliveries found in the archive; absent when it was not read. */
+  deliveries?: number;
+  duplicate?: boolean;
+  receivedAt?: string[];
+}
+
+interface Unrecorded {
+  webhookId: string;
+  eventType: string;
+  status?: string;
+  occurredAt?: string;
+  deliveries: number;
+  duplicate: boolean;
+  receivedAt: string[];
+}
+
+interface ArchiveStatus {
+  state: 'read' | 'partial' | 'off' | 'unavailable';
+  detail: string;
+}
+
+interface Detail {
+  message: Message;
+  timeline: TimelineEntry[];
+  unrecorded: Unrecorded[];
+  archive: ArchiveStatus;
 }
 
 interface Chart {
@@ -254,6 +280,21 @@ const ROLE_TEXT: Record<TimelineEntry['role'], string> = {
   'history-only': 'unknown event type, recorded only',
 };
 
+/** The deliveries cell: the count, with a text mark on a duplicate (not colour alone). */
+function deliveriesCell(
+  e: { deliveries?: number; duplicate?: boolean; receivedAt?: string[] },
+  read: boolean,
+): HTMLElement {
+  if (e.deliveries === undefined) return h('td', { class: 'muted' }, '–');
+  if (e.deliveries === 0) return h('td', { class: 'muted' }, read ? 'not in the archive' : 'not in the part read');
+  const times = (e.receivedAt ?? []).join(', ');
+  return h(
+    'td',
+    { title: `received ${times}` },
+    e.duplicate ? [h('span', { class: 'dup' }, 'duplicate'), ` delivered ${e.deliveries} times`] : 'delivered once',
+  );
+}
+
 function messageView(id: string): void {
   const holder = h('div', {}, h('p', {}, 'Loading…'));
   mount(
@@ -265,9 +306,13 @@ function messageView(id: string): void {
       holder,
     ),
     async () => {
-      const { message: m, timeline } = await api<{ message: Message; timeline: TimelineEntry[] }>(
-        `/api/messages/${encodeURIComponent(id)}`,
-      );
+      const {
+        message: m,
+        timeline,
+        unrecorded,
+        archive,
+      } = await api<Detail>(`/api/messages/${encodeURIComponent(id)}`);
+      const read = archive.state === 'read';
       const facts: [string, Json | undefined][] = [
         ['Status', m.status],
         ['Direction', m.direction],
@@ -299,8 +344,9 @@ function messageView(id: string): void {
         h(
           'p',
           { class: 'muted' },
-          'Every distinct event seen, by the time it occurred; duplicate deliveries are stored once. “Arrived” is the order they reached the table.',
+          'Every distinct event seen, by the time it occurred. “Arrived” is the order they reached the table; the table stores each event once, so deliveries are counted in the delivery archive: Volt delivers some events more than once.',
         ),
+        h('p', { id: 'archive-status', class: `archive-${archive.state}`, 'aria-live': 'polite' }, archive.detail),
         h(
           'table',
           { id: 'timeline' },
@@ -310,7 +356,7 @@ function messageView(id: string): void {
             h(
               'tr',
               {},
-              ['Occurred at', 'Event', 'Status', 'Arrived', 'Role', 'Webhook id'].map((c) =>
+              ['Occurred at', 'Event', 'Status', 'Arrived', 'Role', 'Deliveries', 'Webhook id'].map((c) =>
                 h('th', { scope: 'col' }, c),
               ),
             ),
@@ -321,17 +367,56 @@ function messageView(id: string): void {
             timeline.map((e) =>
               h(
                 'tr',
-                { 'data-role': e.role },
+                { 'data-role': e.role, 'data-duplicate': e.duplicate === true ? 'true' : undefined },
                 h('td', { class: 'mono' }, e.occurredAt ?? '–'),
                 h('td', {}, e.eventType),
                 statusCell(e.status),
                 h('td', {}, `#${e.arrival}`),
                 h('td', {}, h('span', { class: `role role-${e.role}` }, ROLE_TEXT[e.role])),
+                deliveriesCell(e, read),
                 h('td', { class: 'mono' }, e.webhookId),
               ),
             ),
           ),
         ),
+        unrecorded.length > 0
+          ? h(
+              'table',
+              { id: 'unrecorded' },
+              h(
+                'caption',
+                {},
+                'Archived deliveries not in the history (not applied yet, in a dead-letter queue, or left out of a full history)',
+              ),
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ['First received', 'Occurred at', 'Event', 'Status', 'Deliveries', 'Webhook id'].map((c) =>
+                    h('th', { scope: 'col' }, c),
+                  ),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                unrecorded.map((u) =>
+                  h(
+                    'tr',
+                    { 'data-duplicate': u.duplicate ? 'true' : undefined },
+                    h('td', { class: 'mono' }, u.receivedAt[0] ?? '–'),
+                    h('td', { class: 'mono' }, u.occurredAt ?? '–'),
+                    h('td', {}, u.eventType),
+                    statusCell(u.status),
+                    deliveriesCell(u, true),
+                    h('td', { class: 'mono' }, u.webhookId),
+                  ),
+                ),
+              ),
+            )
+          : '',
       );
     },
   );

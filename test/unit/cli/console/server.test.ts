@@ -1,5 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { request } from 'node:http';
@@ -7,6 +8,9 @@ import type { ConsoleAssets } from '../../../../cli/console/assets';
 import { ConsoleData } from '../../../../cli/console/data';
 import { startConsoleServer, TOKEN_COOKIE, type ConsoleServer } from '../../../../cli/console/server';
 import type { StackContext } from '../../../../cli/stack-context';
+import { archiveObjectKey, encodeArchiveObject } from '../../../../lambda/common/archive-record';
+import { answerFromArchive, signedRecord } from '../../../helpers/archive-records';
+import { testKeyPair } from '../../../helpers/keys';
 
 /**
  * The console's HTTP surface: every path needs the token, only loopback Host names are
@@ -80,7 +84,12 @@ describe('with a stub data source', () => {
       truncated: false,
       source: 'scan' as const,
     })),
-    message: jest.fn(async (id: string) => ({ message: { messageId: id }, timeline: [] })),
+    message: jest.fn(async (id: string) => ({
+      message: { messageId: id },
+      timeline: [],
+      unrecorded: [],
+      archive: { state: 'off' as const, detail: 'archive not available' },
+    })),
     failures: jest.fn(async () => ({ buckets: [], bucketMs: 3_600_000, byErrorCode: {}, byCarrier: {}, total: 0 })),
     health: jest.fn(async () => ({
       mode: 'local' as const,
@@ -265,6 +274,7 @@ describe('deployed mode reads only', () => {
   const dynamodb = mockClient(DynamoDBClient);
   const sqs = mockClient(SQSClient);
   const cloudwatch = mockClient(CloudWatchClient);
+  const s3 = mockClient(S3Client);
   const url = (name: string) => `https://sqs.eu-west-1.amazonaws.com/123456789012/${name}`;
   const ctx: StackContext = {
     kind: 'deployed',
@@ -275,6 +285,8 @@ describe('deployed mode reads only', () => {
       StateQueueUrl: url('state'),
       StateDlqUrl: url('state-dlq'),
       QuarantineQueueUrl: url('quarantine'),
+      ArchiveBucketName: 'ops-archive',
+      ArchivePrefix: 'deliveries/',
     },
     dynamodb: { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
     sqs: { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
@@ -286,7 +298,43 @@ describe('deployed mode reads only', () => {
     process.env['AWS_ACCESS_KEY_ID'] ??= 'test';
     process.env['AWS_SECRET_ACCESS_KEY'] ??= 'test';
     dynamodb.onAnyCommand().resolves({ Items: [] });
-    dynamodb.on(GetItemCommand).resolves({ Item: { messageId: { S: 'rf_abc' }, status: { S: 'sent' } } });
+    const sentAt = '2026-05-01T10:00:00.000Z';
+    dynamodb.on(GetItemCommand).resolves({
+      Item: {
+        messageId: { S: 'rf_abc' },
+        status: { S: 'sent' },
+        webhookId: { S: 'rfw_sent' },
+        occurredAt: { S: sentAt },
+        history: {
+          L: [
+            {
+              M: {
+                webhookId: { S: 'rfw_sent' },
+                eventType: { S: 'message.sent' },
+                status: { S: 'sent' },
+                occurredAt: { S: sentAt },
+              },
+            },
+          ],
+        },
+      },
+    });
+    // Volt delivered rfw_sent twice; the archive also holds a finalized event the table has not applied.
+    const key = testKeyPair('console-server').privateKey;
+    const records = [
+      signedRecord(key, { webhookId: 'rfw_sent', messageId: 'rf_abc', receivedAt: '2026-05-01T10:00:01.000Z' }),
+      signedRecord(key, { webhookId: 'rfw_sent', messageId: 'rf_abc', receivedAt: '2026-05-01T10:00:40.000Z' }),
+      signedRecord(key, {
+        webhookId: 'rfw_fin',
+        messageId: 'rf_abc',
+        eventType: 'message.finalized',
+        receivedAt: '2026-05-01T10:00:41.000Z',
+      }),
+    ];
+    answerFromArchive(
+      s3,
+      new Map([[archiveObjectKey('deliveries/', new Date(sentAt), ['m1']), encodeArchiveObject(records)]]),
+    );
     sqs
       .onAnyCommand()
       .resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
@@ -300,10 +348,11 @@ describe('deployed mode reads only', () => {
     dynamodb.restore();
     sqs.restore();
     cloudwatch.restore();
+    s3.restore();
   });
 
   const commandNames = () =>
-    [dynamodb, sqs, cloudwatch].flatMap((mock) => mock.calls().map((c) => (c.args[0] as object).constructor.name));
+    [dynamodb, sqs, cloudwatch, s3].flatMap((mock) => mock.calls().map((c) => (c.args[0] as object).constructor.name));
 
   test('every endpoint answers through Get/Query/Scan/Describe calls, and nothing else', async () => {
     for (const path of ENDPOINTS) expect((await call(server, path, { headers: withCookie() })).status).toBe(200);
@@ -316,13 +365,40 @@ describe('deployed mode reads only', () => {
         'DescribeAlarmsCommand',
         'GetItemCommand',
         'GetMetricDataCommand',
+        'GetObjectCommand',
         'GetQueueAttributesCommand',
         'ListMetricsCommand',
+        'ListObjectsV2Command',
         'QueryCommand',
         'ScanCommand',
       ]),
     );
     for (const name of names) expect(name).toMatch(/^(Get|Query|Scan|Describe|List|BatchGet)\w*Command$/);
+  });
+
+  test('a timeline counts each event’s deliveries from the archive and lists those the history lacks', async () => {
+    const res = await call(server, '/api/messages/rf_abc', { headers: withCookie() });
+    expect(res.status).toBe(200);
+    const detail = JSON.parse(res.body);
+    expect(detail.timeline).toEqual([
+      expect.objectContaining({
+        webhookId: 'rfw_sent',
+        role: 'current',
+        deliveries: 2,
+        duplicate: true,
+        receivedAt: ['2026-05-01T10:00:01.000Z', '2026-05-01T10:00:40.000Z'],
+      }),
+    ]);
+    expect(detail.unrecorded).toEqual([
+      expect.objectContaining({
+        webhookId: 'rfw_fin',
+        eventType: 'message.finalized',
+        deliveries: 1,
+        duplicate: false,
+      }),
+    ]);
+    expect(detail.archive).toMatchObject({ state: 'read', hours: expect.any(Array), objectsUnread: 0 });
+    expect(detail.archive.detail).toMatch(/^archive read: 2 hour\(s\) of s3:\/\/ops-archive\/deliveries\//);
   });
 
   test('there is no send endpoint: POST /api/send is a 404 and sends nothing', async () => {
