@@ -5,6 +5,7 @@ import { FALLBACK_KIND, RESOURCE_KINDS } from './resources';
 import { startStandins } from './standins';
 import { loadStack, resolveValue, type Json } from './template';
 import { STACK_OUTPUTS } from '../lib/stack-outputs';
+import { ARCHIVE_BUCKET_ROLE } from '../lib/template-contract';
 
 /**
  * The local stack: everything the synthesized template declares that the product runs on,
@@ -37,6 +38,30 @@ function resolveOutputs(deployment: Deployment): Record<string, Json> {
     }
   }
   return outputs;
+}
+
+/**
+ * The archive's bucket when the stack was given an existing one (`-c archiveBucket=...`): it is
+ * not in the template, so no resource creates it, and on AWS it exists already. Locally it stands
+ * for the customer's bucket: created empty in the S3 stand-in and listed with the archive's role,
+ * so the archiver can write to it and `replay --local` and the console find it.
+ */
+async function createArchiveBucketPassedIn(deployment: Deployment): Promise<void> {
+  const output = deployment.template.Outputs?.[STACK_OUTPUTS.archiveBucketName];
+  if (!output) return;
+  const name = resolveValue(output.Value, deployment.ctx, `Outputs.${STACK_OUTPUTS.archiveBucketName}`);
+  if (typeof name !== 'string' || deployment.buckets.some((b) => b.name === name)) return;
+  await deployment.standins.createBucket(name);
+  deployment.buckets.push({
+    logicalId: `passed-in:${name}`,
+    role: ARCHIVE_BUCKET_ROLE,
+    name,
+    arn: `arn:aws:s3:::${name}`,
+  });
+  deployment.emit({
+    kind: 'info',
+    message: `archive bucket ${name} was passed in (archiveBucket): created empty in the S3 stand-in`,
+  });
 }
 
 /** Lists in template order: resources of one wave start together and finish in any order. */
@@ -114,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     for (const [name, value] of Object.entries(options.secrets ?? {})) standins.secrets.put(name, value);
     await deploy(deployment, RESOURCE_KINDS, FALLBACK_KIND);
+    await createArchiveBucketPassedIn(deployment);
     return localStackOf(deployment);
   } catch (err: unknown) {
     await deployment.stopAll();
