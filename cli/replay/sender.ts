@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueMessageAttributes } from '../../lambda/common/queue-message';
+import { REPLAYED_ATTRIBUTE, type QueueMessageAttributes } from '../../lambda/common/queue-message';
 import { entryBytes, toSqsBatches } from '../../lambda/common/sqs-batch';
 import { sqsMessageInput } from '../../lambda/ingest/targets/sqs';
 
@@ -20,20 +20,28 @@ export { MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, entryBytes } from '../../lambda/com
 /** Attempts for an entry SQS failed on its own side (`SenderFault` false), the first included. */
 export const MAX_SEND_ATTEMPTS = 4;
 
-/** The entry the ingest's live send would have made, for SendMessageBatch. */
-export function batchEntry(id: string, item: Replayable): SendMessageBatchRequestEntry {
+/**
+ * The entry the ingest's live send would have made, for SendMessageBatch, marked with the
+ * `replayed` attribute (valued `replayId`) when given: the consumer does not forward a marked
+ * message to the archive, which holds its delivery already.
+ */
+export function batchEntry(id: string, item: Replayable, replayId?: string): SendMessageBatchRequestEntry {
   // The ingest's own request builder: same body encoding rule, same attributes.
   const input = sqsMessageInput('', item.body, item.attributes);
+  const attributes = {
+    ...input.MessageAttributes,
+    ...(replayId !== undefined ? { [REPLAYED_ATTRIBUTE]: { DataType: 'String', StringValue: replayId } } : {}),
+  };
   return {
     Id: id,
     MessageBody: input.MessageBody,
-    ...(input.MessageAttributes ? { MessageAttributes: input.MessageAttributes } : {}),
+    ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
   };
 }
 
 /** Splits items into batches of at most `MAX_BATCH_ENTRIES` entries and `MAX_BATCH_BYTES`. */
-export function toBatches<T extends Replayable>(items: readonly T[]): T[][] {
-  return toSqsBatches(items, (item) => entryBytes(batchEntry('0', item)));
+export function toBatches<T extends Replayable>(items: readonly T[], replayId?: string): T[][] {
+  return toSqsBatches(items, (item) => entryBytes(batchEntry('0', item, replayId)));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -48,14 +56,17 @@ export async function sendBatch(
   sqs: SQSClient,
   queueUrl: string,
   items: readonly Replayable[],
-  options: { readonly retryDelayMs?: number } = {},
+  options: { readonly retryDelayMs?: number; readonly replayId?: string } = {},
 ): Promise<{ sent: Replayable[]; failed: FailedSend[] }> {
   const sent: Replayable[] = [];
   const failed: FailedSend[] = [];
   let pending = items.map((item, i) => ({ id: String(i), item }));
   for (let attempt = 1; pending.length > 0; attempt++) {
     const result = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map((p) => batchEntry(p.id, p.item)) }),
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: pending.map((p) => batchEntry(p.id, p.item, options.replayId)),
+      }),
     );
     const byId = new Map(pending.map((p) => [p.id, p]));
     for (const ok of result.Successful ?? []) {
