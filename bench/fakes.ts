@@ -57,23 +57,30 @@ function start(
   });
 }
 
-/** SendMessage in the SQS JSON protocol; the SDK checks MD5OfMessageBody, so it is computed. */
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+/**
+ * SendMessage and SendMessageBatch in the SQS JSON protocol, every message accepted; the SDK
+ * checks MD5OfMessageBody, so it is computed.
+ */
 export function startFakeSqs(tls?: FakeTls): Promise<FakeServer> {
+  const json = (body: unknown) => ({ status: 200, type: 'application/x-amz-json-1.0', body: JSON.stringify(body) });
   return start((target, body) => {
-    if (!target.endsWith('.SendMessage'))
-      return {
-        status: 400,
-        type: 'application/x-amz-json-1.0',
-        body: JSON.stringify({ __type: 'InvalidAction', message: target }),
-      };
-    const messageBody = (JSON.parse(body) as { MessageBody?: string }).MessageBody ?? '';
-    return {
-      status: 200,
-      type: 'application/x-amz-json-1.0',
-      body: JSON.stringify({
+    if (target.endsWith('.SendMessage'))
+      return json({
         MessageId: 'fake-message-id',
-        MD5OfMessageBody: createHash('md5').update(messageBody).digest('hex'),
-      }),
+        MD5OfMessageBody: md5((JSON.parse(body) as { MessageBody?: string }).MessageBody ?? ''),
+      });
+    if (target.endsWith('.SendMessageBatch'))
+      return json({
+        Successful: ((JSON.parse(body) as { Entries?: { Id: string; MessageBody?: string }[] }).Entries ?? []).map(
+          (e) => ({ Id: e.Id, MessageId: `fake-${e.Id}`, MD5OfMessageBody: md5(e.MessageBody ?? '') }),
+        ),
+      });
+    return {
+      status: 400,
+      type: 'application/x-amz-json-1.0',
+      body: JSON.stringify({ __type: 'InvalidAction', message: target }),
     };
   }, tls);
 }

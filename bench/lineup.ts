@@ -1,7 +1,8 @@
 import { build, type BuildOptions } from 'esbuild';
-import { mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Bundle } from './assembly';
+import { CONSUMER_ENV } from '../lambda/consumer/config';
 
 /**
  * The line-up measured side by side in one interleaved run: the deployed ingest and consumer,
@@ -39,6 +40,9 @@ const ROOT = path.resolve(__dirname, '..');
 export const EMPTY_ID = 'empty';
 export const INGEST_FLOOR_ID = 'sqs-floor';
 export const CONSUMER_FLOOR_ID = 'dynamodb-floor';
+
+/** The environment variable holding the archive queue URL the forwarding consumer is given (the run sets it). */
+export const BENCH_ARCHIVE_QUEUE_ENV = 'BENCH_ARCHIVE_QUEUE_URL';
 
 /**
  * The ingest's cold-time steps, in order: each differs from the one before by one thing, so the
@@ -103,6 +107,30 @@ const deployed =
   (b: Bundle): Spec['make'] =>
   () =>
     Promise.resolve({ file: b.entry, bytes: b.bytes, format: 'esm' });
+
+/**
+ * The deployed consumer bundle with the archive on: a copy of it (so that, in the warm run's one
+ * process, it is a module of its own beside the plain consumer) imported by a wrapper that sets
+ * `ARCHIVE_QUEUE_URL` for that import only, as the construct sets it when the archive is on.
+ */
+const withArchiveForward =
+  (b: Bundle): Spec['make'] =>
+  (dir) => {
+    const copy = path.join(dir, 'bundle');
+    mkdirSync(copy, { recursive: true });
+    const entry = path.join(copy, path.basename(b.entry));
+    copyFileSync(b.entry, entry);
+    if (existsSync(`${b.entry}.map`)) copyFileSync(`${b.entry}.map`, `${entry}.map`);
+    const file = path.join(dir, 'index.mjs');
+    writeFileSync(
+      file,
+      `process.env.${CONSUMER_ENV.archiveQueueUrl} = process.env.${BENCH_ARCHIVE_QUEUE_ENV};\n` +
+        `const { handler } = await import('./bundle/${path.basename(b.entry)}');\n` +
+        `delete process.env.${CONSUMER_ENV.archiveQueueUrl};\n` +
+        'export { handler };\n',
+    );
+    return Promise.resolve({ file, bytes: statSync(entry).size, format: 'esm' });
+  };
 
 const noCalls = { sqs: 0, dynamodb: 0 };
 const oneSend = { sqs: 1, dynamodb: 0 };
@@ -234,13 +262,24 @@ export async function buildLineup(options: {
       },
       {
         id: 'consumer',
-        label: 'consumer (deployable bundle)',
+        label: 'consumer (deployable bundle), archive off',
         role: 'ours',
         event: 'sqs',
         calls: { sqs: 0, dynamodb: 1 },
         floorId: CONSUMER_FLOOR_ID,
         nodeOptions: bundles.consumer.nodeOptions,
         make: deployed(bundles.consumer),
+      },
+      {
+        id: 'consumer-forward',
+        label: 'consumer, archive on (forwards each batch)',
+        role: 'ours',
+        event: 'sqs',
+        // One UpdateItem and one SendMessageBatch for the cold run's one record.
+        calls: { sqs: 1, dynamodb: 1 },
+        floorId: CONSUMER_FLOOR_ID,
+        nodeOptions: bundles.consumer.nodeOptions,
+        make: withArchiveForward(bundles.consumer),
       },
     );
   }

@@ -10,7 +10,8 @@ import { buildStream } from './events';
 import { startFakeDynamoDb, startFakeSqs, type FakeServer } from './fakes';
 import { measureFreshness, type FreshnessResult } from './freshness';
 import { measureHot, type HotResult } from './hot';
-import { buildLineup, EMPTY_ID, type Contender, type EventKind } from './lineup';
+import { BENCH_ARCHIVE_QUEUE_ENV, buildLineup, EMPTY_ID, type Contender, type EventKind } from './lineup';
+import { sqsMessageInput } from '../lambda/ingest/targets/sqs';
 import { drainAndVerify, latencySummary, sendAll } from './pipeline';
 import { printCold, printWarm, summarizeCold, summarizeWarm, type ColdSummary, type WarmFigures } from './report';
 import { resolveRuntimes, type Runtime } from './runtimes';
@@ -21,7 +22,8 @@ import { measureWrites, type WritesResult } from './writes';
 
 const HELP = `npm run bench -- [options]
 
-Cold and warm cost of the ingest and the consumer on this machine's Node and on Node 24 (Lambda's
+Cold and warm cost of the ingest and the consumer (with and without the delivery archive's
+forward, docs/archive.md) on this machine's Node and on Node 24 (Lambda's
 runtime, installed from npm by scripts/node24.mjs), against HTTPS fakes of SQS and DynamoDB,
 beside an empty handler, bare verify + parse, the real-SDK floor and two peers, all interleaved
 in one run; then DynamoDB writes per event, freshness and throughput on the local stack, and the
@@ -35,8 +37,6 @@ cost per million webhooks. Prints tables and writes bench/results.json.
                       --enable-source-maps)
   --http              plain-HTTP fakes instead of HTTPS: what the local stack's functions pay
                       (its stand-ins speak HTTP), not what Lambda pays
-  --archive           the ingest also sends every event to an archive queue (the delivery
-                      archive's target, docs/archive.md), to compare with a run without
   --fresh-events <n>  webhooks sent for the freshness figure (default 100)
   --fresh-rate <n>    per second, open loop (default 5: a steady trickle, not a load test)
   --help`;
@@ -48,7 +48,6 @@ const { values: opts } = parseArgs({
     runtimes: { type: 'string', default: 'machine,node24' },
     groups: { type: 'string', default: 'ingest,consumer' },
     http: { type: 'boolean', default: false },
-    archive: { type: 'boolean', default: false },
     'fresh-events': { type: 'string', default: '100' },
     'fresh-rate': { type: 'string', default: '5' },
     help: { type: 'boolean', default: false },
@@ -126,19 +125,38 @@ function webhookEvent(body: string, signature: string) {
   };
 }
 
-function sqsEvent(bodies: readonly string[], offset: number) {
+/**
+ * An SQS batch of the state queue as Lambda delivers it: each body with the attributes the
+ * ingest gives it (`sqsMessageInput`), so the consumer with the archive on forwards every record.
+ */
+function sqsEvent(events: readonly { readonly body: string; readonly signature: string }[], offset: number) {
   return {
-    Records: bodies.map((body, i) => ({
-      messageId: `bench-${offset + i}`,
-      receiptHandle: 'rh',
-      body,
-      attributes: { ApproximateReceiveCount: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:state',
-      awsRegion: 'us-east-1',
-    })),
+    Records: events.map(({ body, signature }, i) => {
+      const json = JSON.parse(body) as { id: string; payload: Record<string, unknown> };
+      const input = sqsMessageInput('state', body, {
+        webhookId: json.id,
+        eventType: String(json.payload['event_type']),
+        messageId: String(json.payload['id'] ?? json.payload['message_app_id']),
+        receivedAt: '2026-11-29T10:00:00.000Z',
+        signature,
+      });
+      return {
+        messageId: `bench-${offset + i}`,
+        receiptHandle: 'rh',
+        body: input.MessageBody,
+        attributes: { ApproximateReceiveCount: '1' },
+        messageAttributes: Object.fromEntries(
+          Object.entries(input.MessageAttributes ?? {}).map(([name, v]) => [
+            name,
+            { stringValue: v.StringValue, stringListValues: [], binaryListValues: [], dataType: v.DataType },
+          ]),
+        ),
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:state',
+        awsRegion: 'us-east-1',
+      };
+    }),
   };
 }
 
@@ -237,10 +255,11 @@ async function main(): Promise<void> {
         TARGET_QUEUES: JSON.stringify([
           { name: 'state', queueUrl: stateQueueUrl },
           { name: 'crm', queueUrl: `${sqs.endpoint}/000000000000/crm`, eventTypes: ['message.received'] },
-          ...(opts.archive ? [{ name: 'archive', queueUrl: `${sqs.endpoint}/000000000000/archive` }] : []),
         ]),
         VOLT_PUBLIC_KEYS: JSON.stringify([publicKeyPem]),
         TABLE_NAME: 'messages',
+        // For the consumer with the archive on only (bench/lineup.ts sets it as its ARCHIVE_QUEUE_URL).
+        [BENCH_ARCHIVE_QUEUE_ENV]: `${sqs.endpoint}/000000000000/archive`,
         // The peers' configuration: one queue, one PEM key.
         QUEUE_URL: stateQueueUrl,
         VOLT_PUBLIC_KEY: publicKeyPem,
@@ -252,7 +271,7 @@ async function main(): Promise<void> {
           const matrix = await measureColdMatrix({
             runtimes,
             contenders: lineup,
-            events: { webhook: webhookEvent(first.body, first.signature), sqs: sqsEvent([first.body], 0) },
+            events: { webhook: webhookEvent(first.body, first.signature), sqs: sqsEvent([first], 0) },
             accept: { webhook: okWebhook, sqs: noFailures },
             env,
             trust,
@@ -284,13 +303,7 @@ async function main(): Promise<void> {
             webhook: outbound.map((e) => webhookEvent(e.body, e.signature)),
             sqs: [],
           };
-          for (let i = 0; i < outbound.length; i += 10)
-            events.sqs.push(
-              sqsEvent(
-                outbound.slice(i, i + 10).map((e) => e.body),
-                i,
-              ),
-            );
+          for (let i = 0; i < outbound.length; i += 10) events.sqs.push(sqsEvent(outbound.slice(i, i + 10), i));
           // The steps differ from the floor only at load: warm, they would show nothing.
           const warmLineup = lineup.filter((c) => c.role !== 'step' && c.id !== EMPTY_ID);
           const logBytes: Record<string, number> = {};

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * Rules real SQS enforces that local-aws-sqs does not, checked in front of the SQS stand-in
- * (`local/standins.ts`): a message body and every String attribute value may hold only
+ * (`local/standins.ts`). A SendMessageBatch may total at most 1 MiB in UTF-8 bytes
+ * ({@link batchSizeRefusal}: `BatchRequestTooLong`, the whole request refused). A message body and every String attribute value may hold only
  * #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. SendMessage answers
  * `InvalidMessageContents` (400, a sender fault); SendMessageBatch fails the offending entries
  * alone, with that code, as it reports every per-entry problem. Both wire protocols are read:
@@ -13,11 +14,16 @@ import type { IncomingHttpHeaders } from 'node:http';
 export const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
 export const INVALID_MESSAGE_CONTENTS = 'InvalidMessageContents';
 
-/** The parts of one message the rule applies to. */
+/** The parts of one message the rules apply to. */
 export interface SqsMessageParts {
   readonly body?: string;
   /** String values of the message attributes, by attribute name. */
   readonly attributes: Readonly<Record<string, string>>;
+  /**
+   * What SQS counts of the message against its size limits: the body, and each attribute's
+   * name, type and value, in UTF-8 bytes (a Binary value as its bytes). Absent: not counted.
+   */
+  readonly bytes?: number;
 }
 
 /** One SQS request, as far as the rules and the fault hooks read it. */
@@ -36,32 +42,55 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const utf8Bytes = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0);
+const binaryBytes = (value: unknown) => (typeof value === 'string' ? Buffer.from(value, 'base64').length : 0);
+
 function jsonMessage(entry: Record<string, unknown>): SqsMessageParts & { id?: string } {
   const attributes: Record<string, string> = {};
+  let bytes = utf8Bytes(entry['MessageBody']);
   const given = entry['MessageAttributes'];
   if (isRecord(given))
-    for (const [name, value] of Object.entries(given))
-      if (isRecord(value) && typeof value['StringValue'] === 'string') attributes[name] = value['StringValue'];
+    for (const [name, value] of Object.entries(given)) {
+      if (!isRecord(value)) continue;
+      if (typeof value['StringValue'] === 'string') attributes[name] = value['StringValue'];
+      bytes +=
+        utf8Bytes(name) +
+        utf8Bytes(value['DataType']) +
+        utf8Bytes(value['StringValue']) +
+        binaryBytes(value['BinaryValue']);
+    }
   return {
     ...(typeof entry['MessageBody'] === 'string' ? { body: entry['MessageBody'] } : {}),
     ...(typeof entry['Id'] === 'string' ? { id: entry['Id'] } : {}),
     attributes,
+    bytes,
   };
 }
 
-/** `MessageAttribute.N.Name` / `MessageAttribute.N.Value.StringValue` pairs under `prefix`. */
-function queryAttributes(params: URLSearchParams, prefix: string): Record<string, string> {
+/** `MessageAttribute.N.Name` / `MessageAttribute.N.Value.StringValue` pairs under `prefix`, and their size. */
+function queryAttributes(
+  params: URLSearchParams,
+  prefix: string,
+): { attributes: Record<string, string>; bytes: number } {
   const attributes: Record<string, string> = {};
+  let bytes = 0;
   for (let i = 1; params.has(`${prefix}MessageAttribute.${i}.Name`); i++) {
-    const value = params.get(`${prefix}MessageAttribute.${i}.Value.StringValue`);
-    if (value !== null) attributes[params.get(`${prefix}MessageAttribute.${i}.Name`) ?? ''] = value;
+    const at = `${prefix}MessageAttribute.${i}.`;
+    const value = params.get(`${at}Value.StringValue`);
+    if (value !== null) attributes[params.get(`${at}Name`) ?? ''] = value;
+    bytes +=
+      utf8Bytes(params.get(`${at}Name`)) +
+      utf8Bytes(params.get(`${at}Value.DataType`)) +
+      utf8Bytes(value) +
+      binaryBytes(params.get(`${at}Value.BinaryValue`));
   }
-  return attributes;
+  return { attributes, bytes };
 }
 
 function queryMessage(params: URLSearchParams, prefix: string): SqsMessageParts {
   const body = params.get(`${prefix}MessageBody`);
-  return { ...(body !== null ? { body } : {}), attributes: queryAttributes(params, prefix) };
+  const { attributes, bytes } = queryAttributes(params, prefix);
+  return { ...(body !== null ? { body } : {}), attributes, bytes: bytes + utf8Bytes(body) };
 }
 
 /** Reads one request to the SQS stand-in; a body that does not parse reads as no messages. */
@@ -216,6 +245,26 @@ export function applyCharacterRule(call: SqsCall): RuleDecision {
     (e) => !(isRecord(e) && typeof e['Id'] === 'string' && refused.has(e['Id'])),
   );
   return { kind: 'partial', body: Buffer.from(JSON.stringify({ ...call.json, Entries: entries })), failed };
+}
+
+/** The code SQS answers a SendMessageBatch whose entries together pass its payload limit with. */
+export const BATCH_REQUEST_TOO_LONG = 'BatchRequestTooLong';
+
+/**
+ * SQS's limit on a SendMessageBatch's total payload: 1 MiB, the sum of its entries' bodies and
+ * attribute names, types and values (AWS API reference, SendMessageBatch). local-aws-sqs checks
+ * the same limit on string lengths (UTF-16 units), which lets through a batch of multi-byte text
+ * that SQS refuses; this counts UTF-8 bytes, as SQS does.
+ */
+export const MAX_BATCH_PAYLOAD_BYTES = 1_048_576;
+
+/** Why SQS would refuse this whole request for its batch's size, or `undefined`. */
+export function batchSizeRefusal(call: SqsCall): string | undefined {
+  if (call.operation !== 'SendMessageBatch') return undefined;
+  const total = call.messages.reduce((n, m) => n + (m.bytes ?? 0), 0);
+  return total > MAX_BATCH_PAYLOAD_BYTES
+    ? `Batch requests cannot be longer than ${MAX_BATCH_PAYLOAD_BYTES} bytes. You have sent ${total} bytes.`
+    : undefined;
 }
 
 /** The stand-in's batch answer with the refused entries added to `Failed`. */

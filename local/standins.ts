@@ -16,6 +16,8 @@ import { applyS3Rules, parseS3Call, s3ErrorAnswer, unchunked, type S3Call } from
 import { createSecretsStore, type SecretsStore } from './secrets';
 import {
   applyCharacterRule,
+  BATCH_REQUEST_TOO_LONG,
+  batchSizeRefusal,
   errorAnswer,
   INVALID_MESSAGE_CONTENTS,
   JSON_CONTENT_TYPE,
@@ -27,7 +29,7 @@ import {
 
 /**
  * The AWS stand-ins, in this process: dynalite (DynamoDB, with the emulation of
- * `local/dynalite.ts` in front), local-aws-sqs (SQS, with SQS's character rule of
+ * `local/dynalite.ts` in front), local-aws-sqs (SQS, with the batch size and character rules of
  * `local/sqs-rules.ts` in front; chosen over fauxqs, see docs/local-stack.md), s3rver (S3, with
  * the rules of `local/s3-rules.ts` in front), a small Secrets Manager and EventBridge. Each speaks its service's wire protocol on
  * its own port, so SDK clients and the AWS CLI reach them with an endpoint URL.
@@ -241,6 +243,11 @@ function withSqsRules(serve: RequestListener, faults: StandinFaults): RequestLis
     void readBody(req)
       .then(async (body) => {
         const call = parseSqsCall(req.headers, body);
+        const tooLong = batchSizeRefusal(call);
+        if (tooLong !== undefined) {
+          send(res, errorAnswer(call.protocol, BATCH_REQUEST_TOO_LONG, tooLong, randomUUID()));
+          return;
+        }
         const decision = applyCharacterRule(call);
         if (decision.kind === 'refuse') {
           send(res, errorAnswer(call.protocol, INVALID_MESSAGE_CONTENTS, decision.message, randomUUID()));

@@ -24,10 +24,12 @@ export const replay: CliCommand = {
 
 Reads the deliveries the stack archived (docs/archive.md) that were received in [--since, --until),
 checks each one's signature over its archived bytes again with the stack's trusted keys, and
-sends each event once to the target queue exactly as the ingest did (same body, same message
-attributes, the original receivedAt). Deliveries that do not verify, or whose fields do not match
-their signed body, are refused and listed. Replaying into the state queue is harmless: the
-state rules dedupe by webhook id; subscribers dedupe on webhookId (README, "Subscribing").
+sends each event once to the target queue as the ingest did (same body, same message attributes,
+the original receivedAt), plus one attribute, replayed=<this replay's id>: the consumer does not
+archive a replayed delivery again, and a subscriber can tell a replayed message from a live one.
+Deliveries that do not verify, or whose fields do not match their signed body, are refused and
+listed. Replaying into the state queue is harmless: the state rules dedupe by webhook id;
+subscribers dedupe on webhookId (README, "Subscribing").
 
 A progress record (one file per stack, archive, window, event types and target) lists what
 was sent; run the same command again after an interruption (Ctrl-C, a failure) and it sends

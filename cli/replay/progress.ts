@@ -18,8 +18,11 @@ export interface ReplayKey {
   readonly queueUrl: string;
 }
 
-/** The file name of a replay's progress record: a digest of its key, so any key makes a safe name. */
-export function progressFileName(key: ReplayKey): string {
+/**
+ * A replay's id: a digest of its key, so the same command (run again to resume) has the same id.
+ * It names the progress record and is the value of the `replayed` attribute on what it sends.
+ */
+export function replayIdOf(key: ReplayKey): string {
   const canonical = JSON.stringify([
     key.stack,
     key.bucket,
@@ -29,7 +32,12 @@ export function progressFileName(key: ReplayKey): string {
     [...key.eventTypes].sort(),
     key.queueUrl,
   ]);
-  return `${createHash('sha256').update(canonical).digest('hex').slice(0, 24)}.ndjson`;
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 24);
+}
+
+/** The file name of a replay's progress record: its id, so any key makes a safe name. */
+export function progressFileName(key: ReplayKey): string {
+  return `${replayIdOf(key)}.ndjson`;
 }
 
 interface Line {

@@ -30,6 +30,8 @@ export interface ReplayOptions {
   readonly concurrency?: number;
   /** The first pause before sending failed entries again. @default 200 */
   readonly retryDelayMs?: number;
+  /** The value of the `replayed` attribute on every message sent (the replay's id). @default no attribute */
+  readonly replayId?: string;
 }
 
 export interface ReplayProgress {
@@ -120,7 +122,7 @@ export async function replayWindow(options: ReplayOptions): Promise<ReplaySummar
     // A few batches in flight at once: one SendMessageBatch takes a round trip, and one at a
     // time would bound a replay to a few hundred messages a second. Each batch is recorded as
     // soon as it is accepted, so an interruption loses no more than the batches in flight.
-    const batches = toBatches(toSend);
+    const batches = toBatches(toSend, options.replayId);
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
@@ -133,6 +135,7 @@ export async function replayWindow(options: ReplayOptions): Promise<ReplaySummar
         } else {
           const result = await sendBatch(options.sqs, options.queueUrl, batch, {
             ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+            ...(options.replayId !== undefined ? { replayId: options.replayId } : {}),
           });
           progress?.recordSent(result.sent.map((s) => s.attributes.webhookId));
           count(result.sent);

@@ -10,7 +10,7 @@ import { CliError, type CliIo } from '../command';
 import { findQueuePair } from '../commands/redrive';
 import { explainAwsError, resolveStackContext, type StackContext, type StackOptions } from '../stack-context';
 import type { ArchiveLocation } from './archive-reader';
-import { ProgressRecord } from './progress';
+import { ProgressRecord, replayIdOf } from './progress';
 import { progressReporter, type ProgressStream } from './progress-bar';
 import { replayWindow, type ReplaySummary } from './replay';
 import { trustedKeys } from './trusted-keys';
@@ -175,6 +175,8 @@ export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
       window,
       queueUrl: target.queueUrl,
       checker: new RecordChecker(keys?.keyRing, scheme),
+      // Marks every message, so the consumer does not archive a replayed delivery again.
+      replayId: replayIdOf(key),
       ...(dryRun ? { dryRun } : { progress }),
       onProgress: (p) => bar.update(p),
       signal: abort.signal,

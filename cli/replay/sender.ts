@@ -1,10 +1,6 @@
-import {
-  SendMessageBatchCommand,
-  type MessageAttributeValue,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import type { QueueMessageAttributes } from '../../lambda/common/queue-message';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { REPLAYED_ATTRIBUTE, type QueueMessageAttributes } from '../../lambda/common/queue-message';
+import { entryBytes, toSqsBatches } from '../../lambda/common/sqs-batch';
 import { sqsMessageInput } from '../../lambda/ingest/targets/sqs';
 
 /** One delivery to send again: the raw body and the attributes the ingest gave it. */
@@ -19,60 +15,33 @@ export interface FailedSend {
   readonly reason: string;
 }
 
-/** SendMessageBatch takes at most 10 entries. */
-export const MAX_BATCH_ENTRIES = 10;
-
-/**
- * The payload a batch may total: SQS counts every body, attribute name, type and value against
- * the queue's maximum message size for the whole batch. 256 KiB is the smallest maximum a queue
- * can have had (and the stand-in's), so a batch under it is accepted by every queue.
- */
-export const MAX_BATCH_BYTES = 256 * 1024;
+export { MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, entryBytes } from '../../lambda/common/sqs-batch';
 
 /** Attempts for an entry SQS failed on its own side (`SenderFault` false), the first included. */
 export const MAX_SEND_ATTEMPTS = 4;
 
-/** The entry the ingest's live send would have made, for SendMessageBatch. */
-export function batchEntry(id: string, item: Replayable): SendMessageBatchRequestEntry {
+/**
+ * The entry the ingest's live send would have made, for SendMessageBatch, marked with the
+ * `replayed` attribute (valued `replayId`) when given: the consumer does not forward a marked
+ * message to the archive, which holds its delivery already.
+ */
+export function batchEntry(id: string, item: Replayable, replayId?: string): SendMessageBatchRequestEntry {
   // The ingest's own request builder: same body encoding rule, same attributes.
   const input = sqsMessageInput('', item.body, item.attributes);
+  const attributes = {
+    ...input.MessageAttributes,
+    ...(replayId !== undefined ? { [REPLAYED_ATTRIBUTE]: { DataType: 'String', StringValue: replayId } } : {}),
+  };
   return {
     Id: id,
     MessageBody: input.MessageBody,
-    ...(input.MessageAttributes ? { MessageAttributes: input.MessageAttributes } : {}),
+    ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
   };
 }
 
-function attributeBytes(attributes: Record<string, MessageAttributeValue> | undefined): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(attributes ?? {}))
-    bytes +=
-      Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
-  return bytes;
-}
-
-/** What SQS counts of an entry against the batch's size limit. */
-export function entryBytes(entry: SendMessageBatchRequestEntry): number {
-  return Buffer.byteLength(entry.MessageBody ?? '') + attributeBytes(entry.MessageAttributes);
-}
-
-/** Splits items into batches of at most {@link MAX_BATCH_ENTRIES} entries and {@link MAX_BATCH_BYTES}. */
-export function toBatches<T extends Replayable>(items: readonly T[]): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = entryBytes(batchEntry('0', item));
-    if (current.length > 0 && (current.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+/** Splits items into batches of at most `MAX_BATCH_ENTRIES` entries and `MAX_BATCH_BYTES`. */
+export function toBatches<T extends Replayable>(items: readonly T[], replayId?: string): T[][] {
+  return toSqsBatches(items, (item) => entryBytes(batchEntry('0', item, replayId)));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -87,14 +56,17 @@ export async function sendBatch(
   sqs: SQSClient,
   queueUrl: string,
   items: readonly Replayable[],
-  options: { readonly retryDelayMs?: number } = {},
+  options: { readonly retryDelayMs?: number; readonly replayId?: string } = {},
 ): Promise<{ sent: Replayable[]; failed: FailedSend[] }> {
   const sent: Replayable[] = [];
   const failed: FailedSend[] = [];
   let pending = items.map((item, i) => ({ id: String(i), item }));
   for (let attempt = 1; pending.length > 0; attempt++) {
     const result = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map((p) => batchEntry(p.id, p.item)) }),
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: pending.map((p) => batchEntry(p.id, p.item, options.replayId)),
+      }),
     );
     const byId = new Map(pending.map((p) => [p.id, p]));
     for (const ok of result.Successful ?? []) {

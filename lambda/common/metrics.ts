@@ -44,7 +44,7 @@ export const INGEST_METRICS = {
 /** The dimension of `Rejected` naming why. */
 export const REJECTED_REASON_DIMENSION = 'reason';
 
-/** The consumer's custom metrics: counts per record, and `ConsumerLag` in milliseconds. */
+/** The consumer's custom metrics: counts per record (and per forwarded delivery), and `ConsumerLag` in milliseconds. */
 export const CONSUMER_METRICS = {
   stateChanged: 'StateChanged',
   stale: 'Stale',
@@ -54,6 +54,10 @@ export const CONSUMER_METRICS = {
   historyDropped: 'HistoryDropped',
   consumerLag: 'ConsumerLag',
   recordFailed: 'RecordFailed',
+  /** Deliveries forwarded to the archive queue (docs/archive.md). */
+  archiveForwarded: 'ArchiveForwarded',
+  /** Deliveries the archive queue did not take: reported failed, so SQS delivers them again. */
+  archiveForwardFailed: 'ArchiveForwardFailed',
 } as const;
 
 /**

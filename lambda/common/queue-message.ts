@@ -27,6 +27,13 @@ export interface QueueMessageAttributes {
 /** The attribute present only on a message whose body is encoded; its value names the encoding. */
 export const BODY_ENCODING_ATTRIBUTE = 'bodyEncoding';
 
+/**
+ * The attribute `volt-webhooks replay` puts on every message it sends, valued with the replay's
+ * id; the ingest never sets it. The consumer does not forward a message that carries it to the
+ * archive, where its delivery is already kept (docs/archive.md).
+ */
+export const REPLAYED_ATTRIBUTE = 'replayed';
+
 /** The one body encoding: standard base64 of the raw body bytes. */
 export const BASE64_BODY_ENCODING = 'base64';
 

@@ -2,10 +2,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord, Context } from 'aws-lambda';
 import { InvalidEventError } from '../common/errors';
 import { loadConsumerConfig } from './config';
 import { createRecordProcessor, type RecordOutcome } from './consumer';
+import { forwardToArchive, type SendMessageBatch } from './archive-forward';
 import { optionalEnv } from '../common/env';
 import { CONSUMER_METRICS, DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_ENV, METRICS_SERVICE } from '../common/metrics';
 
@@ -20,6 +22,17 @@ const dynamodb = new DynamoDBClient({});
 const config = loadConsumerConfig();
 const processor = new BatchProcessor(EventType.SQS);
 const processRecord = createRecordProcessor(config, (params) => dynamodb.send(new UpdateItemCommand(params)));
+// Only when the stack archives: the archive queue's URL comes with the send grant.
+const archiveQueueUrl = config.archiveQueueUrl;
+const sqs =
+  archiveQueueUrl === undefined
+    ? undefined
+    : new SQSClient({
+        // A hanging SQS must fail the forward well inside the function's timeout, not end the
+        // invocation there: the records' failures are then reported one by one, as usual.
+        requestHandler: { connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true },
+      });
+const sendMessageBatch: SendMessageBatch | undefined = sqs && ((input) => sqs.send(new SendMessageBatchCommand(input)));
 
 /** `name: message` only: SDK errors may carry request or response details. */
 function describeError(err: unknown): string {
@@ -74,10 +87,38 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   }
 }
 
+/**
+ * Forwards the batch's deliveries to the archive queue; the records the queue did not take come
+ * back as failures. Logs ids and SQS's reason only, never a body.
+ */
+async function forwardBatch(records: readonly SQSRecord[], queueUrl: string, send: SendMessageBatch) {
+  const { forwarded, skipped, failed } = await forwardToArchive(records, { queueUrl, send });
+  if (forwarded > 0) metrics.addMetric(CONSUMER_METRICS.archiveForwarded, MetricUnit.Count, forwarded);
+  if (failed.length > 0) metrics.addMetric(CONSUMER_METRICS.archiveForwardFailed, MetricUnit.Count, failed.length);
+  for (const f of failed) logger.error('delivery not forwarded to the archive, left for retry', { ...f });
+  for (const s of skipped)
+    if (s.reason === 'not-a-delivery')
+      logger.warn("record not forwarded to the archive: it lacks the ingest's attributes", { ...s });
+  return failed.map((f) => ({ itemIdentifier: f.sqsMessageId }));
+}
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   try {
-    // A batch where every record failed is reported like any other, not thrown: same retries, clearer logs.
-    return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    // The forward runs beside the state writes, not before them: neither waits for the other's
+    // round trips, and a record is retried when either failed. The state write is idempotent
+    // (the state rules dedupe on webhookId), and the archive is at least once.
+    const [state, forwardFailures] = await Promise.all([
+      // A batch where every record failed is reported like any other, not thrown: same retries, clearer logs.
+      processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false }),
+      archiveQueueUrl !== undefined && sendMessageBatch
+        ? forwardBatch(event.Records, archiveQueueUrl, sendMessageBatch)
+        : [],
+    ]);
+    if (forwardFailures.length === 0) return state;
+    const failed = new Set(state.batchItemFailures.map((f) => f.itemIdentifier));
+    return {
+      batchItemFailures: [...state.batchItemFailures, ...forwardFailures.filter((f) => !failed.has(f.itemIdentifier))],
+    };
   } finally {
     // Flushed per invocation (per batch), so a crash later loses nothing already counted.
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

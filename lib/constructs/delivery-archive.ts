@@ -10,14 +10,17 @@ import { ARCHIVER_ENV } from '../../lambda/archiver/config';
 import { ARCHIVE_BUCKET_ROLE, ARCHIVE_QUEUE_ROLE, markRole } from '../template-contract';
 import { checkWholeNumber, Problems, shown, throwIfAny, type Problem } from '../validation';
 import { DurableQueue } from './durable-queue';
-import { SqsIngestTarget } from './targets/sqs-target';
 import { VoltFunction, type LogLevel } from './volt-function';
 
 /** S3 Object Lock modes: governance (users with a special permission may still delete) or compliance (no one may). */
 export const OBJECT_LOCK_MODES = ['GOVERNANCE', 'COMPLIANCE'] as const;
 export type ObjectLockMode = (typeof OBJECT_LOCK_MODES)[number];
 
-/** The ingest target name of the archive queue; no subscriber may take it. */
+/**
+ * The archive queue's name among the pipeline's queues (its outputs, alarms, `redrive --queue`,
+ * `replay --to`): no subscriber may take it. The archive queue is no ingest target: the consumer
+ * forwards to it.
+ */
 export const ARCHIVE_TARGET_NAME = 'archive';
 
 /** The first hour Athena's partition projection lists (queries with no `dt` bound scan from here). */
@@ -75,9 +78,11 @@ function glueNameOf(stackName: string): string {
 /**
  * Every verified delivery, kept byte for byte with its signature in S3 (docs/archive.md).
  *
- * The ingest sends each verified event to the archive queue as it does to the state queue, in
- * parallel and before it answers, so an archived delivery is as durable as an accepted one and
- * the hot path gains no synchronous write. The archiver drains the queue in large batches
+ * The ingest sends each verified event to the state queue only; the consumer that reads that
+ * queue forwards every delivery it receives to the archive queue, body and attributes unchanged,
+ * in SendMessageBatch calls of up to 10 (`MessageStore`'s `archiveQueue`), so archiving costs the
+ * latency-bound ingest nothing and an accepted delivery reaches the archive once the consumer
+ * has read it (a forward that failed is retried with the record). The archiver drains the queue in large batches
  * (`batchSize`, `batchWindowSeconds`) into one gzipped NDJSON object per receive hour under
  * `<prefix>yyyy/mm/dd/hh/`; an object S3 did not store fails its messages alone, which SQS
  * delivers again and, after `maxReceiveCount`, keeps in the dead-letter queue (alarmed). A Glue
@@ -90,10 +95,8 @@ export class DeliveryArchive extends Construct {
   public readonly accessLogsBucket?: s3.Bucket;
   /** The key prefix of the archive objects. */
   public readonly prefix: string;
-  /** The queue the ingest sends every verified delivery to (with its dead-letter queue). */
+  /** The queue the consumer forwards every delivery it receives to (with its dead-letter queue). */
   public readonly queue: DurableQueue;
-  /** The ingest's delivery target for `queue`, every event type. */
-  public readonly target: SqsIngestTarget;
   /** Writes the queue's batches to the bucket. */
   public readonly archiver: VoltFunction;
   /** The Glue database of the archive's table. */
@@ -174,7 +177,6 @@ export class DeliveryArchive extends Construct {
       role: ARCHIVE_QUEUE_ROLE,
       ...(props.maxReceiveCount !== undefined ? { maxReceiveCount: props.maxReceiveCount } : {}),
     });
-    this.target = new SqsIngestTarget({ name: ARCHIVE_TARGET_NAME, queue: this.queue.queue });
 
     this.archiver = new VoltFunction(this, 'Archiver', {
       functionDir: 'archiver',

@@ -38,6 +38,13 @@ export interface MessageStoreProps {
    * @default no stream
    */
   readonly stream?: dynamodb.StreamViewType;
+  /**
+   * The delivery archive's queue: the consumer forwards every delivery it receives to it, body
+   * and attributes unchanged, in SendMessageBatch calls of up to 10, except the ones `replay`
+   * sent (docs/archive.md). A record whose forward failed is retried like one whose write failed.
+   * @default no forward
+   */
+  readonly archiveQueue?: sqs.IQueue;
 }
 
 /** Longest retention accepted: beyond this a TTL is pointless and likely a typo. */
@@ -59,7 +66,8 @@ function checkVisibilityTimeout(problems: Problems, queue: sqs.IQueue, timeout: 
 
 /**
  * The messages table and the consumer that keeps it: every verified event on the state queue
- * is applied to its message's item by conditional writes (see `lambda/consumer/state-rules.ts`).
+ * is applied to its message's item by conditional writes (see `lambda/consumer/state-rules.ts`),
+ * and, given an `archiveQueue`, forwarded to the delivery archive.
  * The table has PITR and KMS encryption and is retained on stack deletion by default; two
  * sparse indexes answer "messages with this contact" and "failed messages", both by time.
  */
@@ -138,6 +146,7 @@ export class MessageStore extends Construct {
         : {}),
     });
     this.bindTable();
+    if (props.archiveQueue) this.bindArchiveQueue(props.archiveQueue);
 
     this.eventSource = new SqsEventSource(props.stateQueue, {
       batchSize: props.batchSize ?? 25,
@@ -146,6 +155,16 @@ export class MessageStore extends Construct {
       ...(props.maxConcurrency !== undefined ? { maxConcurrency: props.maxConcurrency } : {}),
     });
     this.consumer.addEventSource(this.eventSource);
+  }
+
+  /** The archive queue's URL in the environment, with the one action the forward needs on it (and its key, if it has one). */
+  private bindArchiveQueue(queue: sqs.IQueue): void {
+    this.consumer.addEnvironment(CONSUMER_ENV.archiveQueueUrl, queue.queueUrl);
+    this.consumer.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    // A queue encrypted with a customer managed key: SendMessage needs the key's data keys.
+    queue.encryptionMasterKey?.grant(this.consumer, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
 
   /** Pairs the table name in the environment with the one action the consumer needs: UpdateItem on this table (not its indexes). */

@@ -384,19 +384,6 @@ export class VoltWebhookPipeline extends Construct {
       maxReceiveCount,
       role: STATE_QUEUE_ROLE,
     });
-    this.messageStore = new MessageStore(this, 'MessageStore', {
-      stateQueue: this.stateQueue.queue,
-      logLevel,
-      // New and old images: the status events are read from the table's own changes.
-      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-      ...(props.messageRetentionDays !== undefined ? { messageRetentionDays: props.messageRetentionDays } : {}),
-    });
-    const subscribers = new Map<string, DurableQueue>();
-    for (const s of props.subscribers ?? []) {
-      subscribers.set(s.name, new DurableQueue(this, `Subscriber-${s.name}`, { maxReceiveCount, role: s.name }));
-    }
-    this.subscriberQueues = subscribers;
-
     if (props.archive !== false) {
       this.archive = new DeliveryArchive(this, 'DeliveryArchive', {
         ...archiveProps(props),
@@ -405,6 +392,21 @@ export class VoltWebhookPipeline extends Construct {
         ...(props.archiveBucket !== undefined ? { bucket: importedBucket(this, props.archiveBucket) } : {}),
       });
     }
+
+    this.messageStore = new MessageStore(this, 'MessageStore', {
+      stateQueue: this.stateQueue.queue,
+      logLevel,
+      // New and old images: the status events are read from the table's own changes.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      ...(props.messageRetentionDays !== undefined ? { messageRetentionDays: props.messageRetentionDays } : {}),
+      // The consumer forwards what it receives to the archive: the ingest sends to the state queue only.
+      ...(this.archive ? { archiveQueue: this.archive.queue.queue } : {}),
+    });
+    const subscribers = new Map<string, DurableQueue>();
+    for (const s of props.subscribers ?? []) {
+      subscribers.set(s.name, new DurableQueue(this, `Subscriber-${s.name}`, { maxReceiveCount, role: s.name }));
+    }
+    this.subscriberQueues = subscribers;
 
     this.quarantine = new RejectedRequestQuarantine(this, 'Quarantine');
     this.ingest = new WebhookIngest(this, 'Ingest', {
@@ -422,8 +424,6 @@ export class VoltWebhookPipeline extends Construct {
               ...(s.allowUnknownEventTypes !== undefined ? { allowUnknownEventTypes: s.allowUnknownEventTypes } : {}),
             }),
         ),
-        // Every event type, sent with the others before the answer: archived as durably as accepted.
-        ...(this.archive ? [this.archive.target] : []),
       ],
       ...(publicKeys ? { publicKeys } : {}),
       ...(props.voltPublicKeyUrl ? { publicKeyUrl: props.voltPublicKeyUrl } : {}),

@@ -17,8 +17,8 @@ import { startProductStack, type ProductStack } from '../../helpers/local-stack'
 import { waiter } from '../../helpers/wait';
 
 // The delivery archive end to end on the product's own template: signed webhooks in, the ingest,
-// the archive queue, the archiver on its batches, the S3 stand-in. Each test uses webhooks of its
-// own and reads back only those.
+// the state queue, the consumer's forward to the archive queue, the archiver on its batches, the
+// S3 stand-in. Each test uses webhooks of its own and reads back only those.
 
 const key = testKeyPair('archive');
 const waitFor = waiter({ timeoutMs: 30_000 });
@@ -51,6 +51,7 @@ describe('the delivery archive on the local stack', () => {
   let s3: S3Client;
   let bucket: string;
   const batches: BatchOutcome[] = [];
+  const stateBatches: BatchOutcome[] = [];
   const started = new Date();
 
   beforeAll(async () => {
@@ -60,6 +61,7 @@ describe('the delivery archive on the local stack', () => {
       stack: {
         onEvent: (event) => {
           if (event.kind === 'batch' && event.queueName === 'archive') batches.push(event);
+          if (event.kind === 'batch' && event.queueName === 'state') stateBatches.push(event);
         },
       },
     });
@@ -88,6 +90,7 @@ describe('the delivery archive on the local stack', () => {
 
   afterEach(() => {
     delete product.stack.faults.s3;
+    delete product.stack.faults.sqs;
   });
 
   async function post(raw: string): Promise<void> {
@@ -181,5 +184,72 @@ describe('the delivery archive on the local stack', () => {
     expect(new Set(records.map((r) => r.webhookId)).size).toBe(hooks.length);
     expect(batches.slice(before).flatMap((b) => b.exhaustedMessageIds)).toEqual([]);
     expect(await product.aws.queueDepth(product.aws.queueUrl('archiveDlq'))).toBe(0);
+  }, 90_000);
+
+  test('the ingest sends to the state queue only; the consumer forwards to the archive queue in batches', async () => {
+    const archiveQueue = product.aws.queueUrl('archive');
+    const calls: { operation: string; queueUrl: string; entries: number }[] = [];
+    product.stack.faults.sqs = (call) => {
+      if (call.queueUrl === archiveQueue)
+        calls.push({ operation: call.operation, queueUrl: call.queueUrl, entries: call.messages.length });
+      return undefined;
+    };
+    const hooks = Array.from({ length: 8 }, (_, i) => webhook('message.sent', `forwarded ${i}`));
+    await Promise.all(hooks.map((h) => post(h.raw)));
+    await waitForArchived(hooks.map((h) => h.webhookId));
+    // Sends to the archive queue are the consumer's batches, never a single SendMessage of the ingest.
+    expect(calls.filter((c) => c.operation === 'SendMessage')).toEqual([]);
+    const forwards = calls.filter((c) => c.operation === 'SendMessageBatch');
+    expect(forwards.length).toBeGreaterThan(0);
+    expect(forwards.reduce((n, c) => n + c.entries, 0)).toBeGreaterThanOrEqual(hooks.length);
+    expect(forwards.every((c) => c.entries >= 1 && c.entries <= 10)).toBe(true);
+  }, 90_000);
+
+  test('a failed forward fails its records, SQS delivers them again, and they are archived once it succeeds, the state item right', async () => {
+    const stateQueue = product.aws.queueUrl('state');
+    const archiveQueue = product.aws.queueUrl('archive');
+    // The template's 180 s would make the redelivery a three-minute wait; the queue's own setting
+    // spaces the retries, so it is shortened there (above the 1 s batching window).
+    await product.aws.sqs.send(
+      new SetQueueAttributesCommand({ QueueUrl: stateQueue, Attributes: { VisibilityTimeout: '3' } }),
+    );
+    try {
+      const refused = { calls: 0 };
+      product.stack.faults.sqs = (call) => {
+        if (call.operation !== 'SendMessageBatch' || call.queueUrl !== archiveQueue) return undefined;
+        refused.calls += 1;
+        return { kind: 'error', status: 500, code: 'InternalError', message: 'injected' };
+      };
+      const before = stateBatches.length;
+      const hook = webhook('message.sent', 'forward fails first');
+      await post(hook.raw);
+      // The consumer wrote the item, and reported the record failed because its forward failed.
+      await waitFor('a state batch failing the record', () =>
+        stateBatches.slice(before).some((b) => b.failedMessageIds.length > 0) ? true : undefined,
+      );
+      expect(refused.calls).toBeGreaterThan(0);
+      const messageId = (JSON.parse(hook.raw) as { payload: { message_app_id: string } }).payload.message_app_id;
+      const written = await product.aws.getItem(messageId);
+      expect(written?.['status']?.S).toBe('sent');
+      expect((await archived()).some((r) => r.webhookId === hook.webhookId)).toBe(false);
+
+      delete product.stack.faults.sqs;
+      const [record] = await waitForArchived([hook.webhookId]);
+      expect(archiveRecordBytes(record!)).toEqual(Buffer.from(hook.raw, 'utf8'));
+      // Redelivered and applied again: the item is as it was (the state rules dedupe on webhookId).
+      const after = await product.aws.getItem(messageId);
+      expect(after?.['status']?.S).toBe('sent');
+      expect(after?.['history']?.L).toHaveLength(written?.['history']?.L?.length ?? -1);
+      await waitFor('the state queue to drain', async () =>
+        (await product.aws.queueDepth(stateQueue)) === 0 ? true : undefined,
+      );
+      expect(stateBatches.slice(before).flatMap((b) => b.exhaustedMessageIds)).toEqual([]);
+      expect(await product.aws.queueDepth(product.aws.queueUrl('stateDlq'))).toBe(0);
+    } finally {
+      delete product.stack.faults.sqs;
+      await product.aws.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: stateQueue, Attributes: { VisibilityTimeout: '180' } }),
+      );
+    }
   }, 90_000);
 });

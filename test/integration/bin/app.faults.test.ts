@@ -215,7 +215,7 @@ describe('fault tolerance on the local stack', () => {
       const attempts: number[] = [];
       const started = performance.now();
       stack.faults.sqs = (request) => {
-        // The state queue's sends only: the archive queue's, in parallel, are answered normally.
+        // The state queue's sends only (the ingest's only queue here; the consumer forwards to the archive).
         if (
           request.operation !== 'SendMessage' ||
           request.queueUrl !== aws.queueUrl('state') ||

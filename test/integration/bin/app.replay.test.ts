@@ -228,15 +228,22 @@ describe('replay from the archive through the local stack', () => {
     expect(result.code).toBe(0);
     const messages = await takeAll(queue);
     expect(webhookIdsOf(messages).sort()).toEqual(second.map((e) => e.webhookId).sort());
-    // The live subscriber got the same bodies and attributes.
+    // The live subscriber got the same bodies and attributes; replay adds one, the same on every
+    // message of the run: replayed=<the replay's id>, the name of its progress record.
     const live = new Map(
       (await takeAll(product.aws.queueUrl('audit'))).map((m) => [m.MessageAttributes?.['webhookId']?.StringValue, m]),
     );
+    const replayId = /Progress record: .*\/([0-9a-f]{24})\.ndjson/.exec(result.out)?.[1];
+    expect(replayId).toBeDefined();
     for (const m of messages) {
       const original = live.get(m.MessageAttributes?.['webhookId']?.StringValue);
       expect(original).toBeDefined();
       expect(m.Body).toBe(original?.Body);
-      expect(m.MessageAttributes).toEqual(original?.MessageAttributes);
+      expect(original?.MessageAttributes?.['replayed']).toBeUndefined();
+      expect(m.MessageAttributes).toEqual({
+        ...original?.MessageAttributes,
+        replayed: { DataType: 'String', StringValue: replayId },
+      });
       const bytes = decodeQueueBody(m.Body ?? '', m.MessageAttributes?.['bodyEncoding']?.StringValue);
       expect(second.map((e) => e.raw)).toContain(bytes);
     }
@@ -319,6 +326,40 @@ describe('replay from the archive through the local stack', () => {
       15_000,
     ).catch(() => undefined);
     expect(comparable(await scan())).toEqual(comparable(original));
+  }, 60_000);
+
+  test('a replay into the state queue is applied by the consumer and not archived again', async () => {
+    const archiveQueue = product.aws.queueUrl('archive');
+    const stateQueue = product.aws.queueUrl('state');
+    const countRecords = async () => (await archived()).reduce((n, o) => n + o.records.length, 0);
+    const before = await countRecords();
+    const ids = new Set((await archived()).flatMap((o) => o.records.map((r) => r.webhookId)));
+    const sends: { operation: string; queueUrl: string | undefined; entries: number }[] = [];
+    product.stack.faults.sqs = (call) => {
+      if (call.operation.startsWith('SendMessage'))
+        sends.push({ operation: call.operation, queueUrl: call.queueUrl, entries: call.messages.length });
+      return undefined;
+    };
+    try {
+      const result = await replay('--since', since(), '--until', windowEnd, '--to', 'state', '--restart', '--json');
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.out) as unknown).toMatchObject({ sent: first.length + second.length });
+      // The replayed messages reached the state queue and the consumer took them all off it.
+      expect(sends.filter((c) => c.queueUrl === stateQueue).reduce((n, c) => n + c.entries, 0)).toBe(
+        first.length + second.length,
+      );
+      await waitFor('the consumer to drain the state queue', async () =>
+        (await product.aws.queueDepth(stateQueue)) === 0 ? true : undefined,
+      );
+      // Longer than the archiver's 1 s window, for anything forwarded to have been written.
+      await sleep(3000);
+    } finally {
+      delete product.stack.faults.sqs;
+    }
+    expect(sends.filter((c) => c.queueUrl === archiveQueue)).toEqual([]);
+    expect(await product.aws.queueDepth(archiveQueue)).toBe(0);
+    expect(await countRecords()).toBe(before);
+    expect(new Set((await archived()).flatMap((o) => o.records.map((r) => r.webhookId)))).toEqual(ids);
   }, 60_000);
 
   test('a tampered archived object is refused on replay, and listed', async () => {

@@ -155,4 +155,43 @@ describe('the SQS stand-in enforces SQS character rule', () => {
     await accepted.text();
     expect((await receiveAll()).map((m) => m.Body)).toEqual(['x\ufffdy']);
   });
+
+  it('refuses a batch whose entries total more than 1 MiB of UTF-8, counted as SQS counts it, and takes one just under', async () => {
+    // 4-byte characters: 3 entries of 90,000 each are 1,080,000 bytes but 540,000 UTF-16 units,
+    // which local-aws-sqs alone would let through.
+    const wide = '\u{1F600}'.repeat(90_000);
+    const attributes = { webhookId: { DataType: 'String', StringValue: 'rfw_1' } };
+    const refused = sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: ['a', 'b', 'c'].map((Id) => ({ Id, MessageBody: wide, MessageAttributes: attributes })),
+      }),
+    );
+    await expect(refused).rejects.toMatchObject({ name: 'BatchRequestTooLong' });
+    expect(await receiveAll()).toEqual([]);
+    // The limit counts attribute names, types and values too: a body of 1 MiB less them is taken.
+    const overhead = 'webhookId'.length + 'String'.length + 'rfw_1'.length;
+    const out = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: [
+          { Id: 'a', MessageBody: 'x'.repeat(524_288 - overhead), MessageAttributes: attributes },
+          { Id: 'b', MessageBody: 'y'.repeat(524_288 - overhead), MessageAttributes: attributes },
+        ],
+      }),
+    );
+    expect(out.Successful?.map((e) => e.Id)).toEqual(['a', 'b']);
+    await expect(
+      sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: [
+            { Id: 'a', MessageBody: 'x'.repeat(524_288 - overhead + 1), MessageAttributes: attributes },
+            { Id: 'b', MessageBody: 'y'.repeat(524_288 - overhead), MessageAttributes: attributes },
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'BatchRequestTooLong' });
+    expect(await receiveAll()).toHaveLength(2);
+  });
 });

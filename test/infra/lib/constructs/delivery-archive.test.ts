@@ -289,3 +289,60 @@ describe('archive context keys', () => {
     expect(template.findOutputs('ArchivePrefix')['ArchivePrefix']?.Value).toBe('volt/');
   });
 });
+
+describe('the archive queue is fed by the consumer, not the ingest', () => {
+  type Fn = { Properties: { Environment?: { Variables?: Record<string, unknown> }; Role?: unknown } };
+
+  /** A function of the stack by an environment variable only it has, and every statement of its role's policies. */
+  function functionWith(template: Template, variable: string): { env: Record<string, unknown>; statements: string } {
+    const found = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { [variable]: Match.anyValue() } } },
+      }),
+    ) as Fn[];
+    expect(found).toHaveLength(1);
+    const fn = found[0]!;
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+    ) as { Properties: { PolicyDocument: { Statement: unknown[] } } }[];
+    return {
+      env: fn.Properties.Environment?.Variables ?? {},
+      statements: JSON.stringify(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)),
+    };
+  }
+
+  const on = synthStack({ subscribers: '[{"name":"crm"}]' });
+  const queueId = on.stack.getLogicalId(on.stack.pipeline.archive!.queue.queue.node.defaultChild as CfnElement);
+
+  it("is no ingest target: TARGET_QUEUES lists the state queue and the subscribers only, and the ingest's role cannot send to it", () => {
+    const ingest = functionWith(on.template, 'TARGET_QUEUES');
+    const targets = JSON.stringify(ingest.env['TARGET_QUEUES']);
+    expect(targets).toContain('\\"name\\":\\"state\\"');
+    expect(targets).toContain('\\"name\\":\\"crm\\"');
+    expect(targets).not.toContain('\\"name\\":\\"archive\\"');
+    expect(targets).not.toContain(queueId);
+    expect(ingest.statements).not.toContain(queueId);
+  });
+
+  it("gives the consumer the queue's URL and sqs:SendMessage on it, nothing more on it", () => {
+    const consumer = functionWith(on.template, 'TABLE_NAME');
+    expect(consumer.env['ARCHIVE_QUEUE_URL']).toEqual({ Ref: queueId });
+    const statements = JSON.parse(consumer.statements) as { Action: string | string[]; Resource: unknown }[];
+    const onQueue = statements.filter((s) => JSON.stringify(s.Resource).includes(queueId));
+    expect(onQueue).toEqual([
+      expect.objectContaining({
+        Action: 'sqs:SendMessage',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      }),
+    ]);
+  });
+
+  it('leaves the consumer without the variable or any SQS send with archive=false', () => {
+    const off = synthStack({ archive: 'false' });
+    const consumer = functionWith(off.template, 'TABLE_NAME');
+    expect(consumer.env['ARCHIVE_QUEUE_URL']).toBeUndefined();
+    expect(consumer.statements).not.toContain('sqs:SendMessage');
+  });
+});

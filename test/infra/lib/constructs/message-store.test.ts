@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,7 +158,7 @@ describe('consumer', () => {
     ).toBeUndefined();
   });
 
-  it('may only UpdateItem on this table (not its indexes), besides reading its queue and writing traces', () => {
+  it('may only UpdateItem on this table (not its indexes), besides reading its queue, forwarding to the archive queue and writing traces', () => {
     const [, fn] = consumerFunction();
     const [tableId] = only('AWS::DynamoDB::Table');
     const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
@@ -182,9 +182,15 @@ describe('consumer', () => {
     expect(actions.every((a) => a === 'dynamodb:UpdateItem' || a.startsWith('xray:') || a.startsWith('sqs:'))).toBe(
       true,
     );
+    // Besides reading its queue, the one SQS action is the archive forward's SendMessage, on the archive queue only.
+    const archiveQueueId = stack.getLogicalId(stack.pipeline.archive!.queue.queue.node.defaultChild as CfnElement);
+    const sends = statements.filter((st) => [st.Action].flat().includes('sqs:SendMessage'));
+    expect(sends).toEqual([
+      expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [archiveQueueId, 'Arn'] } }),
+    ]);
     expect(
       actions
-        .filter((a) => a.startsWith('sqs:'))
+        .filter((a) => a.startsWith('sqs:') && a !== 'sqs:SendMessage')
         .every((a) =>
           [
             'sqs:ReceiveMessage',
@@ -266,4 +272,33 @@ describe('the consumer bundle', () => {
     expect(probe.status).toBe(0);
     expect(probe.stdout.trim()).toBe('function');
   }, 120_000);
+});
+
+describe('MessageStore archiveQueue', () => {
+  it("grants the consumer the queue's customer managed key for SendMessage, beside sqs:SendMessage", () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const s = new Stack(app, 'S');
+    const archiveQueue = new sqs.Queue(s, 'Archive', { encryption: sqs.QueueEncryption.KMS });
+    new MessageStore(s, 'Store', {
+      stateQueue: new sqs.Queue(s, 'Q', { visibilityTimeout: Duration.seconds(180) }),
+      archiveQueue,
+    });
+    const t = Template.fromStack(s);
+    const keyId = s.getLogicalId(archiveQueue.encryptionMasterKey!.node.defaultChild as CfnElement);
+    const queueId = s.getLogicalId(archiveQueue.node.defaultChild as CfnElement);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
+          Match.objectLike({
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ARCHIVE_QUEUE_URL: { Ref: queueId } }) },
+    });
+  });
 });

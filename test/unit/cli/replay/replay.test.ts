@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ProgressRecord, recordedIds, type ReplayKey } from '../../../../cli/replay/progress';
+import { ProgressRecord, recordedIds, replayIdOf, type ReplayKey } from '../../../../cli/replay/progress';
 import { replayWindow, type ReplayOptions } from '../../../../cli/replay/replay';
 import { RecordChecker } from '../../../../cli/replay/verify';
 import { parseWindow, type ReplayWindow } from '../../../../cli/replay/window';
@@ -133,6 +133,22 @@ describe('replayWindow', () => {
       });
     }
     expect(ProgressRecord.open(dir, keyOf(window)).completed).toBeDefined();
+  });
+
+  it('marks every message it sends with the replayed attribute when given a replay id, the rest unchanged', async () => {
+    const objects = archive(inside);
+    const id = replayIdOf(keyOf(window));
+    expect(id).toMatch(/^[0-9a-f]{24}$/);
+    // The same command has the same id, so a resumed replay marks its messages alike.
+    expect(replayIdOf(keyOf(parseWindow('2026-11-29T10:30:00Z', '2026-11-29T12:30:00Z')))).toBe(id);
+    await replayWindow(options(objects, window, { replayId: id }));
+    expect(sentEntries).toHaveLength(inside.length);
+    for (const [i, entry] of sentEntries.entries()) {
+      const { replayed, ...rest } = entry.MessageAttributes ?? {};
+      expect(replayed).toEqual({ DataType: 'String', StringValue: id });
+      expect(rest['webhookId']?.StringValue).toBe(inside[i]!.webhookId);
+      expect(Object.keys(rest).sort()).toEqual(['eventType', 'messageId', 'receivedAt', 'signature', 'webhookId']);
+    }
   });
 
   it('keeps only the listed event types', async () => {
