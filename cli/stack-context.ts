@@ -1,7 +1,12 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { queueOutputIds, STACK_OUTPUTS, STATE_QUEUE_OUTPUT_PREFIX } from '../lib/stack-outputs';
+import {
+  queueOutputIds,
+  STACK_OUTPUTS,
+  STATE_QUEUE_OUTPUT_PREFIX,
+  subscriberEventTypesOutputId,
+} from '../lib/stack-outputs';
 import { deadLetterRole, QUARANTINE_QUEUE_ROLE, STATE_QUEUE_ROLE } from '../lib/template-contract';
 import { LOCAL_STACK_FILE, LocalStackFileError, parseLocalStackFile, type LocalStackFile } from '../local/stack-file';
 import { CliError, UsageError } from './command';
@@ -243,6 +248,8 @@ function outputsOfLocal(local: Partial<LocalStackFile>): Record<string, string> 
   if (stateDlqUrl !== undefined) outputs[state.dlqUrl] = stateDlqUrl;
   if (local.archiveBucket !== undefined) outputs[STACK_OUTPUTS.archiveBucketName] = local.archiveBucket;
   if (local.archivePrefix !== undefined) outputs[STACK_OUTPUTS.archivePrefix] = local.archivePrefix;
+  for (const [name, types] of Object.entries(local.subscriberEventTypes ?? {}))
+    outputs[subscriberEventTypesOutputId(name)] = types;
   return outputs;
 }
 

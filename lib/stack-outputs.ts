@@ -42,6 +42,14 @@ export function subscriberOutputPrefix(name: string): string {
   return `Subscriber${pascalCaseId(name)}`;
 }
 
+/**
+ * The output listing a subscriber's event types (comma-separated), present only for a subscriber
+ * that takes some types: `replay --to <subscriber>` sends it only those, as the ingest would.
+ */
+export function subscriberEventTypesOutputId(name: string): string {
+  return `${subscriberOutputPrefix(name)}EventTypes`;
+}
+
 /** The prefix of an event rule queue's four outputs (`failures` -> `EventRuleFailures`). */
 export function eventRuleOutputPrefix(name: string): string {
   return `EventRule${pascalCaseId(name)}`;

@@ -7,6 +7,7 @@ import {
   queueOutputIds,
   STACK_OUTPUTS,
   STATE_QUEUE_OUTPUT_PREFIX,
+  subscriberEventTypesOutputId,
   subscriberOutputPrefix,
 } from './stack-outputs';
 
@@ -58,6 +59,12 @@ export class VoltWebhooksStack extends Stack {
     }
     for (const [name, queue] of this.pipeline.subscriberQueues) {
       this.queueOutputs(subscriberOutputPrefix(name), queue, `subscriber "${name}"`);
+      const eventTypes = props.pipeline.subscribers?.find((s) => s.name === name)?.eventTypes;
+      if (eventTypes !== undefined)
+        new CfnOutput(this, subscriberEventTypesOutputId(name), {
+          value: eventTypes.join(','),
+          description: `Event types subscriber "${name}" receives (\`volt-webhooks replay --to ${name}\` sends only these)`,
+        });
     }
     this.eventOutputs();
     this.archiveOutputs();

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { endpointField, endpointFields, STANDIN_SERVICE_NAMES, type EndpointFields } from './endpoints';
-import { STACK_OUTPUTS } from '../lib/stack-outputs';
+import { STACK_OUTPUTS, subscriberEventTypesOutputId } from '../lib/stack-outputs';
 import { archiveBucket, messagesTable, type LocalStack } from './model';
 
 /**
@@ -32,6 +32,11 @@ export interface LocalStackFile extends EndpointFields {
   readonly archivePrefix?: string;
   /** The `VoltProbeSignature` output: what the simulator's registration test request looked like. */
   readonly voltProbeSignature?: string;
+  /**
+   * By subscriber name, the event types of each subscriber that takes only some (its
+   * `Subscriber<Name>EventTypes` output, comma-separated); `replay --to <name>` sends only these.
+   */
+  readonly subscriberEventTypes?: Readonly<Record<string, string>>;
 }
 
 /** Where the local stack writes its file, relative to the project directory. */
@@ -59,6 +64,18 @@ function archiveFields(
   return { archiveBucket: bucket, ...(prefix !== undefined ? { archivePrefix: prefix } : {}) };
 }
 
+/** The `Subscriber<Name>EventTypes` outputs, by the name of the subscriber queue they describe. */
+function subscriberEventTypesOf(
+  stack: Pick<LocalStack, 'queues'> & Partial<Pick<LocalStack, 'outputs'>>,
+): Pick<LocalStackFile, 'subscriberEventTypes'> {
+  const found: Record<string, string> = {};
+  for (const { key } of stack.queues) {
+    const types = stack.outputs?.[subscriberEventTypesOutputId(key)];
+    if (typeof types === 'string' && types !== '') found[key] = types;
+  }
+  return Object.keys(found).length > 0 ? { subscriberEventTypes: found } : {};
+}
+
 /** The file's content for a started stack and its simulator. */
 export function localStackFileOf(
   stack: Pick<LocalStack, 'webhookUrl' | 'region' | 'endpoints' | 'queues' | 'tables'> &
@@ -79,6 +96,7 @@ export function localStackFileOf(
     signingKeyFile,
     ...(typeof probe === 'string' ? { voltProbeSignature: probe } : {}),
     ...archiveFields(stack),
+    ...subscriberEventTypesOf(stack),
   };
 }
 
@@ -99,7 +117,7 @@ export class LocalStackFileError extends Error {
 }
 
 /** The fields holding a single string. */
-type TextField = Exclude<keyof LocalStackFile, 'queueUrls'>;
+type TextField = Exclude<keyof LocalStackFile, 'queueUrls' | 'subscriberEventTypes'>;
 
 const URL_FIELDS: readonly TextField[] = [
   'webhookUrl',
@@ -138,17 +156,24 @@ function textOf(name: string, value: unknown, url: boolean, problems: string[]):
   return value;
 }
 
-function queueUrlsOf(value: unknown, problems: string[]): Record<string, string> | undefined {
+/** An object of non-empty strings (of URLs when `url`), named `field` in the problems. */
+function textsOf(
+  field: string,
+  what: string,
+  value: unknown,
+  url: boolean,
+  problems: string[],
+): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push(`queueUrls must be an object of queue URLs by role, got ${JSON.stringify(value)}`);
+    problems.push(`${field} must be an object of ${what}, got ${JSON.stringify(value)}`);
     return undefined;
   }
-  const urls: Record<string, string> = {};
-  for (const [role, url] of Object.entries(value)) {
-    const text = textOf(`queueUrls.${role}`, url, true, problems);
-    if (text !== undefined) urls[role] = text;
+  const texts: Record<string, string> = {};
+  for (const [key, text] of Object.entries(value)) {
+    const checked = textOf(`${field}.${key}`, text, url, problems);
+    if (checked !== undefined) texts[key] = checked;
   }
-  return urls;
+  return texts;
 }
 
 /**
@@ -172,8 +197,20 @@ export function parseLocalStackFile(value: unknown, source: string): Partial<Loc
       if (text !== undefined) result[name] = text;
     }
   }
-  const queueUrls = fields.has('queueUrls') ? queueUrlsOf(fields.get('queueUrls'), problems) : undefined;
+  const queueUrls = fields.has('queueUrls')
+    ? textsOf('queueUrls', 'queue URLs by role', fields.get('queueUrls'), true, problems)
+    : undefined;
   if (queueUrls) result.queueUrls = queueUrls;
+  const eventTypes = fields.has('subscriberEventTypes')
+    ? textsOf(
+        'subscriberEventTypes',
+        'event type lists by subscriber',
+        fields.get('subscriberEventTypes'),
+        false,
+        problems,
+      )
+    : undefined;
+  if (eventTypes) result.subscriberEventTypes = eventTypes;
   if (problems.length > 0) throw new LocalStackFileError(source, problems);
   return result;
 }

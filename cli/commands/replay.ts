@@ -38,7 +38,8 @@ only the rest. A window already done is not sent again unless --restart is given
   --since <time>         start of the window, inclusive: ISO 8601 with a zone (2026-11-29T10:00:00Z)
                          or a date (2026-11-29, midnight UTC)
   --until <time>         end of the window, exclusive; same format
-  --to <target>          state, a subscriber's name, or the URL of any SQS queue
+  --to <target>          state, a subscriber's name, or the URL of any SQS queue; a subscriber
+                         with eventTypes gets only those (its Subscriber<Name>EventTypes output)
   --event-types <types>  only these event types, comma-separated (e.g. message.finalized)
   --dry-run              read and verify, print what would be sent; send and record nothing
   --no-verify            do not check signatures (fields are still checked against the body)

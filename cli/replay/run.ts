@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_ARCHIVE_PREFIX } from '../../lambda/common/archive-record';
 import { DEFAULT_SCHEME, type SignatureScheme } from '../../lambda/common/signature';
-import { STACK_OUTPUTS } from '../../lib/stack-outputs';
+import { STACK_OUTPUTS, subscriberEventTypesOutputId } from '../../lib/stack-outputs';
 import { STATE_QUEUE_ROLE } from '../../lib/template-contract';
 import { CliError, type CliIo } from '../command';
 import { findQueuePair } from '../commands/redrive';
@@ -15,7 +15,7 @@ import { progressReporter, type ProgressStream } from './progress-bar';
 import { replayWindow, type ReplaySummary } from './replay';
 import { trustedKeys } from './trusted-keys';
 import { RecordChecker } from './verify';
-import type { ReplayWindow } from './window';
+import { windowForSubscriber, type ReplayWindow } from './window';
 
 /**
  * `volt-webhooks replay` once its arguments are checked (`cli/commands/replay.ts`): finding the
@@ -58,13 +58,23 @@ export function s3Settings(ctx: StackContext): S3ClientConfig {
   return { ...ctx.sqs, endpoint, forcePathStyle: true };
 }
 
-/** The queue `--to` names: `state`, a subscriber's name, or any queue's URL. */
-export function targetQueue(ctx: StackContext, to: string): { readonly name: string; readonly queueUrl: string } {
+/**
+ * The queue `--to` names: `state`, a subscriber's name, or any queue's URL. For a subscriber
+ * that takes only some event types (its `Subscriber<Name>EventTypes` output), those types.
+ */
+export function targetQueue(
+  ctx: StackContext,
+  to: string,
+): { readonly name: string; readonly queueUrl: string; readonly subscriber?: string; readonly eventTypes?: string[] } {
   if (/^https?:\/\//.test(to)) return { name: to, queueUrl: to };
   const pair = findQueuePair(ctx, to);
+  if (pair.name === STATE_QUEUE_ROLE) return { name: 'the state queue', queueUrl: pair.queueUrl };
+  const types = ctx.outputs[subscriberEventTypesOutputId(pair.name)];
   return {
-    name: pair.name === STATE_QUEUE_ROLE ? 'the state queue' : `subscriber ${pair.queueArg}`,
+    name: `subscriber ${pair.queueArg}`,
     queueUrl: pair.queueUrl,
+    subscriber: pair.name,
+    ...(types !== undefined && types !== '' ? { eventTypes: types.split(',') } : {}),
   };
 }
 
@@ -114,10 +124,10 @@ function exitCode(summary: ReplaySummary): number {
 }
 
 export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
-  const { window } = args;
   const ctx = await resolveStackContext(args.stack);
   const location = archiveLocation(ctx);
   const target = targetQueue(ctx, args.to);
+  const window = windowForSubscriber(args.window, target.subscriber ?? '', target.eventTypes);
   const keys = args.noVerify
     ? undefined
     : await trustedKeys(ctx, {

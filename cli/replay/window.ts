@@ -50,3 +50,23 @@ export function inWindow(window: ReplayWindow, receivedAt: string, eventType: st
   if (Number.isNaN(at) || at < window.since.getTime() || at >= window.until.getTime()) return false;
   return window.eventTypes === undefined || window.eventTypes.includes(eventType);
 }
+
+/**
+ * The window as a subscriber that takes only `subscribed` event types would receive it: the
+ * ingest never sends it the others, and a replay must not either. Without `--event-types` the
+ * window takes the subscriber's types; with it, a type the subscriber does not take is refused.
+ */
+export function windowForSubscriber(
+  window: ReplayWindow,
+  subscriber: string,
+  subscribed: readonly string[] | undefined,
+): ReplayWindow {
+  if (subscribed === undefined) return window;
+  if (window.eventTypes === undefined) return { ...window, eventTypes: [...new Set(subscribed)].sort() };
+  const outside = window.eventTypes.filter((t) => !subscribed.includes(t));
+  if (outside.length > 0)
+    throw new UsageError(
+      `--event-types ${outside.join(',')}: subscriber "${subscriber}" receives only ${subscribed.join(', ')}`,
+    );
+  return window;
+}

@@ -51,6 +51,8 @@ describe('stack outputs', () => {
       ArchiveTable: `${pipeline.archive?.databaseName}.deliveries`,
       ...queueOutputs(stack, 'State', pipeline.stateQueue),
       ...queueOutputs(stack, 'SubscriberCrmSync', pipeline.subscriberQueues.get('crm-sync')),
+      // Only a subscriber that takes some event types lists them (replay sends it only those).
+      SubscriberCrmSyncEventTypes: 'message.received',
       ...queueOutputs(stack, 'SubscriberAudit', pipeline.subscriberQueues.get('audit')),
     });
   });

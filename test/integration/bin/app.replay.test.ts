@@ -159,7 +159,7 @@ describe('replay from the archive through the local stack', () => {
       name: 'volt-replay',
       context: {
         voltPublicKeys: JSON.stringify([key.formats.spkiPem]),
-        subscribers: JSON.stringify([{ name: 'audit' }]),
+        subscribers: JSON.stringify([{ name: 'audit' }, { name: 'replies', eventTypes: ['message.received'] }]),
         // The archive's batching window as `npm start` sets it: objects a second after the deliveries.
         archiveBatchWindowSeconds: '1',
       },
@@ -255,6 +255,36 @@ describe('replay from the archive through the local stack', () => {
     expect(all.code).toBe(0);
     expect(JSON.parse(all.out) as unknown).toMatchObject({ duplicates: 1, sent: first.length + second.length });
     expect(webhookIdsOf(await takeAll(whole)).sort()).toEqual([...first, ...second].map((e) => e.webhookId).sort());
+  }, 60_000);
+
+  test('a replay into a subscriber that takes some event types sends it only those, as the ingest does', async () => {
+    const live = webhookIdsOf(await takeAll(product.aws.queueUrl('replies'))).sort();
+    const received = second.filter((e) => JSON.parse(e.raw).event_type === 'message.received');
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.length).toBeLessThan(second.length);
+    const result = await replay('--since', secondSince, '--until', windowEnd, '--to', 'replies');
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('(message.received)');
+    const replayed = webhookIdsOf(await takeAll(product.aws.queueUrl('replies'))).sort();
+    expect(replayed).toEqual(received.map((e) => e.webhookId).sort());
+    // What the live run delivered to it, in the same window.
+    expect(live).toEqual(expect.arrayContaining(replayed));
+
+    // A type the subscriber never receives is refused, and nothing is sent.
+    const refused = await replay(
+      '--since',
+      secondSince,
+      '--until',
+      windowEnd,
+      '--to',
+      'replies',
+      '--event-types',
+      'message.sent',
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('--event-types message.sent: subscriber "replies" receives only message.received');
+    expect(await takeAll(product.aws.queueUrl('replies'))).toEqual([]);
   }, 60_000);
 
   test('an interrupted replay resumes without sending anything twice', async () => {

@@ -117,6 +117,26 @@ describe('.local/stack.json', () => {
     expect(file).toMatchObject({ archiveBucket: 'their-bucket', archivePrefix: 'volt/' });
   });
 
+  test("lists each subscriber's event types from its Subscriber<Name>EventTypes output, and reads them back", () => {
+    const base = stackWith([]);
+    const queue = (key: string) => ({ ...base.queues[0]!, logicalId: key, key, name: key, role: key });
+    const file = localStackFileOf(
+      {
+        ...base,
+        queues: [...base.queues, queue('crm-sync'), queue('audit')],
+        outputs: { SubscriberCrmSyncEventTypes: 'message.received,message.sent' },
+      },
+      simulator,
+      '/k.pem',
+    );
+    expect(file.subscriberEventTypes).toEqual({ 'crm-sync': 'message.received,message.sent' });
+    expect(parseLocalStackFile(JSON.parse(JSON.stringify(file)), 'stack.json')).toEqual(file);
+    expect(localStackFileOf(base, simulator, '/k.pem')).not.toHaveProperty('subscriberEventTypes');
+    expect(() => parseLocalStackFile({ subscriberEventTypes: { crm: 7 } }, 'stack.json')).toThrow(
+      'subscriberEventTypes.crm must be a non-empty string, got 7',
+    );
+  });
+
   test('names no archive when the template has none', () => {
     const file = localStackFileOf({ ...stackWith([]), buckets: [], outputs: {} }, simulator, '/k.pem');
     expect(file).not.toHaveProperty('archiveBucket');

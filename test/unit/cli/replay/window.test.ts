@@ -1,5 +1,5 @@
 import { UsageError } from '../../../../cli/command';
-import { inWindow, parseInstant, parseWindow } from '../../../../cli/replay/window';
+import { inWindow, parseInstant, parseWindow, windowForSubscriber } from '../../../../cli/replay/window';
 
 describe('replay window', () => {
   it('reads ISO 8601 times with a zone and bare dates as UTC midnight', () => {
@@ -31,5 +31,20 @@ describe('replay window', () => {
     expect(inWindow(w, '2026-11-29T09:59:59.999Z', 'message.sent')).toBe(false);
     expect(inWindow(w, '2026-11-29T10:30:00.000Z', 'message.finalized')).toBe(false);
     expect(inWindow(w, 'not a time', 'message.sent')).toBe(false);
+  });
+
+  test('a subscriber that takes some event types gets only those, and a type outside them is refused', () => {
+    const open = parseWindow('2026-11-29', '2026-11-30', undefined);
+    expect(windowForSubscriber(open, 'crm', undefined)).toBe(open);
+    expect(windowForSubscriber(open, 'crm', ['message.received', 'message.finalized']).eventTypes).toEqual([
+      'message.finalized',
+      'message.received',
+    ]);
+    const narrower = parseWindow('2026-11-29', '2026-11-30', ['message.received']);
+    expect(windowForSubscriber(narrower, 'crm', ['message.received', 'message.finalized'])).toBe(narrower);
+    const outside = parseWindow('2026-11-29', '2026-11-30', ['message.sent,message.received']);
+    expect(() => windowForSubscriber(outside, 'crm', ['message.received'])).toThrow(
+      '--event-types message.sent: subscriber "crm" receives only message.received',
+    );
   });
 });
