@@ -259,7 +259,9 @@ describe('replay from the archive through the local stack', () => {
 
   test('a replay into a subscriber that takes some event types sends it only those, as the ingest does', async () => {
     const live = webhookIdsOf(await takeAll(product.aws.queueUrl('replies'))).sort();
-    const received = second.filter((e) => JSON.parse(e.raw).event_type === 'message.received');
+    const received = second.filter(
+      (e) => (JSON.parse(e.raw) as { payload: { event_type?: string } }).payload.event_type === 'message.received',
+    );
     expect(received.length).toBeGreaterThan(0);
     expect(received.length).toBeLessThan(second.length);
     const result = await replay('--since', secondSince, '--until', windowEnd, '--to', 'replies');
