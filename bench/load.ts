@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     const fullSeconds = sent.acceptedPerSecond.slice(1, -1);
     console.log(`accepted all in ${round(acceptSeconds, 1)} s; waiting for the consumer to store everything...`);
     if (DEFER_CONSUMER) stack.startEventSources();
-    const drained = await drainAndVerify(stack, stream, t0, deadline);
+    const drained = await drainAndVerify(stack, stream, t0, deadline, { drainArchive: true });
     const lat = latencySummary(sent.latenciesMs);
     const throttled = sent.retriedByStatus['429'] ?? 0;
     const figures = {

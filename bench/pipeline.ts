@@ -7,7 +7,7 @@ import {
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { KeyObject } from 'node:crypto';
 import { signBody } from '../lambda/common/signature';
-import { STATE_QUEUE_ROLE } from '../lib/template-contract';
+import { ARCHIVE_QUEUE_ROLE, STATE_QUEUE_ROLE } from '../lib/template-contract';
 import { messagesTable, type LocalStack } from '../local/model';
 import type { Stream, StreamEvent } from './events';
 import { quantile } from './stats';
@@ -248,12 +248,18 @@ async function compare(dynamodb: DynamoDBClient, tableName: string, stream: Stre
   return problems;
 }
 
-/** Waits until every queue is empty and every item matches the model, or the deadline passes. */
+/**
+ * Waits until the state queue is empty and every item matches the model, or the deadline passes;
+ * with `drainArchive`, then also until the archive queue is empty (its batching window is 60 s by
+ * default, so its last messages wait up to that long for the archiver). `totalMs` is the time
+ * to the last stored item either way.
+ */
 export async function drainAndVerify(
   stack: LocalStack,
   stream: Stream,
   started: number,
   deadline: number,
+  options: { readonly drainArchive?: boolean } = {},
 ): Promise<DrainResult> {
   const settings = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const sqs = new SQSClient({ ...settings, endpoint: stack.sqsEndpoint });
@@ -272,6 +278,9 @@ export async function drainAndVerify(
       await new Promise((r) => setTimeout(r, 250));
     }
     const totalMs = performance.now() - started;
+    const archive = stack.queues.find((q) => q.key === ARCHIVE_QUEUE_ROLE);
+    while (options.drainArchive && archive && Date.now() <= deadline && (await depth(sqs, archive.url)) > 0)
+      await new Promise((r) => setTimeout(r, 500));
     const queueDepths: Record<string, number> = {};
     for (const q of stack.queues) queueDepths[q.key] = await depth(sqs, q.url);
     return { totalMs, mismatches, queueDepths };

@@ -282,3 +282,31 @@ export function mergeFailed(answer: string, failed: readonly FailedEntry[]): str
   const already = Array.isArray(parsed['Failed']) ? (parsed['Failed'] as unknown[]) : [];
   return JSON.stringify({ ...parsed, Failed: [...already, ...failed] });
 }
+
+/**
+ * `ApproximateNumberOfMessages` as SQS means it: the messages available for retrieval. local-aws-sqs
+ * counts the in-flight ones there too (its own message-move task subtracts them again), so a queue
+ * with one message being processed reported 1 visible and 1 in flight, and a depth of 2. The
+ * stand-in's answer (`text`, in `protocol`) gets `inFlight` taken off that count.
+ */
+export function withVisibleCount(text: string, protocol: SqsCall['protocol'], inFlight: number): string {
+  if (inFlight <= 0) return text;
+  const visible = (reported: string) => String(Math.max(0, Number(reported) - inFlight));
+  if (protocol === 'query')
+    return text.replace(
+      /(<Name>ApproximateNumberOfMessages<\/Name>\s*<Value>)(\d+)(<\/Value>)/,
+      (_all, open: string, value: string, close: string) => `${open}${visible(value)}${close}`,
+    );
+  try {
+    const answer: unknown = JSON.parse(text);
+    if (!isRecord(answer) || !isRecord(answer['Attributes'])) return text;
+    const reported = answer['Attributes']['ApproximateNumberOfMessages'];
+    if (typeof reported !== 'string') return text;
+    return JSON.stringify({
+      ...answer,
+      Attributes: { ...answer['Attributes'], ApproximateNumberOfMessages: visible(reported) },
+    });
+  } catch {
+    return text;
+  }
+}

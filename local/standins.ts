@@ -25,6 +25,7 @@ import {
   parseSqsCall,
   type ErrorAnswer,
   type SqsCall,
+  withVisibleCount,
 } from './sqs-rules';
 
 /**
@@ -226,7 +227,11 @@ function send(res: ServerResponse, answer: ErrorAnswer): void {
  * Puts SQS's character rule (`local/sqs-rules.ts`), which local-aws-sqs does not enforce, and
  * the SQS fault hook in front of the stand-in's request handler.
  */
-function withSqsRules(serve: RequestListener, faults: StandinFaults): RequestListener {
+function withSqsRules(
+  serve: RequestListener,
+  faults: StandinFaults,
+  inFlight: (queueUrl: string | undefined) => number,
+): RequestListener {
   const answerFault = async (call: SqsCall, res: ServerResponse): Promise<boolean> => {
     const fault = faults.sqs?.(call);
     if (!fault) return false;
@@ -266,6 +271,12 @@ function withSqsRules(serve: RequestListener, faults: StandinFaults): RequestLis
             end(typeof chunk === 'string' ? mergeFailed(chunk, decision.failed) : chunk)) as typeof res.end;
           serve(replayRequest(req, decision.body), res);
           return;
+        }
+        if (call.operation === 'GetQueueAttributes') {
+          const taken = inFlight(call.queueUrl);
+          const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+          res.end = ((chunk?: unknown) =>
+            end(typeof chunk === 'string' ? withVisibleCount(chunk, call.protocol, taken) : chunk)) as typeof res.end;
         }
         serve(replayRequest(req, body), res);
       })
@@ -327,7 +338,15 @@ async function startSqs(
       emulateQueueCreationLifecycle: false,
     });
     service.PORT = sqs.port;
-    route.handler = withSqsRules((req, res) => void requestHandler(req, res), faults);
+    // The queue's in-flight count before the stand-in answers: what its visible count must lose.
+    const inFlight = (queueUrl: string | undefined): number => {
+      const name = queueUrl?.split('/').pop();
+      const queue = service.Queues.find((q) => q.QueueName === name);
+      return Number(
+        queue?.getAttributes(['ApproximateNumberOfMessagesNotVisible'])?.['ApproximateNumberOfMessagesNotVisible'] ?? 0,
+      );
+    };
+    route.handler = withSqsRules((req, res) => void requestHandler(req, res), faults, inFlight);
     // Stopping closes the listener only: the queues live in `service`, so they survive a restart.
     faults.stopSqs = () =>
       new Promise<void>((done) => {

@@ -7,6 +7,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { startStandins, type Standins } from '../../../local/standins';
+import { withVisibleCount } from '../../../local/sqs-rules';
 
 // The SQS stand-in refuses what real SQS refuses: a message body or String attribute value with a
 // character outside #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF, in both
@@ -193,5 +194,34 @@ describe('the SQS stand-in enforces SQS character rule', () => {
       ),
     ).rejects.toMatchObject({ name: 'BatchRequestTooLong' });
     expect(await receiveAll()).toHaveLength(2);
+  });
+});
+
+describe('withVisibleCount', () => {
+  test('takes the in-flight messages off ApproximateNumberOfMessages, in either protocol', () => {
+    const json = JSON.stringify({
+      Attributes: { ApproximateNumberOfMessages: '5', ApproximateNumberOfMessagesNotVisible: '2' },
+    });
+    expect(JSON.parse(withVisibleCount(json, 'json', 2))).toEqual({
+      Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '2' },
+    });
+    const xml =
+      '<GetQueueAttributesResult><Attribute><Name>ApproximateNumberOfMessages</Name><Value>5</Value></Attribute>' +
+      '<Attribute><Name>ApproximateNumberOfMessagesNotVisible</Name><Value>2</Value></Attribute></GetQueueAttributesResult>';
+    expect(withVisibleCount(xml, 'query', 2)).toBe(
+      xml.replace(
+        '<Name>ApproximateNumberOfMessages</Name><Value>5</Value>',
+        '<Name>ApproximateNumberOfMessages</Name><Value>3</Value>',
+      ),
+    );
+  });
+
+  test('leaves an answer without the count, an error or nothing in flight as it is', () => {
+    const other = JSON.stringify({ Attributes: { VisibilityTimeout: '30' } });
+    expect(withVisibleCount(other, 'json', 2)).toBe(other);
+    expect(withVisibleCount('{"__type":"QueueDoesNotExist"}', 'json', 2)).toBe('{"__type":"QueueDoesNotExist"}');
+    expect(withVisibleCount('not json', 'json', 2)).toBe('not json');
+    const json = JSON.stringify({ Attributes: { ApproximateNumberOfMessages: '5' } });
+    expect(withVisibleCount(json, 'json', 0)).toBe(json);
   });
 });
