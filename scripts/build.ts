@@ -11,7 +11,6 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ASSET_FILES, bundleConsoleScript } from '../cli/console/assets';
 import { PROJECT_ROOT, VoltFunction } from '../lib/constructs/volt-function';
@@ -33,7 +32,12 @@ function bundleFunctions(): string[] {
   const functionDirs = readdirSync(path.join(PROJECT_ROOT, 'lambda')).filter((dir) =>
     existsSync(path.join(PROJECT_ROOT, 'lambda', dir, 'handler.ts')),
   );
-  const outdir = mkdtempSync(path.join(tmpdir(), 'volt-build-'));
+  // Inside the project, not the system's temp folder: the source maps name their sources relative
+  // to the bundle's folder, so from here they read `../../../node_modules/...` on every machine,
+  // and the package's contents do not depend on where the checkout is.
+  const scratch = path.join(PROJECT_ROOT, '.cache');
+  mkdirSync(scratch, { recursive: true });
+  const outdir = mkdtempSync(path.join(scratch, 'build-'));
   try {
     const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
     const stack = new Stack(app, 'Build');

@@ -135,8 +135,10 @@ describe(`the ${PACKAGE_NAME} package`, () => {
     );
     expect(packed()).toEqual(expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'LICENSE']));
     // Five function bundles with their source maps (the archiver's S3 client alone is about
-    // 1 MB of them) and the one-file CLI are most of it.
-    expect(pack.unpackedSize).toBeLessThan(5 * 1024 * 1024);
+    // 1 MB of them) and the one-file CLI are most of it: 5.2 MB on 2026-11-30, since the consumer
+    // carries the SQS client for the archive forward. The bound catches a stray folder or a
+    // second copy of a bundle, not ordinary growth.
+    expect(pack.unpackedSize).toBeLessThan(6 * 1024 * 1024);
   });
 
   describe('installed into a copy of examples/existing-app', () => {
