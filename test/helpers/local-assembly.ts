@@ -132,11 +132,19 @@ function miniTemplate(options: MiniAssemblyOptions): object {
   };
 }
 
-export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
+/**
+ * Writes a cloud assembly of one stack, `Mini`, holding `template`, into a new temporary folder:
+ * the manifest, the asset manifest naming `assets` (asset id -> bundle source), and each bundle
+ * as `asset.<id>/index.mjs`. Returns the folder; the caller removes it.
+ */
+export function writeAssembly(template: object, assets: Readonly<Record<string, string>> = {}): string {
   const outdir = mkdtempSync(path.join(tmpdir(), 'volt-local-mini-'));
-  const assetDir = path.join(outdir, 'asset.abc123');
-  mkdirSync(assetDir);
-  writeFileSync(path.join(assetDir, 'index.mjs'), FUNCTION_CODE);
+  const files: Record<string, object> = {};
+  for (const [id, code] of Object.entries(assets)) {
+    mkdirSync(path.join(outdir, `asset.${id}`));
+    writeFileSync(path.join(outdir, `asset.${id}`, 'index.mjs'), code);
+    files[id] = { source: { path: `asset.${id}`, packaging: 'zip' }, destinations: { d: { objectKey: `${id}.zip` } } };
+  }
   writeFileSync(
     path.join(outdir, 'manifest.json'),
     JSON.stringify({
@@ -147,18 +155,11 @@ export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
       },
     }),
   );
-  writeFileSync(
-    path.join(outdir, 'Mini.assets.json'),
-    JSON.stringify({
-      version: '55.0.0',
-      files: {
-        abc123: {
-          source: { path: 'asset.abc123', packaging: 'zip' },
-          destinations: { d: { objectKey: 'abc123.zip' } },
-        },
-      },
-    }),
-  );
-  writeFileSync(path.join(outdir, 'Mini.template.json'), JSON.stringify(miniTemplate(options)));
+  writeFileSync(path.join(outdir, 'Mini.assets.json'), JSON.stringify({ version: '55.0.0', files }));
+  writeFileSync(path.join(outdir, 'Mini.template.json'), JSON.stringify(template));
   return outdir;
+}
+
+export function writeMiniAssembly(options: MiniAssemblyOptions = {}): string {
+  return writeAssembly(miniTemplate(options), { abc123: FUNCTION_CODE });
 }

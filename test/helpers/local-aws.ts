@@ -1,5 +1,11 @@
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { messagesTable, type LocalStack } from '../../local/stack';
 
 /** A DynamoDB item as the SDK returns it. */
@@ -66,6 +72,30 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
     Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0) +
     Number(out.Attributes?.['ApproximateNumberOfMessagesNotVisible'] ?? 0)
   );
+}
+
+/** Receives and deletes every message on a queue, with its attributes, until a receive comes back empty. */
+export async function takeAll(sqs: SQSClient, url: string): Promise<Message[]> {
+  const taken: Message[] = [];
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return taken;
+    taken.push(...messages);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
 }
 
 /** The string (`S`) value of each named attribute of an item, `undefined` where it has none. */

@@ -1,10 +1,4 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SetQueueAttributesCommand,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SIGNATURE_HEADER, signBody } from '../../../lambda/common/signature';
 import { REGISTRATION_RESOURCE_TYPE } from '../../../lib/template-contract';
@@ -13,7 +7,7 @@ import type { LocalStack } from '../../../local/stack';
 import { startVoltSimulator, type VoltSimulator } from '../../../local/volt-simulator';
 import { vendorEvent } from '../../helpers/fixtures';
 import { testKeyPair } from '../../helpers/keys';
-import { stringAttributes, type Item, type LocalAwsClients } from '../../helpers/local-aws';
+import { stringAttributes, takeAll as takeAllFrom, type Item, type LocalAwsClients } from '../../helpers/local-aws';
 import { startProductStack, type ProductStack } from '../../helpers/local-stack';
 import { waiter } from '../../helpers/wait';
 
@@ -91,29 +85,7 @@ describe('local pipeline: Volt webhooks to DynamoDB items, subscribers and the D
       (await queueDepth(aws.queueUrl('state'))) === 0 ? true : undefined,
     );
 
-  /** Receives and deletes every message on a queue until a receive comes back empty. */
-  async function takeAll(url: string): Promise<Message[]> {
-    const taken: Message[] = [];
-    for (;;) {
-      const out = await aws.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const messages = out.Messages ?? [];
-      if (messages.length === 0) return taken;
-      taken.push(...messages);
-      await aws.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: url,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-        }),
-      );
-    }
-  }
+  const takeAll = (url: string): Promise<Message[]> => takeAllFrom(aws.sqs, url);
 
   beforeAll(async () => {
     // The simulator comes first: its URL goes into the template, as Volt's API URL would.

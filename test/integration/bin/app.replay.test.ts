@@ -6,12 +6,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, type Message } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +24,7 @@ import { SIGNATURE_HEADER, signBody, verifySignature } from '../../../lambda/com
 import { localStackFileOf, writeLocalStackFile } from '../../../local/stack-file';
 import { vendorEvent } from '../../helpers/fixtures';
 import { testKeyPair } from '../../helpers/keys';
-import type { Item } from '../../helpers/local-aws';
+import { takeAll as takeAllFrom, type Item } from '../../helpers/local-aws';
 import { startProductStack, type ProductStack } from '../../helpers/local-stack';
 import { waiter } from '../../helpers/wait';
 
@@ -117,29 +112,7 @@ describe('replay from the archive through the local stack', () => {
     return QueueUrl ?? '';
   }
 
-  /** Receives and deletes every message on a queue until a receive comes back empty. */
-  async function takeAll(url: string): Promise<Message[]> {
-    const taken: Message[] = [];
-    for (;;) {
-      const out = await product.aws.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const messages = out.Messages ?? [];
-      if (messages.length === 0) return taken;
-      taken.push(...messages);
-      await product.aws.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: url,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-        }),
-      );
-    }
-  }
+  const takeAll = (url: string): Promise<Message[]> => takeAllFrom(product.aws.sqs, url);
 
   const replay = async (...args: string[]) => {
     const out: string[] = [];

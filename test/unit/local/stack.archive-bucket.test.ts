@@ -1,33 +1,16 @@
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { rmSync } from 'node:fs';
 import { STACK_OUTPUTS } from '../../../lib/stack-outputs';
 import { archiveBucket } from '../../../local/model';
 import { startLocalStack, type LocalStackEvent } from '../../../local/stack';
+import { writeAssembly } from '../../helpers/local-assembly';
 
 // A stack given an existing bucket for its archive (`-c archiveBucket=...`) has no bucket resource
 // for it: on AWS the bucket exists already. Locally nothing would create it, and every archive
 // write would fail into the archive's DLQ, so the runner creates it empty in the S3 stand-in.
 
 function assemblyWith(outputs: Record<string, unknown>, resources: Record<string, unknown> = {}): string {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'volt-passed-in-bucket-'));
-  writeFileSync(
-    path.join(outdir, 'manifest.json'),
-    JSON.stringify({
-      version: '55.0.0',
-      artifacts: {
-        'Mini.assets': { type: 'cdk:asset-manifest', properties: { file: 'Mini.assets.json' } },
-        Mini: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Mini.template.json' } },
-      },
-    }),
-  );
-  writeFileSync(path.join(outdir, 'Mini.assets.json'), JSON.stringify({ version: '55.0.0', files: {} }));
-  writeFileSync(
-    path.join(outdir, 'Mini.template.json'),
-    JSON.stringify({ Resources: { Placeholder: { Type: 'AWS::SQS::Queue' }, ...resources }, Outputs: outputs }),
-  );
-  return outdir;
+  return writeAssembly({ Resources: { Placeholder: { Type: 'AWS::SQS::Queue' }, ...resources }, Outputs: outputs });
 }
 
 test('an archive bucket passed in is created empty in the S3 stand-in, with the archive role', async () => {
